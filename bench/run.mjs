@@ -1,0 +1,203 @@
+#!/usr/bin/env node
+// npm run bench [-- --quick] [-- --pg postgresql://...]
+// Starts the project's server (production build) and the bare baselines in bench/baselines,
+// drives each with the same load of signed, realistic deliveries, alternating runs, and prints
+// requests/s, p50/p99 latency and the ratio to baseline (a). Results go to bench/results/.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { deliveryBody, signed } from './deliveries.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const pgIndex = argv.indexOf('--pg');
+const pgUrl = pgIndex >= 0 ? argv[pgIndex + 1] : process.env.BENCH_POSTGRES_URL;
+const SECRET = 'bench-consumer-secret-0123456789';
+const duration = quick ? 5 : 10;
+const rounds = quick ? 1 : 3;
+const scenarios = quick
+  ? [{ name: 'POST x32', kind: 'post', connections: 32 }, { name: 'CRC x32', kind: 'crc', connections: 32 }]
+  : [
+      { name: 'POST x1', kind: 'post', connections: 1 },
+      { name: 'POST x32', kind: 'post', connections: 32 },
+      { name: 'POST x128', kind: 'post', connections: 128 },
+      { name: 'CRC x32', kind: 'crc', connections: 32 },
+    ];
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUp(port, pathName) {
+  for (let i = 0; i < 300; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}${pathName}`);
+      if (res.status < 500) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server on ${port} did not come up`);
+}
+
+async function startProcess(name, args, env, probe) {
+  const port = await freePort();
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { PATH: process.env.PATH, X_CONSUMER_SECRET: SECRET, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitUp(port, probe);
+  return { name, port, child, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
+}
+
+async function receiverTarget(name, databaseUrl) {
+  execFileSync(process.execPath, ['scripts/prisma/migrate.mjs', 'deploy'], { cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: 'ignore' });
+  const target = await startProcess(name, ['dist/src/main.js', 'serve'], { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }, '/healthz');
+  target.databaseUrl = databaseUrl;
+  return target;
+}
+
+let sequence = 0;
+const runId = Date.now() % 1000;
+function load(target, scenario) {
+  const url = `http://127.0.0.1:${target.port}/webhook`;
+  const options = { url, connections: scenario.connections, duration, pipelining: 1 };
+  if (scenario.kind === 'crc') {
+    options.requests = [{ method: 'GET', path: '/webhook?crc_token=' + 'A'.repeat(24) + 'bench_crc-token' }];
+  } else {
+    options.requests = [
+      {
+        method: 'POST',
+        setupRequest: (req) => {
+          const d = signed(SECRET, deliveryBody(sequence++, runId));
+          return { ...req, body: d.body, headers: d.headers };
+        },
+      },
+    ];
+  }
+  return new Promise((resolve, reject) => autocannon(options, (err, result) => (err ? reject(err) : resolve(result))));
+}
+
+async function storedDeliveries(target) {
+  if (!target.databaseUrl) return null;
+  if (target.databaseUrl.startsWith('file:')) {
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(target.databaseUrl.slice(5), { readonly: true });
+    const n = db.prepare('SELECT count(*) AS n FROM deliveries').get().n;
+    db.close();
+    return n;
+  }
+  const client = new pg.Client({ connectionString: target.databaseUrl });
+  await client.connect();
+  const { rows } = await client.query('SELECT count(*)::int AS n FROM deliveries');
+  await client.end();
+  return rows[0].n;
+}
+
+async function main() {
+  if (!fs.existsSync(path.join(root, 'dist/src/main.js'))) throw new Error('run npm run build first');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-bench-'));
+  const targets = [
+    await startProcess('(a) express.raw verify-only', ['bench/baselines/express-raw.mjs'], {}, '/webhook?crc_token=x'),
+    await startProcess('(b) node:http verify-only', ['bench/baselines/node-http.mjs'], {}, '/webhook?crc_token=x'),
+    await receiverTarget('receiver, SQLite', `file:${path.join(tmp, 'bench.db')}`),
+  ];
+  let pgDb;
+  if (pgUrl) {
+    const admin = new pg.Client({ connectionString: pgUrl });
+    await admin.connect();
+    pgDb = `xaa_bench_${process.pid}`;
+    await admin.query(`CREATE DATABASE ${pgDb}`);
+    await admin.end();
+    const url = new URL(pgUrl);
+    url.pathname = `/${pgDb}`;
+    targets.push(await receiverTarget('receiver, PostgreSQL', url.toString()));
+  }
+
+  const results = [];
+  try {
+    for (const scenario of scenarios) {
+      const runs = new Map(targets.map((t) => [t.name, []]));
+      for (let round = 0; round < rounds; round++) {
+        // Alternate the order each round so that no target always runs on a warmer machine.
+        const order = round % 2 === 0 ? targets : [...targets].reverse();
+        for (const target of order) {
+          const r = await load(target, scenario);
+          runs.get(target.name).push(r);
+          process.stderr.write(`  ${scenario.name.padEnd(10)} ${target.name.padEnd(30)} ${Math.round(r.requests.average)} req/s p99 ${r.latency.p99} ms\n`);
+        }
+      }
+      for (const target of targets) {
+        const rs = runs.get(target.name);
+        const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+        results.push({
+          scenario: scenario.name,
+          target: target.name,
+          requestsPerSecond: Math.round(rs.reduce((s, r) => s + r.requests.average, 0) / rs.length),
+          p50ms: median(rs.map((r) => r.latency.p50)),
+          p99ms: median(rs.map((r) => r.latency.p99)),
+          non2xx: rs.reduce((s, r) => s + r.non2xx, 0),
+          errors: rs.reduce((s, r) => s + r.errors + r.timeouts, 0),
+          ok2xx: rs.reduce((s, r) => s + r['2xx'], 0),
+        });
+      }
+    }
+    for (const target of targets) {
+      const stored = await storedDeliveries(target);
+      if (stored !== null) {
+        const acknowledged = results.filter((r) => r.target === target.name && r.scenario.startsWith('POST')).reduce((s, r) => s + r.ok2xx, 0);
+        results.push({ scenario: 'stored check', target: target.name, acknowledged, stored });
+      }
+    }
+  } finally {
+    for (const t of targets) await t.stop();
+    if (pgDb) {
+      const admin = new pg.Client({ connectionString: pgUrl });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS ${pgDb} WITH (FORCE)`);
+      await admin.end();
+    }
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+
+  // Table with ratios against baseline (a) in the same scenario.
+  const lines = ['| scenario | server | req/s | p50 ms | p99 ms | ratio to (a) | non-2xx |', '|---|---|---|---|---|---|---|'];
+  for (const r of results.filter((x) => x.requestsPerSecond !== undefined)) {
+    const base = results.find((x) => x.scenario === r.scenario && x.target.startsWith('(a)'));
+    lines.push(`| ${r.scenario} | ${r.target} | ${r.requestsPerSecond} | ${r.p50ms} | ${r.p99ms} | ${(r.requestsPerSecond / base.requestsPerSecond).toFixed(2)} | ${r.non2xx + r.errors} |`);
+  }
+  for (const r of results.filter((x) => x.scenario === 'stored check')) {
+    lines.push(`\n${r.target}: ${r.acknowledged} deliveries acknowledged with 2xx, ${r.stored} stored`);
+  }
+  const table = lines.join('\n');
+  console.log(`\nmachine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${quick ? 'quick' : 'full'} run, ${rounds} round(s) of ${duration}s\n`);
+  console.log(table);
+  const out = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    mode: quick ? 'quick' : 'full',
+    durationSeconds: duration,
+    rounds,
+    results,
+  };
+  fs.mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+  const file = path.join(root, 'bench/results', `${out.date.replace(/[:.]/g, '-')}-${out.mode}.json`);
+  fs.writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+  console.log(`\nwritten: ${path.relative(root, file)}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// Applies the committed migrations to the database named by DATABASE_URL (default
+// file:./data/xaa.db, relative to the working directory), with `prisma migrate deploy`:
+// never destructive, never a prompt. Runs at every `npm start`, so it prints one line.
+//
+//   node scripts/prisma/migrate.mjs [deploy]   apply pending migrations (exit 1 + one-line error on failure)
+//   node scripts/prisma/migrate.mjs status     `prisma migrate status` (exit 1 when not up to date)
+//   add --verbose to see the Prisma CLI's own output.
+//
+// Offline, prismaEnv() points the CLI at the Wasm schema engine (scripts/prisma/schema-engine.mjs);
+// an explicit PRISMA_SCHEMA_ENGINE_BINARY (e.g. the native engine) is kept.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { prismaEnv, providerOf, root } from './providers.mjs';
+
+export const DEFAULT_DATABASE_URL = 'file:./data/xaa.db';
+
+// Same rule as the server (src/config/env.ts): a .env file in the working directory supplies
+// variables the environment does not set, so `npm start` migrates the database it then serves.
+if (fs.existsSync(path.resolve('.env'))) process.loadEnvFile(path.resolve('.env'));
+const prismaBin = path.join(root, 'node_modules', 'prisma', 'build', 'index.js');
+const configPath = path.join(root, 'prisma.config.ts');
+
+/** DATABASE_URL with a relative SQLite path made absolute against `cwd` (the product's rule). */
+export function resolveDatabaseUrl(url = process.env.DATABASE_URL || DEFAULT_DATABASE_URL, cwd = process.cwd()) {
+  const provider = providerOf(url);
+  if (provider !== 'sqlite') return { url, provider };
+  const rest = url.slice('file:'.length);
+  const q = rest.indexOf('?');
+  const file = path.resolve(cwd, q >= 0 ? rest.slice(0, q) : rest);
+  return { url: `file:${file}${q >= 0 ? rest.slice(q) : ''}`, provider, file };
+}
+
+/** A URL safe to print: no password, no query string. */
+export function describeDatabase({ url, provider, file }) {
+  if (provider === 'sqlite') return `sqlite ${file}`;
+  try {
+    const u = new URL(url);
+    return `postgresql ${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`;
+  } catch {
+    return 'postgresql';
+  }
+}
+
+function runPrisma(args, env) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [prismaBin, ...args, '--config', configPath], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }));
+    child.on('error', (e) => resolve({ code: 1, output: `Error: ${e.message}` }));
+  });
+}
+
+/** The first meaningful error line(s) of Prisma CLI output, joined into one line. */
+export function oneLineError(output, url) {
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^(Loaded Prisma config|Prisma schema loaded|Datasource "|Environment variables loaded|\d+ migrations? found)/.test(l));
+  const start = lines.findIndex((l) => /^Error:|^P\d{4}|^error/i.test(l));
+  let text = (start >= 0 ? lines.slice(start, start + 4) : lines.slice(-3)).join(' ').replace(/\s+/g, ' ');
+  if (url) text = text.split(url).join('<DATABASE_URL>');
+  return text.length > 400 ? `${text.slice(0, 397)}...` : text || 'unknown error';
+}
+
+/** Names of the migrations `prisma migrate deploy` reports as applied. */
+export function appliedMigrations(output) {
+  const names = new Set([...output.matchAll(/Applying migration `([^`]+)`/g)].map((m) => m[1]));
+  const at = output.indexOf('have been applied');
+  if (at >= 0) for (const m of output.slice(at).matchAll(/└─ ([^/\s]+)\/\s*$/gm)) names.add(m[1]);
+  return [...names];
+}
+
+export async function deploy({ verbose = false } = {}) {
+  const db = resolveDatabaseUrl();
+  if (db.file) fs.mkdirSync(path.dirname(db.file), { recursive: true });
+  const started = Date.now();
+  const { code, output } = await runPrisma(['migrate', 'deploy'], prismaEnv({ DATABASE_URL: db.url }));
+  if (verbose) process.stdout.write(output);
+  const where = describeDatabase(db);
+  if (code !== 0) {
+    console.error(`db:migrate failed (${where}): ${oneLineError(output, db.url)}`);
+    return 1;
+  }
+  const applied = appliedMigrations(output);
+  const ms = Date.now() - started;
+  if (applied.length) console.log(`db:migrate ${where}: applied ${applied.length} migration(s): ${applied.join(', ')} (${ms} ms)`);
+  else console.log(`db:migrate ${where}: up to date (${ms} ms)`);
+  return 0;
+}
+
+export async function status() {
+  const db = resolveDatabaseUrl();
+  const { code, output } = await runPrisma(['migrate', 'status'], prismaEnv({ DATABASE_URL: db.url }));
+  process.stdout.write(output.split('\n').filter((l) => !/^Loaded Prisma config/.test(l)).join('\n').replace(/^\n+/, ''));
+  return code;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  const command = args.find((a) => !a.startsWith('-')) ?? 'deploy';
+  try {
+    if (command === 'deploy') process.exitCode = await deploy({ verbose: args.includes('--verbose') });
+    else if (command === 'status') process.exitCode = await status();
+    else {
+      console.error('usage: migrate.mjs [deploy|status] [--verbose]');
+      process.exitCode = 2;
+    }
+  } catch (e) {
+    console.error(`db:migrate failed: ${e.message}`);
+    process.exitCode = 1;
+  }
+}

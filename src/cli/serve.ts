@@ -1,0 +1,86 @@
+import type { Server } from 'node:http';
+import { loadConfig, readEnvironment, requireReceiver } from '../config/index.js';
+import { dispatcherFromConfig, type Dispatcher } from '../dispatch/index.js';
+import { createApp } from '../http/index.js';
+import { createLogger } from '../log/index.js';
+import { createMetrics } from '../metrics/index.js';
+import { migrationState, openDatabase } from '../store/index.js';
+
+export interface Running {
+  server: Server;
+  url: string;
+  dispatcher: Dispatcher | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the receiver: validated config, database, HTTP server, and (unless DISPATCH_IN_SERVER is
+ * false) the dispatcher. stop(): POSTs get 503, in-flight deliveries are committed, handlers
+ * finish or are released within SHUTDOWN_TIMEOUT_MS, the database is closed.
+ */
+export async function serve(env = readEnvironment()): Promise<Running> {
+  const config = requireReceiver(loadConfig(env));
+  const logger = createLogger({
+    level: config.logLevel,
+    env: config.env,
+    secrets: [config.consumerSecret, config.previousConsumerSecret],
+  });
+  const db = await openDatabase(config.database);
+  const migrations = await migrationState(db);
+  if (migrations.pending.length) {
+    logger.warn({ pending: migrations.pending }, 'database migrations pending: run `npm run db:migrate` (/readyz answers 503)');
+  }
+  const metrics = createMetrics({ defaults: true });
+  const dispatcher = config.dispatch.inServer ? await dispatcherFromConfig(config, db, logger, metrics) : undefined;
+  const { app, inbox, startClosing } = createApp({ config, db, logger, metrics, onCommitted: () => dispatcher?.notify() });
+  const server = app.listen(config.port, config.host);
+  // Slow or stalled bodies must not hold sockets forever.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  dispatcher?.start();
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  logger.info({ url, webhookPath: config.webhookPath, database: db.provider, dispatcher: Boolean(dispatcher) }, 'listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('shutting down');
+      startClosing();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await inbox.drain();
+      await dispatcher?.stop(config.shutdownTimeoutMs);
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 2_000))]);
+      server.closeAllConnections();
+      await db.close();
+      logger.info('stopped');
+      logger.flush();
+    })());
+  return { server, url, dispatcher, stop };
+}
+
+/** Runs `start` until SIGTERM/SIGINT, then stops cleanly and exits 0 (1 if stopping failed). */
+export async function runUntilSignal(start: () => Promise<{ stop(): Promise<void> }>): Promise<void> {
+  const running = await start();
+  const onSignal = () => {
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`xaa: shutdown failed: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
+export async function serveCommand(): Promise<void> {
+  await runUntilSignal(() => serve());
+}

@@ -1,0 +1,200 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_RETRY_SCHEDULE, parseSchedule } from './durations.js';
+
+export type DatabaseProvider = 'sqlite' | 'postgresql';
+
+/** A configuration problem, worded as one line that names the variable and never its value. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Variables whose values are secrets: never printed, always redacted from logs. */
+export const SECRET_VARIABLES = ['X_CONSUMER_SECRET', 'X_CONSUMER_SECRET_PREVIOUS'] as const;
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const schema = z.object({
+  NODE_ENV: z.string().optional(),
+  PORT: port.default(3000).describe('a TCP port number (0-65535)'),
+  HOST: z.string().min(1).default('0.0.0.0').describe('an interface address to listen on, such as 0.0.0.0 or 127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .default('file:./data/xaa.db')
+    .describe('file:PATH (SQLite, absolute or relative to the working directory) or postgresql://user:pass@host:port/db'),
+  X_CONSUMER_SECRET: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("the X app's consumer secret (API secret), used for CRC answers and signature checks"),
+  X_CONSUMER_SECRET_PREVIOUS: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('the previous consumer secret, accepted for event signatures while the secret is rotated'),
+  WEBHOOK_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(5 * 1024 * 1024)
+    .describe('the largest accepted delivery body in bytes, a whole number of at least 1024'),
+  WEBHOOK_PATH: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._~\-/]*$/)
+    .default('/webhook')
+    .describe('a URL path starting with /, such as /webhook'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe(`one of ${LOG_LEVELS.join(', ')}`),
+  SQLITE_SYNCHRONOUS: z
+    .enum(['FULL', 'NORMAL'])
+    .default('FULL')
+    .describe('FULL (an acknowledged delivery survives a power loss) or NORMAL (survives a process crash only)'),
+  SQLITE_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).default(1000).describe('milliseconds, a whole number'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(16).describe('a whole number from 1 to 200'),
+  HANDLERS: z
+    .string()
+    .default('')
+    .describe('a comma-separated list of handler plugin module paths (relative to the working directory) or package names'),
+  DISPATCH_IN_SERVER: z
+    .enum(['true', 'false'])
+    .default('true')
+    .describe('true (the server also runs the dispatcher) or false (run `xaa worker` processes instead)'),
+  DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8).describe('a whole number from 1 to 1000'),
+  DISPATCH_PER_USER_ORDER: z
+    .enum(['true', 'false'])
+    .default('false')
+    .describe('true (events of one subscribed user are handled one at a time, in order) or false'),
+  DISPATCH_RETRY_SCHEDULE: z
+    .string()
+    .default(DEFAULT_RETRY_SCHEDULE)
+    .refine((v) => {
+      try {
+        return parseSchedule(v).length > 0;
+      } catch {
+        return false;
+      }
+    })
+    .describe('comma-separated delays before each retry, such as 10s,1m,5m,30m,2h,5h,10h'),
+  DISPATCH_LEASE_MS: z.coerce.number().int().min(100).default(30_000).describe('milliseconds, at least 100'),
+  DISPATCH_POLL_MS: z.coerce.number().int().min(5).default(250).describe('milliseconds, at least 5'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000).describe('milliseconds'),
+});
+
+type Raw = z.infer<typeof schema>;
+
+export interface DatabaseConfig {
+  provider: DatabaseProvider;
+  /** For SQLite: `file:` + absolute path. For PostgreSQL: the URL as given. */
+  url: string;
+  /** Absolute path of the SQLite file (SQLite only). */
+  file?: string;
+  sqliteSynchronous: 'FULL' | 'NORMAL';
+  busyTimeoutMs: number;
+  poolSize: number;
+}
+
+export interface Config {
+  env: string;
+  port: number;
+  host: string;
+  database: DatabaseConfig;
+  /** Undefined unless set; the server refuses to start without it (see requireReceiver). */
+  consumerSecret: string | undefined;
+  /** Also accepted for event signatures (never for CRC answers) while the secret is rotated. */
+  previousConsumerSecret: string | undefined;
+  webhookPath: string;
+  maxBodyBytes: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+  dispatch: DispatchConfig;
+  shutdownTimeoutMs: number;
+}
+
+export interface DispatchConfig {
+  handlers: string[];
+  inServer: boolean;
+  concurrency: number;
+  perUserOrder: boolean;
+  retrySchedule: number[];
+  leaseMs: number;
+  pollMs: number;
+}
+
+/** Resolves DATABASE_URL: picks the provider and makes SQLite paths absolute. */
+export function parseDatabaseUrl(value: string, cwd: string): Pick<DatabaseConfig, 'provider' | 'url' | 'file'> {
+  if (/^postgres(ql)?:\/\//i.test(value)) {
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new ConfigError('DATABASE_URL is not a valid postgresql:// URL (expected postgresql://user:pass@host:port/db)');
+    }
+    if (!parsed.hostname) throw new ConfigError('DATABASE_URL has no host (expected postgresql://user:pass@host:port/db)');
+    return { provider: 'postgresql', url: value };
+  }
+  if (/^file:/i.test(value)) {
+    const file = value.slice('file:'.length).replace(/\?.*$/, '');
+    if (!file || file.includes('\0')) throw new ConfigError('DATABASE_URL file: needs a path, such as file:./data/xaa.db');
+    const absolute = path.resolve(cwd, file);
+    return { provider: 'sqlite', url: `file:${absolute}`, file: absolute };
+  }
+  throw new ConfigError(
+    'DATABASE_URL must be file:PATH (SQLite) or postgresql://user:pass@host:port/db (PostgreSQL); it has neither form',
+  );
+}
+
+/** Reads and validates the configuration. Throws ConfigError with one line on the first problem. */
+export function loadConfig(env: Record<string, string | undefined>, cwd = process.cwd()): Config {
+  // Empty strings count as unset, as in most twelve-factor tools.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const key = String(issue.path[0] ?? 'configuration');
+    const shape = (schema.shape as Record<string, z.ZodType>)[key];
+    const expected = shape?.description ? `expected ${shape.description}` : issue.message;
+    throw new ConfigError(`${key} is invalid: ${expected}`);
+  }
+  const raw: Raw = result.data;
+  return {
+    env: raw.NODE_ENV ?? 'development',
+    port: raw.PORT,
+    host: raw.HOST,
+    database: {
+      ...parseDatabaseUrl(raw.DATABASE_URL, cwd),
+      sqliteSynchronous: raw.SQLITE_SYNCHRONOUS,
+      busyTimeoutMs: raw.SQLITE_BUSY_TIMEOUT_MS,
+      poolSize: raw.DATABASE_POOL_SIZE,
+    },
+    consumerSecret: raw.X_CONSUMER_SECRET,
+    previousConsumerSecret: raw.X_CONSUMER_SECRET_PREVIOUS,
+    webhookPath: raw.WEBHOOK_PATH,
+    maxBodyBytes: raw.WEBHOOK_MAX_BODY_BYTES,
+    logLevel: raw.LOG_LEVEL,
+    dispatch: {
+      handlers: raw.HANDLERS.split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+      inServer: raw.DISPATCH_IN_SERVER === 'true',
+      concurrency: raw.DISPATCH_CONCURRENCY,
+      perUserOrder: raw.DISPATCH_PER_USER_ORDER === 'true',
+      retrySchedule: parseSchedule(raw.DISPATCH_RETRY_SCHEDULE),
+      leaseMs: raw.DISPATCH_LEASE_MS,
+      pollMs: raw.DISPATCH_POLL_MS,
+    },
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+/** What receiving webhooks needs on top of the base configuration. */
+export function requireReceiver(config: Config): Config & { consumerSecret: string } {
+  if (!config.consumerSecret) {
+    throw new ConfigError(
+      "X_CONSUMER_SECRET is required to receive webhooks: set it to the X app's consumer secret (API secret)",
+    );
+  }
+  return config as Config & { consumerSecret: string };
+}

@@ -1,0 +1,4 @@
+export { Dispatcher } from './dispatcher.js';
+export type { DispatcherOptions } from './dispatcher.js';
+export { dispatcherFromConfig } from './start.js';
+export { DEFAULT_RETRY_SCHEDULE, nextRetry, parseSchedule } from './schedule.js';

@@ -1,0 +1,34 @@
+import type { Config } from '../config/index.js';
+import type { Logger } from '../log/index.js';
+import type { Metrics } from '../metrics/index.js';
+import { loadPlugins } from '../plugins/loader.js';
+import type { Database } from '../store/index.js';
+import { Dispatcher } from './dispatcher.js';
+
+/** Loads HANDLERS and builds the dispatcher the configuration describes. */
+export async function dispatcherFromConfig(
+  config: Config,
+  db: Database,
+  logger: Logger,
+  metrics: Metrics,
+  x?: unknown,
+): Promise<Dispatcher> {
+  const plugins = await loadPlugins(config.dispatch.handlers);
+  logger.info({ plugins: plugins.map((p) => p.name) }, plugins.length ? 'handler plugins loaded' : 'no handler plugins (HANDLERS is empty)');
+  return new Dispatcher({
+    db,
+    plugins,
+    logger: logger.child({ component: 'dispatch' }),
+    retrySchedule: config.dispatch.retrySchedule,
+    concurrency: config.dispatch.concurrency,
+    perUserOrder: config.dispatch.perUserOrder,
+    leaseMs: config.dispatch.leaseMs,
+    pollMs: config.dispatch.pollMs,
+    x,
+    onHandled: ({ plugin, ok, seconds, lagSeconds }) => {
+      metrics.handlerDuration.observe({ plugin, outcome: ok ? 'ok' : 'failed' }, seconds);
+      if (!ok) metrics.handlerFailures.inc({ plugin });
+      if (lagSeconds !== null) metrics.dispatchLag.observe(lagSeconds);
+    },
+  });
+}

@@ -1,0 +1,48 @@
+/**
+ * The canonical event types: one name per kind of activity, the same whether X delivered it
+ * through the Account Activity API (AAA) or the X Activity API (XAA).
+ */
+export const EVENT_TYPES = [
+  'post.create',
+  'post.delete',
+  'like',
+  'follow',
+  'block',
+  'mute',
+  'dm.message',
+  'dm.typing',
+  'dm.read',
+  'app.revoke',
+  'profile.update',
+  'replay.status',
+  'unknown',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export function isEventType(value: string): value is EventType {
+  return (EVENT_TYPES as readonly string[]).includes(value);
+}
+
+/** The actions a kind can carry (null when the kind has none). */
+export interface EventActions {
+  'post.create': null;
+  'post.delete': null;
+  like: 'like';
+  follow: 'follow' | 'unfollow';
+  block: 'block' | 'unblock';
+  mute: 'mute' | 'unmute';
+  /** received: someone wrote to the subscribed user; sent: the subscribed user (or this app) wrote. */
+  'dm.message': 'received' | 'sent';
+  'dm.typing': null;
+  'dm.read': null;
+  'app.revoke': null;
+  /** Which profile field changed: bio, profile_picture, banner_picture, screenname, handle, geo, url, ... */
+  'profile.update': string;
+  /** X's job_state, e.g. "Complete". */
+  'replay.status': string | null;
+  /** The AAA key or XAA event_type that was not recognised. */
+  unknown: string;
+}
+
+export type EventFormat = 'aaa' | 'xaa';

@@ -1,0 +1,85 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../log/index.js';
+import { createMetrics, type Metrics } from '../metrics/index.js';
+import { createIngest } from '../receiver/ingest.js';
+import { Inbox, recordCrcCheck, type Database } from '../store/index.js';
+import { errorHandler, notFound } from './errors.js';
+import { healthRoutes } from './health.js';
+import { webhookRoutes } from './webhook.js';
+
+export interface AppDeps {
+  config: Config & { consumerSecret: string };
+  db: Database;
+  logger: Logger;
+  metrics?: Metrics;
+  /** Called after each inbox commit (wakes an in-process dispatcher). */
+  onCommitted?: () => void;
+}
+
+export interface ReceiverApp {
+  app: Express;
+  inbox: Inbox;
+  metrics: Metrics;
+  /** From now on POSTs get 503 (graceful shutdown). */
+  startClosing(): void;
+}
+
+/** The Express app: wiring only. Routes come from their modules; rules live below http/. */
+export function createApp({ config, db, logger, metrics = createMetrics(), onCommitted }: AppDeps): ReceiverApp {
+  let closing = false;
+  const inbox = new Inbox(db.prisma, {
+    onCommit: (size, seconds, ok) => {
+      metrics.commit.observe({ outcome: ok ? 'ok' : 'failed' }, seconds);
+      metrics.commitBatch.observe(size);
+      if (ok) onCommitted?.();
+    },
+  });
+  const secrets = [config.consumerSecret, config.previousConsumerSecret].filter((s): s is string => Boolean(s));
+  const ingest = createIngest({ secrets, inbox, metrics, logger });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use(helmet());
+  app.use(
+    pinoHttp({
+      logger,
+      // Health probes every few seconds would drown the log.
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      serializers: {
+        req: (req: { method: string; url: string; headers: Record<string, unknown> }) => ({
+          method: req.method,
+          // Never log query strings: a CRC token is a value X signs with our secret.
+          url: String(req.url).split('?')[0],
+          headers: {
+            'content-type': req.headers['content-type'],
+            'content-length': req.headers['content-length'],
+            'user-agent': req.headers['user-agent'],
+          },
+        }),
+      },
+    }),
+  );
+  app.use(healthRoutes(db));
+  app.use(
+    webhookRoutes({
+      path: config.webhookPath,
+      consumerSecret: config.consumerSecret,
+      maxBodyBytes: config.maxBodyBytes,
+      ingest,
+      metrics,
+      logger,
+      isClosing: () => closing,
+      onCrc: (check) => {
+        recordCrcCheck(db.prisma, check).catch((err: unknown) => logger.warn({ err }, 'could not record a CRC check'));
+      },
+    }),
+  );
+  app.use(notFound);
+  app.use(errorHandler);
+  return { app, inbox, metrics, startClosing: () => void (closing = true) };
+}

@@ -1,0 +1,66 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger } from 'pino';
+
+/** Header and field paths that may carry credentials or signatures: never logged. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-twitter-webhooks-signature"]',
+  'req.headers["x-admin-token"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers["x-twitter-webhooks-signature"]',
+  'consumerSecret',
+  '*.consumerSecret',
+  'secret',
+  '*.secret',
+  'token',
+  '*.token',
+  'password',
+  '*.password',
+];
+
+export interface LoggerSettings {
+  level: string;
+  env: string;
+  /** Exact secret values to scrub from every line, wherever they appear. */
+  secrets?: Array<string | undefined>;
+  /** Pretty output; defaults to "stdout is a TTY and not production". */
+  pretty?: boolean;
+  destination?: pino.DestinationStream;
+}
+
+/**
+ * JSON lines by default; pretty only on a terminal outside production. Credentials are
+ * redacted by path, and any configured secret value is scrubbed from the whole line.
+ */
+export function createLogger(settings: LoggerSettings): Logger {
+  const secrets = (settings.secrets ?? []).filter((s): s is string => typeof s === 'string' && s.length >= 4);
+  const options: LoggerOptions = {
+    level: settings.level,
+    base: undefined,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  if (secrets.length) {
+    options.hooks = {
+      streamWrite: (line: string) => scrub(line, secrets),
+    };
+  }
+  const pretty = settings.pretty ?? (Boolean(process.stdout.isTTY) && settings.env !== 'production');
+  if (pretty && !settings.destination) {
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true } } });
+  }
+  return settings.destination ? pino(options, settings.destination) : pino(options);
+}
+
+function scrub(line: string, secrets: string[]): string {
+  let out = line;
+  for (const secret of secrets) {
+    if (out.includes(secret)) out = out.split(secret).join('[redacted]');
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    if (escaped !== secret && out.includes(escaped)) out = out.split(escaped).join('[redacted]');
+  }
+  return out;
+}

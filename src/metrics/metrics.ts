@@ -1,0 +1,66 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every result a webhook POST can have. */
+export type DeliveryResult = 'accepted' | 'duplicate' | 'bad_signature' | 'unparseable' | 'rejected' | 'unavailable';
+
+/** The product's Prometheus series, on a registry of their own (one per app instance). */
+export function createMetrics(options: { defaults?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaults) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    deliveries: new Counter({
+      name: 'xaa_deliveries_total',
+      help: 'Webhook POSTs by result',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    events: new Counter({
+      name: 'xaa_events_total',
+      help: 'Events received, by whether they were new or duplicates',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    crc: new Histogram({
+      name: 'xaa_crc_duration_seconds',
+      help: 'Time to answer a CRC challenge',
+      labelNames: ['outcome'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
+      registers: [registry],
+    }),
+    commit: new Histogram({
+      name: 'xaa_store_commit_duration_seconds',
+      help: 'Time of one inbox transaction (group commit), by outcome',
+      labelNames: ['outcome'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    commitBatch: new Histogram({
+      name: 'xaa_store_commit_batch_size',
+      help: 'Deliveries per inbox transaction',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers: [registry],
+    }),
+    handlerDuration: new Histogram({
+      name: 'xaa_handler_duration_seconds',
+      help: 'Handler run time, by plugin and outcome',
+      labelNames: ['plugin', 'outcome'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+      registers: [registry],
+    }),
+    handlerFailures: new Counter({
+      name: 'xaa_handler_failures_total',
+      help: 'Failed handler attempts, by plugin',
+      labelNames: ['plugin'] as const,
+      registers: [registry],
+    }),
+    dispatchLag: new Histogram({
+      name: 'xaa_dispatch_lag_seconds',
+      help: 'Time from receiving an event to the start of its first handler attempt',
+      buckets: [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1, 5, 30],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

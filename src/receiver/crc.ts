@@ -1,0 +1,21 @@
+import { createHmac } from 'node:crypto';
+
+/**
+ * The shape of a CRC token we are willing to sign. The CRC signs attacker-chosen input with the
+ * same key and algorithm as event signatures, so only opaque base64/URL-safe tokens of a bounded
+ * length are answered: never anything that could be a JSON body.
+ */
+export const CRC_TOKEN_PATTERN = /^[A-Za-z0-9+/=_-]{16,128}$/;
+
+export type CrcCheck = { ok: true; token: string } | { ok: false; reason: 'missing' | 'malformed' };
+
+export function checkCrcToken(value: unknown): CrcCheck {
+  if (value === undefined || value === '') return { ok: false, reason: 'missing' };
+  if (typeof value !== 'string' || !CRC_TOKEN_PATTERN.test(value)) return { ok: false, reason: 'malformed' };
+  return { ok: true, token: value };
+}
+
+/** `sha256=` + base64 HMAC-SHA256(key = consumer secret, message = crc_token). */
+export function crcResponseToken(consumerSecret: string, token: string): string {
+  return `sha256=${createHmac('sha256', consumerSecret).update(token).digest('base64')}`;
+}

@@ -1,0 +1,60 @@
+/**
+ * JSON.parse that keeps integers beyond 2^53 exact by turning them into strings.
+ *
+ * X's numeric `id` fields exceed JavaScript's safe integers and JSON.parse silently rounds them.
+ * Node 20 has no JSON.parse source-text access, so this rewrites the text: every integer literal
+ * (outside strings) with 16 or more digits becomes a string literal. Text with no run of 16
+ * digits anywhere is parsed directly.
+ */
+export function parseJsonLossless(text: string): unknown {
+  if (!/\d{16}/.test(text)) return JSON.parse(text);
+  return JSON.parse(quoteLongIntegers(text));
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const MINUS = 0x2d;
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+export function quoteLongIntegers(text: string): string {
+  let out = '';
+  let copiedUpTo = 0;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      // Skip a string literal, escapes included.
+      i++;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d === BACKSLASH) i += 2;
+        else if (d === QUOTE) break;
+        else i++;
+      }
+      i++;
+      continue;
+    }
+    if (isDigit(c) || c === MINUS) {
+      const start = i;
+      i++;
+      while (i < n && isDigit(text.charCodeAt(i))) i++;
+      const next = i < n ? text.charCodeAt(i) : 0;
+      const isInteger = next !== 0x2e && next !== 0x65 && next !== 0x45; // not . e E
+      const digits = i - start - (c === MINUS ? 1 : 0);
+      if (isInteger && digits >= 16) {
+        out += text.slice(copiedUpTo, start) + '"' + text.slice(start, i) + '"';
+        copiedUpTo = i;
+      } else {
+        // Skip the rest of a non-integer number.
+        while (i < n && /[0-9.eE+-]/.test(text[i]!)) i++;
+      }
+      continue;
+    }
+    i++;
+  }
+  return copiedUpTo === 0 ? text : out + text.slice(copiedUpTo);
+}

@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import type { DatabaseConfig, DatabaseProvider } from '../config/index.js';
+import type { PrismaClient } from './generated/sqlite/client.js';
+import { committedMigrations } from './paths.js';
+
+/**
+ * The Prisma client type the store is written against. Both providers' generated clients
+ * expose the same model API (the SQLite one is the common subset), so one type serves both.
+ */
+export type Db = PrismaClient;
+
+export interface Database {
+  provider: DatabaseProvider;
+  prisma: Db;
+  /** A trivial query: resolves when the database answers. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** SQLite as a durable inbox: WAL, a busy timeout, a deliberate synchronous mode, enforced foreign keys. */
+export function sqlitePragmas(config: Pick<DatabaseConfig, 'sqliteSynchronous' | 'busyTimeoutMs'>): string {
+  return [
+    'PRAGMA journal_mode = WAL;',
+    `PRAGMA synchronous = ${config.sqliteSynchronous};`,
+    `PRAGMA busy_timeout = ${config.busyTimeoutMs};`,
+    'PRAGMA foreign_keys = ON;',
+  ].join('\n');
+}
+
+async function sqliteAdapter(config: DatabaseConfig): Promise<SqlMigrationAwareDriverAdapterFactory> {
+  const { PrismaBetterSqlite3 } = await import('@prisma/adapter-better-sqlite3');
+  if (config.file) fs.mkdirSync(path.dirname(config.file), { recursive: true });
+  const base = new PrismaBetterSqlite3({ url: config.url, timeout: config.busyTimeoutMs });
+  const pragmas = sqlitePragmas(config);
+  // Wrap connect() so that every connection Prisma opens gets the pragmas first.
+  return {
+    provider: base.provider,
+    adapterName: base.adapterName,
+    async connect(): Promise<SqlDriverAdapter> {
+      const adapter = await base.connect();
+      await adapter.executeScript(pragmas);
+      return adapter;
+    },
+    connectToShadowDb: () => base.connectToShadowDb(),
+  };
+}
+
+async function postgresAdapter(config: DatabaseConfig): Promise<SqlMigrationAwareDriverAdapterFactory> {
+  const { PrismaPg } = await import('@prisma/adapter-pg');
+  return new PrismaPg({
+    connectionString: config.url,
+    max: config.poolSize,
+    connectionTimeoutMillis: 5_000,
+    // Keep the pool from holding a dead connection forever after a server restart.
+    idleTimeoutMillis: 30_000,
+  });
+}
+
+/** Opens the database DATABASE_URL names, with the generated client of its provider. */
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  let prisma: Db;
+  if (config.provider === 'sqlite') {
+    const { PrismaClient } = await import('./generated/sqlite/client.js');
+    prisma = new PrismaClient({ adapter: await sqliteAdapter(config) });
+  } else {
+    const { PrismaClient } = await import('./generated/postgresql/client.js');
+    prisma = new PrismaClient({ adapter: await postgresAdapter(config) }) as unknown as Db;
+  }
+  await prisma.$connect();
+  return {
+    provider: config.provider,
+    prisma,
+    async ping() {
+      await prisma.$queryRawUnsafe('SELECT 1');
+    },
+    async close() {
+      await prisma.$disconnect();
+    },
+  };
+}
+
+export interface MigrationState {
+  applied: string[];
+  pending: string[];
+  failed: string[];
+}
+
+/** Which committed migrations the database has applied (Prisma's own _prisma_migrations table). */
+export async function migrationState(db: Database): Promise<MigrationState> {
+  const committed = committedMigrations(db.provider);
+  let rows: Array<{ migration_name: string; finished_at: unknown; rolled_back_at: unknown }> = [];
+  try {
+    rows = await db.prisma.$queryRawUnsafe(
+      'SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations',
+    );
+  } catch (error) {
+    if (!/_prisma_migrations/.test(String((error as Error).message))) throw error;
+  }
+  const done = new Set(rows.filter((r) => r.finished_at != null && r.rolled_back_at == null).map((r) => r.migration_name));
+  const failed = rows.filter((r) => r.finished_at == null && r.rolled_back_at == null).map((r) => r.migration_name);
+  return {
+    applied: committed.filter((m) => done.has(m)),
+    pending: committed.filter((m) => !done.has(m)),
+    failed,
+  };
+}

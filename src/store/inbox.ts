@@ -1,0 +1,117 @@
+import type { Db } from './database.js';
+import { recordDeliveries, type DeliveryInput, type RecordedDelivery } from './deliveries.js';
+
+export interface InboxOptions {
+  /** Most deliveries committed in one transaction. */
+  maxBatch?: number;
+  /** Observes each commit (batch size and duration), for metrics. */
+  onCommit?: (size: number, seconds: number, ok: boolean) => void;
+}
+
+interface Pending {
+  delivery: DeliveryInput;
+  resolve: (result: RecordedDelivery) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The durable inbox with group commit: deliveries that arrive while a commit is running are
+ * written together in the next transaction, so the cost of a commit (an fsync) is shared. Each
+ * caller's promise resolves only after the transaction holding its delivery has committed.
+ * If a batch fails, its deliveries are retried one by one, so one bad row cannot fail the others.
+ */
+export class Inbox {
+  readonly #prisma: Db;
+  readonly #maxBatch: number;
+  readonly #onCommit: InboxOptions['onCommit'];
+  #queue: Pending[] = [];
+  #flushing = false;
+  #scheduled = false;
+  #idle: Array<() => void> = [];
+
+  constructor(prisma: Db, options: InboxOptions = {}) {
+    this.#prisma = prisma;
+    this.#maxBatch = options.maxBatch ?? 256;
+    this.#onCommit = options.onCommit;
+  }
+
+  /** Resolves once the delivery and its events are committed; rejects if they could not be. */
+  write(delivery: DeliveryInput): Promise<RecordedDelivery> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ delivery, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Resolves when nothing is queued or being written. */
+  drain(): Promise<void> {
+    if (!this.#flushing && this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  #schedule(): void {
+    if (this.#flushing || this.#scheduled) return;
+    this.#scheduled = true;
+    // One macrotask of delay lets the deliveries already read from their sockets join the batch.
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.#maxBatch);
+        await this.#commit(batch);
+      }
+    } finally {
+      this.#flushing = false;
+      if (this.#queue.length > 0) this.#schedule();
+      else for (const resolve of this.#idle.splice(0)) resolve();
+    }
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
+    const started = performance.now();
+    try {
+      const results = await recordDeliveries(
+        this.#prisma,
+        batch.map((p) => p.delivery),
+      );
+      this.#onCommit?.(batch.length, (performance.now() - started) / 1000, true);
+      batch.forEach((p, i) => p.resolve(results[i]!));
+    } catch (error) {
+      this.#onCommit?.(batch.length, (performance.now() - started) / 1000, false);
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+      // Was it one bad delivery, or is the store unavailable? Try the first alone: if that fails
+      // too, the store is the problem and every delivery of the batch is refused at once (503, X
+      // retries) rather than each waiting out its own timeout.
+      const [first, ...rest] = batch;
+      if (!(await this.#commitOne(first!))) {
+        for (const p of rest) p.reject(error);
+        return;
+      }
+      for (const p of rest) await this.#commitOne(p);
+    }
+  }
+
+  async #commitOne(p: Pending): Promise<boolean> {
+    const started = performance.now();
+    try {
+      const [result] = await recordDeliveries(this.#prisma, [p.delivery]);
+      this.#onCommit?.(1, (performance.now() - started) / 1000, true);
+      p.resolve(result!);
+      return true;
+    } catch (error) {
+      this.#onCommit?.(1, (performance.now() - started) / 1000, false);
+      p.reject(error);
+      return false;
+    }
+  }
+}

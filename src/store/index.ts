@@ -1,0 +1,21 @@
+export { openDatabase, migrationState, sqlitePragmas } from './database.js';
+export type { Database, Db, MigrationState } from './database.js';
+export { recordDeliveries, recordDelivery } from './deliveries.js';
+export { Inbox } from './inbox.js';
+export type { InboxOptions } from './inbox.js';
+export type { DeliveryInput, DeliveryStatus, EventInput, RecordedDelivery } from './deliveries.js';
+export { newId } from './ids.js';
+export { committedMigrations, projectRoot } from './paths.js';
+export { lastCrcCheck, recordCrcCheck } from './crc-checks.js';
+export type { CrcCheckRecord } from './crc-checks.js';
+export {
+  claimEvents,
+  completeRun,
+  ensureRuns,
+  failRun,
+  recordReleasedAttempt,
+  releaseEvents,
+  renewLeases,
+  settleEvent,
+} from './work-queue.js';
+export type { AttemptRecord, ClaimOptions, HandlerRunRow, QueuedEvent } from './work-queue.js';

@@ -1,0 +1,237 @@
+import { Prisma } from './generated/sqlite/client.js';
+import type { Database } from './database.js';
+import { newId } from './ids.js';
+
+/**
+ * The dispatch queue over the events table: leases with expiry, per-(event, handler) runs with
+ * exactly one completion, retries and dead letters. Works on SQLite (one writer at a time) and on
+ * PostgreSQL with any number of processes (claims take row locks with FOR UPDATE SKIP LOCKED).
+ */
+
+export interface QueuedEvent {
+  id: string;
+  dedupeKey: string;
+  type: string;
+  action: string | null;
+  forUserId: string | null;
+  format: string;
+  occurredAt: Date | null;
+  receivedAt: Date;
+  payload: string;
+  sideObjects: string | null;
+}
+
+export interface HandlerRunRow {
+  id: string;
+  eventId: string;
+  handler: string;
+  state: 'pending' | 'done' | 'dead';
+  attempts: number;
+  nextAttemptAt: Date;
+}
+
+export interface ClaimOptions {
+  owner: string;
+  now: Date;
+  leaseMs: number;
+  limit: number;
+  /** Only the oldest pending event of each subscribed user is claimable. */
+  perUserOrder: boolean;
+}
+
+function date(value: unknown): Date {
+  return value instanceof Date ? value : new Date(String(value));
+}
+
+function nullableDate(value: unknown): Date | null {
+  return value == null ? null : date(value);
+}
+
+type Row = Record<string, unknown>;
+
+function toEvent(r: Row): QueuedEvent {
+  return {
+    id: String(r.id),
+    dedupeKey: String(r.dedupe_key),
+    type: String(r.type),
+    action: r.action == null ? null : String(r.action),
+    forUserId: r.for_user_id == null ? null : String(r.for_user_id),
+    format: String(r.format),
+    occurredAt: nullableDate(r.occurred_at),
+    receivedAt: date(r.received_at),
+    payload: String(r.payload),
+    sideObjects: r.side_objects == null ? null : String(r.side_objects),
+  };
+}
+
+/** Leases up to `limit` events that are due, oldest first. */
+export async function claimEvents(db: Database, o: ClaimOptions): Promise<QueuedEvent[]> {
+  const until = new Date(o.now.getTime() + o.leaseMs);
+  const perUser = o.perUserOrder
+    ? Prisma.sql`AND NOT EXISTS (SELECT 1 FROM events p WHERE p.for_user_id = e.for_user_id
+                                 AND p.state = 'pending' AND p.id < e.id)`
+    : Prisma.empty;
+  const lock = db.provider === 'postgresql' ? Prisma.sql`FOR UPDATE SKIP LOCKED` : Prisma.empty;
+  const rows = await db.prisma.$queryRaw<Row[]>(Prisma.sql`
+    UPDATE events SET lease_owner = ${o.owner}, lease_until = ${until}
+    WHERE id IN (
+      SELECT e.id FROM events e
+      WHERE e.state = 'pending' AND e.available_at <= ${o.now}
+        AND (e.lease_until IS NULL OR e.lease_until < ${o.now})
+        ${perUser}
+      ORDER BY e.id
+      LIMIT ${o.limit}
+      ${lock}
+    )
+    RETURNING id, dedupe_key, type, action, for_user_id, format, occurred_at, received_at, payload, side_objects`);
+  return rows.map(toEvent).sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+/** Creates the missing (event, handler) runs and returns all runs of these events. */
+export async function ensureRuns(
+  db: Database,
+  wanted: Array<{ eventId: string; handlers: string[] }>,
+  now: Date,
+): Promise<HandlerRunRow[]> {
+  const values = wanted.flatMap((w) =>
+    w.handlers.map((h) => Prisma.sql`(${newId(now.getTime())}, ${w.eventId}, ${h}, 'pending', 0, ${now})`),
+  );
+  if (values.length === 0) return [];
+  await db.prisma.$executeRaw(Prisma.sql`
+    INSERT INTO handler_runs (id, event_id, handler, state, attempts, next_attempt_at)
+    VALUES ${Prisma.join(values)}
+    ON CONFLICT (event_id, handler) DO NOTHING`);
+  const rows = await db.prisma.handlerRun.findMany({
+    where: { eventId: { in: wanted.map((w) => w.eventId) } },
+    select: { id: true, eventId: true, handler: true, state: true, attempts: true, nextAttemptAt: true },
+  });
+  return rows as HandlerRunRow[];
+}
+
+export interface AttemptRecord {
+  run: HandlerRunRow;
+  worker: string;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+/** Records a successful attempt: the run completes, once (a second completion changes nothing). */
+export async function completeRun(db: Database, a: AttemptRecord): Promise<boolean> {
+  const attempt = a.run.attempts + 1;
+  const [updated] = await db.prisma.$transaction([
+    db.prisma.handlerRun.updateMany({
+      where: { id: a.run.id, state: 'pending' },
+      data: { state: 'done', attempts: attempt, completedAt: a.finishedAt, lastError: null, leaseOwner: null, leaseUntil: null },
+    }),
+    db.prisma.handlerAttempt.create({
+      data: {
+        id: newId(a.startedAt.getTime()),
+        runId: a.run.id,
+        attempt,
+        worker: a.worker,
+        startedAt: a.startedAt,
+        finishedAt: a.finishedAt,
+        outcome: 'ok',
+      },
+    }),
+  ]);
+  return updated.count === 1;
+}
+
+/**
+ * Records a failed attempt: the run is retried at `retryAt`, or, when that is null, goes to the
+ * dead letters with the error.
+ */
+export async function failRun(db: Database, a: AttemptRecord & { error: string; retryAt: Date | null }): Promise<void> {
+  const attempt = a.run.attempts + 1;
+  const dead = a.retryAt === null;
+  await db.prisma.$transaction(async (tx) => {
+    const updated = await tx.handlerRun.updateMany({
+      where: { id: a.run.id, state: 'pending' },
+      data: {
+        state: dead ? 'dead' : 'pending',
+        attempts: attempt,
+        lastError: a.error,
+        nextAttemptAt: a.retryAt ?? a.finishedAt,
+      },
+    });
+    await tx.handlerAttempt.create({
+      data: {
+        id: newId(a.startedAt.getTime()),
+        runId: a.run.id,
+        attempt,
+        worker: a.worker,
+        startedAt: a.startedAt,
+        finishedAt: a.finishedAt,
+        outcome: 'failed',
+        error: a.error,
+      },
+    });
+    if (dead && updated.count === 1) {
+      await tx.deadLetter.create({
+        data: {
+          id: newId(a.finishedAt.getTime()),
+          eventId: a.run.eventId,
+          handler: a.run.handler,
+          attempts: attempt,
+          error: a.error,
+          deadAt: a.finishedAt,
+        },
+      });
+    }
+  });
+}
+
+/** Records an attempt that was cut short by a shutdown (it does not count as a try). */
+export async function recordReleasedAttempt(db: Database, a: AttemptRecord): Promise<void> {
+  await db.prisma.handlerAttempt.create({
+    data: {
+      id: newId(a.startedAt.getTime()),
+      runId: a.run.id,
+      attempt: a.run.attempts + 1,
+      worker: a.worker,
+      startedAt: a.startedAt,
+      finishedAt: a.finishedAt,
+      outcome: 'released',
+    },
+  });
+}
+
+/**
+ * After its runs were tried: the event is done when no run is pending, otherwise it becomes
+ * available again at its earliest retry. Either way the lease is given up.
+ */
+export async function settleEvent(db: Database, eventId: string, owner: string, now: Date): Promise<'done' | 'pending'> {
+  const pending = await db.prisma.handlerRun.findFirst({
+    where: { eventId, state: 'pending' },
+    orderBy: { nextAttemptAt: 'asc' },
+    select: { nextAttemptAt: true },
+  });
+  if (!pending) {
+    await db.prisma.event.updateMany({
+      where: { id: eventId, leaseOwner: owner },
+      data: { state: 'done', completedAt: now, leaseOwner: null, leaseUntil: null },
+    });
+    return 'done';
+  }
+  await db.prisma.event.updateMany({
+    where: { id: eventId, leaseOwner: owner },
+    data: { availableAt: pending.nextAttemptAt, leaseOwner: null, leaseUntil: null },
+  });
+  return 'pending';
+}
+
+/** Gives leases back without trying (shutdown): the events are available again at once. */
+export async function releaseEvents(db: Database, eventIds: string[], owner: string): Promise<void> {
+  if (eventIds.length === 0) return;
+  await db.prisma.event.updateMany({
+    where: { id: { in: eventIds }, leaseOwner: owner },
+    data: { leaseOwner: null, leaseUntil: null },
+  });
+}
+
+/** Extends the leases this owner holds. */
+export async function renewLeases(db: Database, eventIds: string[], owner: string, until: Date): Promise<void> {
+  if (eventIds.length === 0) return;
+  await db.prisma.event.updateMany({ where: { id: { in: eventIds }, leaseOwner: owner }, data: { leaseUntil: until } });
+}

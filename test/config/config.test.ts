@@ -1,0 +1,60 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseDotEnv, requireReceiver } from '../../src/config/index.js';
+
+const cwd = '/srv/app';
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('has defaults: port 3000, /webhook, a SQLite file under ./data of the working directory', () => {
+    const config = loadConfig({}, cwd);
+    expect(config.port).toBe(3000);
+    expect(config.webhookPath).toBe('/webhook');
+    expect(config.logLevel).toBe('info');
+    expect(config.database.provider).toBe('sqlite');
+    expect(config.database.file).toBe(path.join(cwd, 'data', 'xaa.db'));
+    expect(config.database.sqliteSynchronous).toBe('FULL');
+  });
+
+  it('resolves file: paths relative to the working directory or as absolute', () => {
+    expect(loadConfig({ DATABASE_URL: 'file:db/x.sqlite' }, cwd).database.file).toBe('/srv/app/db/x.sqlite');
+    expect(loadConfig({ DATABASE_URL: 'file:/var/lib/xaa/x.db' }, cwd).database.file).toBe('/var/lib/xaa/x.db');
+  });
+
+  it('switches to PostgreSQL on a postgresql:// URL', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgresql://u:p@db.example:5432/xaa' }, cwd);
+    expect(config.database.provider).toBe('postgresql');
+    expect(config.database.url).toBe('postgresql://u:p@db.example:5432/xaa');
+  });
+
+  it('names the variable and the expectation, never the value', () => {
+    const bad = errorOf(() => loadConfig({ DATABASE_URL: 'mysql://root:hunter2@x/db' }, cwd));
+    expect(bad).toMatch(/^DATABASE_URL /);
+    expect(bad).not.toContain('hunter2');
+    expect(errorOf(() => loadConfig({ PORT: 'eighty' }, cwd))).toMatch(/^PORT is invalid: expected a TCP port/);
+    expect(errorOf(() => loadConfig({ LOG_LEVEL: 'loud' }, cwd))).toMatch(/^LOG_LEVEL is invalid/);
+    expect(errorOf(() => loadConfig({ WEBHOOK_PATH: 'webhook' }, cwd))).toMatch(/^WEBHOOK_PATH is invalid/);
+    for (const message of [bad]) expect(message.split('\n')).toHaveLength(1);
+  });
+
+  it('requires X_CONSUMER_SECRET to receive', () => {
+    const message = errorOf(() => requireReceiver(loadConfig({ X_CONSUMER_SECRET: '' }, cwd)));
+    expect(message).toMatch(/^X_CONSUMER_SECRET is required/);
+    expect(requireReceiver(loadConfig({ X_CONSUMER_SECRET: 's3cret-value' }, cwd)).consumerSecret).toBe('s3cret-value');
+  });
+
+  it('reads .env syntax: comments, quotes, export', () => {
+    expect(
+      parseDotEnv('# c\nexport A=1\nB="two words"\nC=\'x#y\'\nD=plain # trailing\n\nbad line\n'),
+    ).toEqual({ A: '1', B: 'two words', C: 'x#y', D: 'plain' });
+  });
+});

@@ -1,0 +1,139 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/store/index.js';
+import { TEST_SECRET, xSignature } from '../support/app.js';
+import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
+import { freePort, spawnXaa, waitForStatus, type Spawned } from '../support/process.js';
+
+function followDelivery(i: number): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      for_user_id: '2244994945',
+      follow_events: [
+        { type: 'follow', created_timestamp: String(1793617800000 + i), source: { id_str: String(1000 + i) }, target: { id_str: '2244994945' } },
+      ],
+    }),
+  );
+}
+
+async function post(port: number, body: Buffer): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${port}/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) },
+    body,
+  });
+  return res.status;
+}
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
+
+describe.each(providersUnderTest())('dispatch across process deaths on %s', (provider) => {
+  let testDb: TestDatabase;
+  let dir: string;
+  let proc: Spawned | undefined;
+
+  beforeEach(async () => {
+    testDb = await migratedDatabase(provider);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-recorder-'));
+  });
+  afterEach(async () => {
+    proc?.child.kill('SIGKILL');
+    await testDb.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function start(env: Record<string, string>) {
+    const port = await freePort();
+    proc = spawnXaa(['serve'], {
+      X_CONSUMER_SECRET: TEST_SECRET,
+      DATABASE_URL: testDb.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      HANDLERS: './test/fixtures/plugins/recorder.ts',
+      RECORDER_DIR: dir,
+      DISPATCH_POLL_MS: '50',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+      ...env,
+    });
+    await waitForStatus(`http://127.0.0.1:${port}/healthz`, 200);
+    return { port, proc };
+  }
+
+  it('runs an event again after SIGKILL mid-handler, and completes it once', async () => {
+    const first = await start({ RECORDER_HANG_FIRST: '1', DISPATCH_LEASE_MS: '1000' });
+    expect(await post(first.port, followDelivery(1))).toBe(200);
+    await until(() => fs.existsSync(path.join(dir, 'hung')));
+    first.proc.child.kill('SIGKILL');
+    await first.proc.exited;
+
+    const second = await start({ RECORDER_HANG_FIRST: '1', DISPATCH_LEASE_MS: '1000' });
+    const db = await openDatabase(testDb.config);
+    try {
+      await until(async () => (await db.prisma.handlerRun.count({ where: { state: 'done' } })) === 1);
+      expect(lines(path.join(dir, 'starts.log'))).toHaveLength(2);
+      expect(lines(path.join(dir, 'finishes.log'))).toHaveLength(1);
+      const run = await db.prisma.handlerRun.findFirstOrThrow();
+      expect(run).toMatchObject({ handler: 'recorder', state: 'done', attempts: 1 });
+      expect(await db.prisma.handlerAttempt.count({ where: { outcome: 'ok' } })).toBe(1);
+    } finally {
+      await db.close();
+      second.proc.child.kill('SIGTERM');
+      expect((await second.proc.exited).code).toBe(0);
+    }
+  });
+
+  it('on SIGTERM lets in-flight handlers finish, exits 0, and loses nothing', async () => {
+    const { port, proc: p } = await start({ RECORDER_DELAY_MS: '300', DISPATCH_CONCURRENCY: '4', SHUTDOWN_TIMEOUT_MS: '5000' });
+    const statuses = await Promise.all(Array.from({ length: 12 }, (_, i) => post(port, followDelivery(i))));
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    await until(() => lines(path.join(dir, 'starts.log')).length >= 1);
+    p.child.kill('SIGTERM');
+    expect((await p.exited).code).toBe(0);
+    // Everything started has finished; nothing is leased; the rest is still pending.
+    const started = lines(path.join(dir, 'starts.log'));
+    expect(lines(path.join(dir, 'finishes.log')).sort()).toEqual(started.sort());
+    const db = await openDatabase(testDb.config);
+    try {
+      expect(await db.prisma.event.count()).toBe(12);
+      expect(await db.prisma.event.count({ where: { leaseOwner: { not: null } } })).toBe(0);
+      const again = await start({});
+      await until(async () => (await db.prisma.handlerRun.count({ where: { state: 'done' } })) === 12);
+      expect(new Set(lines(path.join(dir, 'finishes.log'))).size).toBe(12);
+      again.proc.child.kill('SIGTERM');
+      expect((await again.proc.exited).code).toBe(0);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('on SIGTERM releases handlers that outlive the shutdown timeout, and exits 0', async () => {
+    const { port, proc: p } = await start({ RECORDER_HANG_FIRST: '1', SHUTDOWN_TIMEOUT_MS: '500' });
+    expect(await post(port, followDelivery(7))).toBe(200);
+    await until(() => fs.existsSync(path.join(dir, 'hung')));
+    p.child.kill('SIGTERM');
+    expect((await p.exited).code).toBe(0);
+    if (process.env.TEST_LOG_LEVEL) console.log(p.output());
+    const db = await openDatabase(testDb.config);
+    try {
+      const event = await db.prisma.event.findFirstOrThrow();
+      expect(event).toMatchObject({ state: 'pending', leaseOwner: null });
+      expect(await db.prisma.handlerAttempt.count({ where: { outcome: 'released' } })).toBe(1);
+      const again = await start({ RECORDER_HANG_FIRST: '1' });
+      await until(async () => (await db.prisma.handlerRun.count({ where: { state: 'done' } })) === 1);
+      again.proc.child.kill('SIGTERM');
+      expect((await again.proc.exited).code).toBe(0);
+    } finally {
+      await db.close();
+    }
+  });
+});

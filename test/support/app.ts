@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHmac } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config/index.js';
+import { createApp, type ReceiverApp } from '../../src/http/index.js';
+import { createLogger } from '../../src/log/index.js';
+import { openDatabase, type Database } from '../../src/store/index.js';
+import { migratedDatabase, type Provider, type TestDatabase } from './databases.js';
+
+export const TEST_SECRET = 'test-consumer-secret-0123456789abcdef';
+export const samplesDir = path.resolve(import.meta.dirname, '../../../shared/samples');
+
+/** X's signature, computed here independently of src/: sha256= + base64 HMAC-SHA256(secret, bytes). */
+export function xSignature(body: Buffer | string, secret = TEST_SECRET): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('base64')}`;
+}
+
+export function sample(name: string): Buffer {
+  return fs.readFileSync(path.join(samplesDir, name));
+}
+
+export function sampleNames(): string[] {
+  return fs.readdirSync(samplesDir).filter((f) => f.endsWith('.json')).sort();
+}
+
+export interface TestApp extends ReceiverApp {
+  db: Database;
+  testDb: TestDatabase;
+  /** Every log line the app wrote. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** A receiver app on a freshly migrated real database, logging into memory. */
+export async function startTestApp(
+  provider: Provider = 'sqlite',
+  env: Record<string, string> = {},
+  testDb?: TestDatabase,
+): Promise<TestApp> {
+  const database = testDb ?? (await migratedDatabase(provider));
+  const config = loadConfig({ X_CONSUMER_SECRET: TEST_SECRET, DATABASE_URL: database.url, LOG_LEVEL: 'info', ...env });
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const logger = createLogger({ level: config.logLevel, env: 'test', secrets: [config.consumerSecret], destination });
+  const db = await openDatabase(config.database);
+  const receiver = createApp({ config: { ...config, consumerSecret: config.consumerSecret! }, db, logger });
+  return {
+    ...receiver,
+    db,
+    testDb: database,
+    logs,
+    async close() {
+      await receiver.inbox.drain();
+      await db.close();
+      if (!testDb) await database.drop();
+    },
+  };
+}
