@@ -11,6 +11,10 @@ export async function worker(env = readEnvironment()) {
   const logger = createLogger({ level: config.logLevel, env: config.env, secrets: [config.consumerSecret, config.previousConsumerSecret] });
   const db = await openDatabase(config.database);
   const dispatcher = await dispatcherFromConfig(config, db, logger, createMetrics());
+  if (!dispatcher) {
+    await db.close();
+    throw new Error('HANDLERS is empty: a worker needs at least one handler plugin');
+  }
   dispatcher.start();
   logger.info({ owner: dispatcher.owner, database: db.provider }, 'worker started');
   return {

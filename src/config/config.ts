@@ -15,7 +15,7 @@ export class ConfigError extends Error {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Variables whose values are secrets: never printed, always redacted from logs. */
-export const SECRET_VARIABLES = ['X_CONSUMER_SECRET', 'X_CONSUMER_SECRET_PREVIOUS'] as const;
+export const SECRET_VARIABLES = ['X_CONSUMER_SECRET', 'X_CONSUMER_SECRET_PREVIOUS', 'ADMIN_TOKEN'] as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -48,6 +48,11 @@ const schema = z.object({
     .regex(/^\/[A-Za-z0-9._~\-/]*$/)
     .default('/webhook')
     .describe('a URL path starting with /, such as /webhook'),
+  ADMIN_TOKEN: z
+    .string()
+    .min(16)
+    .optional()
+    .describe('a token of at least 16 characters; required as a Bearer token by /metrics'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe(`one of ${LOG_LEVELS.join(', ')}`),
   SQLITE_SYNCHRONOUS: z
     .enum(['FULL', 'NORMAL'])
@@ -108,6 +113,8 @@ export interface Config {
   previousConsumerSecret: string | undefined;
   webhookPath: string;
   maxBodyBytes: number;
+  /** Bearer token for /metrics; unset = no /metrics route. */
+  adminToken: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
   dispatch: DispatchConfig;
   shutdownTimeoutMs: number;
@@ -173,6 +180,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     previousConsumerSecret: raw.X_CONSUMER_SECRET_PREVIOUS,
     webhookPath: raw.WEBHOOK_PATH,
     maxBodyBytes: raw.WEBHOOK_MAX_BODY_BYTES,
+    adminToken: raw.ADMIN_TOKEN,
     logLevel: raw.LOG_LEVEL,
     dispatch: {
       handlers: raw.HANDLERS.split(',')

@@ -12,9 +12,14 @@ export async function dispatcherFromConfig(
   logger: Logger,
   metrics: Metrics,
   x?: unknown,
-): Promise<Dispatcher> {
+): Promise<Dispatcher | undefined> {
   const plugins = await loadPlugins(config.dispatch.handlers);
-  logger.info({ plugins: plugins.map((p) => p.name) }, plugins.length ? 'handler plugins loaded' : 'no handler plugins (HANDLERS is empty)');
+  if (plugins.length === 0) {
+    // Events stay pending in the store; they are dispatched once plugins are configured.
+    logger.info('no handler plugins (HANDLERS is empty): events are stored, not dispatched');
+    return undefined;
+  }
+  logger.info({ plugins: plugins.map((p) => p.name) }, 'handler plugins loaded');
   return new Dispatcher({
     db,
     plugins,

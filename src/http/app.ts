@@ -4,10 +4,12 @@ import { pinoHttp } from 'pino-http';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { createMetrics, type Metrics } from '../metrics/index.js';
+import { createCrcRecorder } from '../receiver/crc-recorder.js';
 import { createIngest } from '../receiver/ingest.js';
 import { Inbox, recordCrcCheck, type Database } from '../store/index.js';
 import { errorHandler, notFound } from './errors.js';
 import { healthRoutes } from './health.js';
+import { metricsRoute } from './metrics-route.js';
 import { webhookRoutes } from './webhook.js';
 
 export interface AppDeps {
@@ -39,6 +41,10 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
   });
   const secrets = [config.consumerSecret, config.previousConsumerSecret].filter((s): s is string => Boolean(s));
   const ingest = createIngest({ secrets, inbox, metrics, logger });
+  const crcRecorder = createCrcRecorder(
+    (check) => recordCrcCheck(db.prisma, check),
+    (err) => logger.warn({ err }, 'could not record a CRC check'),
+  );
 
   const app = express();
   app.disable('x-powered-by');
@@ -65,6 +71,7 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
     }),
   );
   app.use(healthRoutes(db));
+  app.use(metricsRoute(metrics, config.adminToken));
   app.use(
     webhookRoutes({
       path: config.webhookPath,
@@ -74,12 +81,18 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
       metrics,
       logger,
       isClosing: () => closing,
-      onCrc: (check) => {
-        recordCrcCheck(db.prisma, check).catch((err: unknown) => logger.warn({ err }, 'could not record a CRC check'));
-      },
+      onCrc: (check) => crcRecorder.record(check),
     }),
   );
   app.use(notFound);
   app.use(errorHandler);
-  return { app, inbox, metrics, startClosing: () => void (closing = true) };
+  return {
+    app,
+    inbox,
+    metrics,
+    startClosing: () => {
+      closing = true;
+      crcRecorder.flushAll();
+    },
+  };
 }

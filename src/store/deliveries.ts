@@ -42,45 +42,97 @@ export interface RecordedDelivery {
   duplicates: number;
 }
 
+/** Rows per multi-row INSERT: far below SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
+const ROWS_PER_STATEMENT = 500;
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 /**
- * Writes deliveries and their events in ONE transaction (group commit: the caller may pass
- * several deliveries that arrived together). An event whose dedupe key is already stored is
- * counted as a duplicate on the first sighting's row, and never fails its delivery.
+ * Writes deliveries and their events in ONE transaction, with a handful of statements whatever
+ * the batch size (group commit: the caller passes the deliveries that arrived together).
+ *
+ * An event whose dedupe key is already stored — or appears earlier in the same batch — is a
+ * duplicate: it is counted on the first sighting's row and never fails its delivery. A delivery
+ * whose events were all duplicates is stored with status "duplicate".
  */
 export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[]): Promise<RecordedDelivery[]> {
   if (deliveries.length === 0) return [];
+  const deliveryIds = deliveries.map((d) => newId(d.receivedAt.getTime()));
+
+  // Split events into first sightings within the batch and repeats of an earlier one.
+  interface Candidate {
+    id: string;
+    delivery: number;
+    event: EventInput;
+  }
+  const firsts = new Map<string, Candidate>();
+  const repeats = new Map<string, number>();
+  const owner: Array<Array<Candidate | string>> = deliveries.map(() => []);
+  deliveries.forEach((d, i) => {
+    for (const event of d.events) {
+      if (firsts.has(event.dedupeKey)) {
+        repeats.set(event.dedupeKey, (repeats.get(event.dedupeKey) ?? 0) + 1);
+        owner[i]!.push(event.dedupeKey);
+      } else {
+        const candidate = { id: newId(d.receivedAt.getTime()), delivery: i, event };
+        firsts.set(event.dedupeKey, candidate);
+        owner[i]!.push(candidate);
+      }
+    }
+  });
+
   return prisma.$transaction(async (tx) => {
-    const results: RecordedDelivery[] = [];
-    for (const delivery of deliveries) {
-      const deliveryId = newId(delivery.receivedAt.getTime());
+    for (const part of chunks(deliveries.map((d, i) => [d, i] as const), ROWS_PER_STATEMENT)) {
       await tx.$executeRaw(Prisma.sql`
         INSERT INTO deliveries (id, received_at, format, status, body, body_sha256, content_type, signature,
                                 user_agent, remote_addr, event_count, duplicate_count)
-        VALUES (${deliveryId}, ${delivery.receivedAt}, ${delivery.format}, ${delivery.status},
-                ${Buffer.from(delivery.body.buffer, delivery.body.byteOffset, delivery.body.byteLength)},
-                ${delivery.bodySha256}, ${delivery.contentType ?? null}, ${delivery.signature ?? null},
-                ${delivery.userAgent ?? null}, ${delivery.remoteAddr ?? null}, ${delivery.events.length}, 0)`);
+        VALUES ${Prisma.join(
+          part.map(
+            ([d, i]) => Prisma.sql`(${deliveryIds[i]}, ${d.receivedAt}, ${d.format}, ${d.status},
+              ${Buffer.from(d.body.buffer, d.body.byteOffset, d.body.byteLength)}, ${d.bodySha256},
+              ${d.contentType ?? null}, ${d.signature ?? null}, ${d.userAgent ?? null}, ${d.remoteAddr ?? null},
+              ${d.events.length}, 0)`,
+          ),
+        )}`);
+    }
+
+    const inserted = new Set<string>();
+    for (const part of chunks([...firsts.values()], ROWS_PER_STATEMENT)) {
+      const rows = await tx.$queryRaw<Array<{ id: string }>>(Prisma.sql`
+        INSERT INTO events (id, dedupe_key, type, action, for_user_id, format, occurred_at, received_at,
+                            delivery_id, payload, side_objects, duplicate_count, state, available_at)
+        VALUES ${Prisma.join(
+          part.map(({ id, delivery, event }) => {
+            const d = deliveries[delivery]!;
+            return Prisma.sql`(${id}, ${event.dedupeKey}, ${event.type}, ${event.action ?? null},
+              ${event.forUserId ?? null}, ${event.format}, ${event.occurredAt ?? null}, ${d.receivedAt},
+              ${deliveryIds[delivery]}, ${event.payload}, ${event.sideObjects ?? null}, 0, 'pending', ${d.receivedAt})`;
+          }),
+        )}
+        ON CONFLICT (dedupe_key) DO UPDATE SET duplicate_count = events.duplicate_count + 1
+        RETURNING id`);
+      for (const row of rows) inserted.add(row.id);
+    }
+    // Repeats within this batch: counted on the row that was stored (or already existed).
+    for (const [key, count] of repeats) {
+      await tx.$executeRaw(Prisma.sql`UPDATE events SET duplicate_count = duplicate_count + ${count} WHERE dedupe_key = ${key}`);
+    }
+
+    const results: RecordedDelivery[] = deliveries.map((d, i) => {
       const newEventIds: string[] = [];
-      for (const event of delivery.events) {
-        const eventId = newId(delivery.receivedAt.getTime());
-        const rows = await tx.$queryRaw<Array<{ id: string }>>(Prisma.sql`
-          INSERT INTO events (id, dedupe_key, type, action, for_user_id, format, occurred_at, received_at,
-                              delivery_id, payload, side_objects, duplicate_count, state, available_at)
-          VALUES (${eventId}, ${event.dedupeKey}, ${event.type}, ${event.action ?? null}, ${event.forUserId ?? null},
-                  ${event.format}, ${event.occurredAt ?? null}, ${delivery.receivedAt}, ${deliveryId},
-                  ${event.payload}, ${event.sideObjects ?? null}, 0, 'pending', ${delivery.receivedAt})
-          ON CONFLICT (dedupe_key) DO UPDATE SET duplicate_count = events.duplicate_count + 1
-          RETURNING id`);
-        if (rows[0]?.id === eventId) newEventIds.push(eventId);
-      }
-      const duplicates = delivery.events.length - newEventIds.length;
-      let status: DeliveryStatus = delivery.status;
-      if (duplicates > 0) {
-        if (newEventIds.length === 0 && status === 'accepted') status = 'duplicate';
-        await tx.$executeRaw(Prisma.sql`
-          UPDATE deliveries SET duplicate_count = ${duplicates}, status = ${status} WHERE id = ${deliveryId}`);
-      }
-      results.push({ deliveryId, status, newEventIds, duplicates });
+      for (const o of owner[i]!) if (typeof o !== 'string' && inserted.has(o.id)) newEventIds.push(o.id);
+      const duplicates = d.events.length - newEventIds.length;
+      const status: DeliveryStatus = duplicates > 0 && newEventIds.length === 0 && d.status === 'accepted' ? 'duplicate' : d.status;
+      return { deliveryId: deliveryIds[i]!, status, newEventIds, duplicates };
+    });
+    for (const r of results) {
+      if (r.duplicates === 0) continue;
+      await tx.$executeRaw(Prisma.sql`
+        UPDATE deliveries SET duplicate_count = ${r.duplicates}, status = ${r.status} WHERE id = ${r.deliveryId}`);
     }
     return results;
   });

@@ -103,14 +103,23 @@ describe.each(providersUnderTest())('CRC challenge on %s', (provider) => {
     expect(res.text).not.toContain(TEST_SECRET);
   });
 
-  it('records answered CRCs (time and latency, never the token)', async () => {
+  it('records answered CRCs (time and latency, never the token), at most one write a second', async () => {
     const before = await app.db.prisma.crcCheck.count({ where: { outcome: 'ok' } });
     const tokens = Array.from({ length: 3 }, () => randomBytes(24).toString('base64url'));
-    for (const token of tokens) expect((await request(app.app).get(crcUrl(token))).status).toBe(200);
-    await until(async () => (await app.db.prisma.crcCheck.count({ where: { outcome: 'ok' } })) >= before + tokens.length);
+    let lastSent = 0;
+    for (const token of tokens) {
+      lastSent = Date.now();
+      expect((await request(app.app).get(crcUrl(token))).status).toBe(200);
+    }
+    // The latest CRC of a burst is always recorded (within the one-second write window).
+    await until(async () => {
+      const latest = await app.db.prisma.crcCheck.findFirst({ where: { outcome: 'ok' }, orderBy: { answeredAt: 'desc' } });
+      return latest !== null && latest.answeredAt.getTime() >= lastSent - 5;
+    });
 
     const rows = await app.db.prisma.crcCheck.findMany({ where: { outcome: 'ok' }, orderBy: { answeredAt: 'asc' } });
-    expect(rows).toHaveLength(before + tokens.length);
+    expect(rows.length).toBeGreaterThan(before);
+    expect(rows.length).toBeLessThan(before + tokens.length);
     const now = Date.now();
     for (const row of rows) {
       expect(row.answeredAt.getTime()).toBeGreaterThanOrEqual(startedAt.getTime() - 1000);
