@@ -54,7 +54,7 @@ export async function serve(env = readEnvironment()): Promise<Running> {
       startClosing();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await inbox.drain();
+      await inbox.close();
       await dispatcher?.stop(config.shutdownTimeoutMs);
       await Promise.race([closed, new Promise((r) => setTimeout(r, 2_000))]);
       server.closeAllConnections();

@@ -6,11 +6,12 @@ import type { Logger } from '../log/index.js';
 import { createMetrics, type Metrics } from '../metrics/index.js';
 import { createCrcRecorder } from '../receiver/crc-recorder.js';
 import { createIngest } from '../receiver/ingest.js';
-import { Inbox, recordCrcCheck, type Database } from '../store/index.js';
+import { openDeliveryInbox, type DeliveryInbox } from '../receiver/delivery-inbox.js';
+import { recordCrcCheck, type Database } from '../store/index.js';
 import { errorHandler, notFound } from './errors.js';
 import { healthRoutes } from './health.js';
 import { metricsRoute } from './metrics-route.js';
-import { webhookRoutes } from './webhook.js';
+import { webhookRoute } from './webhook.js';
 
 export interface AppDeps {
   config: Config & { consumerSecret: string };
@@ -23,7 +24,7 @@ export interface AppDeps {
 
 export interface ReceiverApp {
   app: Express;
-  inbox: Inbox;
+  inbox: DeliveryInbox;
   metrics: Metrics;
   /** From now on POSTs get 503 (graceful shutdown). */
   startClosing(): void;
@@ -32,7 +33,7 @@ export interface ReceiverApp {
 /** The Express app: wiring only. Routes come from their modules; rules live below http/. */
 export function createApp({ config, db, logger, metrics = createMetrics(), onCommitted }: AppDeps): ReceiverApp {
   let closing = false;
-  const inbox = new Inbox(db.prisma, {
+  const inbox = openDeliveryInbox(db, {
     onCommit: (size, seconds, ok) => {
       metrics.commit.observe({ outcome: ok ? 'ok' : 'failed' }, seconds);
       metrics.commitBatch.observe(size);
@@ -49,6 +50,18 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use(
+    webhookRoute({
+      path: config.webhookPath,
+      consumerSecret: config.consumerSecret,
+      maxBodyBytes: config.maxBodyBytes,
+      ingest,
+      metrics,
+      logger,
+      isClosing: () => closing,
+      onCrc: (check) => crcRecorder.record(check),
+    }),
+  );
   app.use(helmet());
   app.use(
     pinoHttp({
@@ -72,18 +85,6 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
   );
   app.use(healthRoutes(db));
   app.use(metricsRoute(metrics, config.adminToken));
-  app.use(
-    webhookRoutes({
-      path: config.webhookPath,
-      consumerSecret: config.consumerSecret,
-      maxBodyBytes: config.maxBodyBytes,
-      ingest,
-      metrics,
-      logger,
-      isClosing: () => closing,
-      onCrc: (check) => crcRecorder.record(check),
-    }),
-  );
   app.use(notFound);
   app.use(errorHandler);
   return {

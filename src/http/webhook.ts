@@ -1,4 +1,5 @@
-import { Router, type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestHandler } from 'express';
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { checkCrcToken, crcResponseToken } from '../receiver/crc.js';
@@ -19,48 +20,73 @@ export interface WebhookRouteDeps {
   isClosing?: () => boolean;
 }
 
+/** What helmet would send on a JSON API answer, fixed once: this route runs before helmet. */
+const HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-resource-policy': 'same-origin',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+};
+
+function send(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...HEADERS, 'content-length': Buffer.byteLength(text), ...extra });
+  res.end(text);
+}
+
 function isJson(contentType: string | undefined): boolean {
   if (!contentType) return false;
   const media = contentType.split(';', 1)[0]!.trim().toLowerCase();
   return media === 'application/json';
 }
 
-/** GET (CRC) and POST (deliveries) on WEBHOOK_PATH. */
-export function webhookRoutes(deps: WebhookRouteDeps): Router {
-  const router = Router();
+/**
+ * GET (CRC) and POST (deliveries) on WEBHOOK_PATH, as the first middleware: the hot path skips
+ * the rest of the stack (security headers are set here, requests are logged at debug level).
+ */
+export function webhookRoute(deps: WebhookRouteDeps): RequestHandler {
+  const { logger } = deps;
 
-  router.get(deps.path, (req: Request, res: Response) => {
+  function crc(req: IncomingMessage, res: ServerResponse, query: string): void {
     const started = performance.now();
-    const check = checkCrcToken(req.query.crc_token);
+    const tokens = new URLSearchParams(query).getAll('crc_token');
+    const check = checkCrcToken(tokens.length > 1 ? tokens : tokens[0]);
     const outcome = check.ok ? 'ok' : 'rejected';
     if (check.ok) {
-      res.status(200).json({ response_token: crcResponseToken(deps.consumerSecret, check.token) });
+      send(res, 200, { response_token: crcResponseToken(deps.consumerSecret, check.token) });
     } else {
-      res
-        .status(400)
-        .json(
-          errorBody(
-            'invalid_crc_token',
-            check.reason === 'missing'
-              ? 'The crc_token query parameter is missing.'
-              : 'The crc_token must be 16-128 characters of A-Z, a-z, 0-9, +, /, =, _ or -.',
-          ),
-        );
+      send(
+        res,
+        400,
+        errorBody(
+          'invalid_crc_token',
+          check.reason === 'missing'
+            ? 'The crc_token query parameter is missing.'
+            : 'The crc_token must be 16-128 characters of A-Z, a-z, 0-9, +, /, =, _ or -.',
+        ),
+      );
     }
     const latencyMs = performance.now() - started;
     deps.metrics.crc.observe({ outcome }, latencyMs / 1000);
     deps.onCrc?.({ answeredAt: new Date(), latencyMs, outcome });
-  });
+    // CRCs are rare (X sends one every few minutes at most): worth a line at info. Never the token.
+    logger.info({ method: 'GET', path: deps.path, status: res.statusCode, latencyMs }, 'crc answered');
+  }
 
-  router.post(deps.path, async (req: Request, res: Response) => {
+  async function post(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
     if (deps.isClosing?.()) {
-      res.set('Connection', 'close');
-      res.status(503).json(errorBody('shutting_down', 'This instance is shutting down; retry.'));
+      send(res, 503, errorBody('shutting_down', 'This instance is shutting down; retry.'), { connection: 'close' });
+      req.resume();
       return;
     }
     if (!isJson(req.headers['content-type'])) {
       deps.metrics.deliveries.inc({ result: 'rejected' });
-      res.status(415).json(errorBody('unsupported_media_type', 'Deliveries must be application/json.'));
+      send(res, 415, errorBody('unsupported_media_type', 'Deliveries must be application/json.'));
       req.resume();
       return;
     }
@@ -70,20 +96,26 @@ export function webhookRoutes(deps: WebhookRouteDeps): Router {
     } catch (error) {
       deps.metrics.deliveries.inc({ result: 'rejected' });
       if (error instanceof BodyTooLarge) {
-        res.set('Connection', 'close');
-        res.status(413).json(errorBody('payload_too_large', `The body exceeds ${deps.maxBodyBytes} bytes.`));
-      } else {
-        res.status(400).json(errorBody('bad_request', 'The body could not be read.'));
+        send(res, 413, errorBody('payload_too_large', `The body exceeds ${deps.maxBodyBytes} bytes.`), { connection: 'close' });
+      } else if (!res.headersSent && !res.destroyed) {
+        send(res, 400, errorBody('bad_request', 'The body could not be read.'));
       }
       return;
     }
     const reply = await deps.ingest({ body, headers: req.headers, remoteAddr: req.socket.remoteAddress });
-    res.status(reply.status).json(reply.body);
-  });
+    send(res, reply.status, reply.body);
+    logger.debug({ method: 'POST', path: deps.path, status: reply.status, ms: performance.now() - started }, 'delivery');
+  }
 
-  router.all(deps.path, (_req, res) => {
-    res.set('Allow', 'GET, POST').status(405).json(errorBody('method_not_allowed', 'Use GET (CRC) or POST (deliveries).'));
-  });
-
-  return router;
+  return (req, res, next) => {
+    const url = req.url;
+    const q = url.indexOf('?');
+    if ((q < 0 ? url : url.slice(0, q)) !== deps.path) return next();
+    if (req.method === 'POST') {
+      post(req, res).catch(next);
+      return;
+    }
+    if (req.method === 'GET' || req.method === 'HEAD') return crc(req, res, q < 0 ? '' : url.slice(q + 1));
+    send(res, 405, errorBody('method_not_allowed', 'Use GET (CRC) or POST (deliveries).'), { allow: 'GET, POST' });
+  };
 }

@@ -1,10 +1,7 @@
-import { createHash } from 'node:crypto';
-import type { AnyXEvent } from '../events/index.js';
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
-import type { DeliveryInput, EventInput, Inbox } from '../store/index.js';
-import { parseEnvelope } from './envelope/index.js';
-import { parseJsonLossless } from './json.js';
+import type { RecordedDelivery } from '../store/index.js';
+import type { RawDelivery } from './prepare.js';
 import { SIGNATURE_HEADER, verifySignature } from './signature.js';
 
 export interface Reply {
@@ -22,7 +19,7 @@ export interface IncomingDelivery {
 export interface IngestDeps {
   /** Secrets accepted for event signatures: the current one first, then a previous one while rotating. */
   secrets: readonly string[];
-  inbox: Pick<Inbox, 'write'>;
+  inbox: { write(raw: RawDelivery): Promise<RecordedDelivery> };
   metrics: Metrics;
   logger: Logger;
 }
@@ -32,23 +29,16 @@ function header(headers: IncomingDelivery['headers'], name: string): string | nu
   return typeof value === 'string' ? value : null;
 }
 
-/** The stored form of a normalized event. */
-export function toEventInput(event: AnyXEvent): EventInput {
-  return {
-    dedupeKey: event.id,
-    type: event.type,
-    action: event.action,
-    forUserId: event.forUserId,
-    format: event.format,
-    occurredAt: event.occurredAt,
-    payload: JSON.stringify(event.payload) ?? 'null',
-    sideObjects: JSON.stringify(event.side),
-  };
-}
+const SIGNATURE_PROBLEMS = {
+  missing: `The ${SIGNATURE_HEADER} header is missing.`,
+  malformed: `The ${SIGNATURE_HEADER} header is not of the form sha256=<base64>.`,
+  mismatch: 'The signature does not match the body.',
+};
 
 /**
- * verify -> parse -> store -> reply. The reply is 200 only after the delivery and its events are
- * committed; a store failure is a 503 so that X retries. Nothing is stored for a bad signature.
+ * verify -> store (the inbox parses and commits) -> reply. The reply is 200 only after the
+ * delivery and its events are committed; a store failure is a 503 so that X retries. Nothing is
+ * stored for a bad signature.
  */
 export function createIngest({ secrets, inbox, metrics, logger }: IngestDeps) {
   return async function ingest(incoming: IncomingDelivery): Promise<Reply> {
@@ -56,55 +46,26 @@ export function createIngest({ secrets, inbox, metrics, logger }: IngestDeps) {
     if (!check.ok) {
       metrics.deliveries.inc({ result: 'bad_signature' });
       logger.warn({ reason: check.reason, remoteAddr: incoming.remoteAddr }, 'webhook signature rejected');
-      return {
-        status: 401,
-        body: {
-          error: 'invalid_signature',
-          message:
-            check.reason === 'missing'
-              ? `The ${SIGNATURE_HEADER} header is missing.`
-              : check.reason === 'malformed'
-                ? `The ${SIGNATURE_HEADER} header is not of the form sha256=<base64>.`
-                : 'The signature does not match the body.',
-        },
-      };
+      return { status: 401, body: { error: 'invalid_signature', message: SIGNATURE_PROBLEMS[check.reason] } };
     }
 
-    const receivedAt = incoming.receivedAt ?? new Date();
-    const base = {
-      receivedAt,
-      body: incoming.body,
-      bodySha256: createHash('sha256').update(incoming.body).digest('hex'),
-      contentType: header(incoming.headers, 'content-type'),
-      signature: header(incoming.headers, SIGNATURE_HEADER),
-      userAgent: header(incoming.headers, 'user-agent'),
-      remoteAddr: incoming.remoteAddr ?? null,
-    };
-
-    let parsed: unknown;
-    let delivery: DeliveryInput;
+    let recorded: RecordedDelivery;
     try {
-      parsed = parseJsonLossless(incoming.body.toString('utf8'));
-    } catch {
-      parsed = undefined;
-    }
-    if (parsed === undefined) {
-      delivery = { ...base, format: 'unknown', status: 'unparseable', events: [] };
-    } else {
-      const envelope = parseEnvelope(parsed);
-      delivery = { ...base, format: envelope.format, status: 'accepted', events: envelope.events.map(toEventInput) };
-    }
-
-    let recorded;
-    try {
-      recorded = await inbox.write(delivery);
+      recorded = await inbox.write({
+        receivedAt: incoming.receivedAt ?? new Date(),
+        body: incoming.body,
+        contentType: header(incoming.headers, 'content-type'),
+        signature: header(incoming.headers, SIGNATURE_HEADER),
+        userAgent: header(incoming.headers, 'user-agent'),
+        remoteAddr: incoming.remoteAddr ?? null,
+      });
     } catch (error) {
       metrics.deliveries.inc({ result: 'unavailable' });
       logger.error({ err: error }, 'could not store a delivery: answering 503 so that X retries');
       return { status: 503, body: { error: 'store_unavailable', message: 'The delivery could not be stored; retry later.' } };
     }
 
-    if (delivery.status === 'unparseable') {
+    if (recorded.status === 'unparseable') {
       metrics.deliveries.inc({ result: 'unparseable' });
       return {
         status: 400,

@@ -13,6 +13,7 @@ export type Db = PrismaClient;
 
 export interface Database {
   provider: DatabaseProvider;
+  config: DatabaseConfig;
   prisma: Db;
   /** A trivial query: resolves when the database answers. */
   ping(): Promise<void>;
@@ -71,6 +72,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   await prisma.$connect();
   return {
     provider: config.provider,
+    config,
     prisma,
     async ping() {
       await prisma.$queryRawUnsafe('SELECT 1');

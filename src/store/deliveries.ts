@@ -1,6 +1,7 @@
 import { Prisma } from './generated/sqlite/client.js';
 import type { Db } from './database.js';
 import { newId } from './ids.js';
+import { planBatch, planResults } from './inbox-plan.js';
 
 /** An activity as the receiver normalized it, ready to be stored. */
 export interface EventInput {
@@ -62,28 +63,8 @@ function chunks<T>(items: T[], size: number): T[][] {
 export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[]): Promise<RecordedDelivery[]> {
   if (deliveries.length === 0) return [];
   const deliveryIds = deliveries.map((d) => newId(d.receivedAt.getTime()));
-
-  // Split events into first sightings within the batch and repeats of an earlier one.
-  interface Candidate {
-    id: string;
-    delivery: number;
-    event: EventInput;
-  }
-  const firsts = new Map<string, Candidate>();
-  const repeats = new Map<string, number>();
-  const owner: Array<Array<Candidate | string>> = deliveries.map(() => []);
-  deliveries.forEach((d, i) => {
-    for (const event of d.events) {
-      if (firsts.has(event.dedupeKey)) {
-        repeats.set(event.dedupeKey, (repeats.get(event.dedupeKey) ?? 0) + 1);
-        owner[i]!.push(event.dedupeKey);
-      } else {
-        const candidate = { id: newId(d.receivedAt.getTime()), delivery: i, event };
-        firsts.set(event.dedupeKey, candidate);
-        owner[i]!.push(candidate);
-      }
-    }
-  });
+  const plan = planBatch(deliveries);
+  const eventIds = plan.firsts.map(({ delivery }) => newId(deliveries[delivery]!.receivedAt.getTime()));
 
   return prisma.$transaction(async (tx) => {
     for (const part of chunks(deliveries.map((d, i) => [d, i] as const), ROWS_PER_STATEMENT)) {
@@ -101,14 +82,15 @@ export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[]):
     }
 
     const inserted = new Set<string>();
-    for (const part of chunks([...firsts.values()], ROWS_PER_STATEMENT)) {
+    for (const part of chunks(plan.firsts.map((f, i) => [f, i] as const), ROWS_PER_STATEMENT)) {
       const rows = await tx.$queryRaw<Array<{ id: string }>>(Prisma.sql`
         INSERT INTO events (id, dedupe_key, type, action, for_user_id, format, occurred_at, received_at,
                             delivery_id, payload, side_objects, duplicate_count, state, available_at)
         VALUES ${Prisma.join(
-          part.map(({ id, delivery, event }) => {
+          part.map(([{ delivery, eventIndex }, i]) => {
             const d = deliveries[delivery]!;
-            return Prisma.sql`(${id}, ${event.dedupeKey}, ${event.type}, ${event.action ?? null},
+            const event = d.events[eventIndex]!;
+            return Prisma.sql`(${eventIds[i]}, ${event.dedupeKey}, ${event.type}, ${event.action ?? null},
               ${event.forUserId ?? null}, ${event.format}, ${event.occurredAt ?? null}, ${d.receivedAt},
               ${deliveryIds[delivery]}, ${event.payload}, ${event.sideObjects ?? null}, 0, 'pending', ${d.receivedAt})`;
           }),
@@ -118,17 +100,16 @@ export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[]):
       for (const row of rows) inserted.add(row.id);
     }
     // Repeats within this batch: counted on the row that was stored (or already existed).
-    for (const [key, count] of repeats) {
+    for (const [key, count] of plan.repeats) {
       await tx.$executeRaw(Prisma.sql`UPDATE events SET duplicate_count = duplicate_count + ${count} WHERE dedupe_key = ${key}`);
     }
 
-    const results: RecordedDelivery[] = deliveries.map((d, i) => {
-      const newEventIds: string[] = [];
-      for (const o of owner[i]!) if (typeof o !== 'string' && inserted.has(o.id)) newEventIds.push(o.id);
-      const duplicates = d.events.length - newEventIds.length;
-      const status: DeliveryStatus = duplicates > 0 && newEventIds.length === 0 && d.status === 'accepted' ? 'duplicate' : d.status;
-      return { deliveryId: deliveryIds[i]!, status, newEventIds, duplicates };
-    });
+    const results = planResults(
+      deliveries,
+      plan,
+      deliveryIds,
+      eventIds.map((id) => (inserted.has(id) ? id : null)),
+    );
     for (const r of results) {
       if (r.duplicates === 0) continue;
       await tx.$executeRaw(Prisma.sql`

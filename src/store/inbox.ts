@@ -1,5 +1,5 @@
-import type { Db } from './database.js';
-import { recordDeliveries, type DeliveryInput, type RecordedDelivery } from './deliveries.js';
+/** Writes a batch in one transaction; returns one result per input, in order. */
+export type BatchWriter<In, Out> = (items: In[]) => Promise<Out[]>;
 
 export interface InboxOptions {
   /** Most deliveries committed in one transaction. */
@@ -8,9 +8,9 @@ export interface InboxOptions {
   onCommit?: (size: number, seconds: number, ok: boolean) => void;
 }
 
-interface Pending {
-  delivery: DeliveryInput;
-  resolve: (result: RecordedDelivery) => void;
+interface Pending<In, Out> {
+  delivery: In;
+  resolve: (result: Out) => void;
   reject: (error: unknown) => void;
 }
 
@@ -20,23 +20,25 @@ interface Pending {
  * caller's promise resolves only after the transaction holding its delivery has committed.
  * If a batch fails, its deliveries are retried one by one, so one bad row cannot fail the others.
  */
-export class Inbox {
-  readonly #prisma: Db;
+export class Inbox<In, Out> {
+  readonly #writeBatch: BatchWriter<In, Out>;
+  readonly #close: () => Promise<void>;
   readonly #maxBatch: number;
   readonly #onCommit: InboxOptions['onCommit'];
-  #queue: Pending[] = [];
+  #queue: Array<Pending<In, Out>> = [];
   #flushing = false;
   #scheduled = false;
   #idle: Array<() => void> = [];
 
-  constructor(prisma: Db, options: InboxOptions = {}) {
-    this.#prisma = prisma;
+  constructor(writeBatch: BatchWriter<In, Out>, options: InboxOptions = {}, close: () => Promise<void> = async () => {}) {
+    this.#writeBatch = writeBatch;
+    this.#close = close;
     this.#maxBatch = options.maxBatch ?? 256;
     this.#onCommit = options.onCommit;
   }
 
   /** Resolves once the delivery and its events are committed; rejects if they could not be. */
-  write(delivery: DeliveryInput): Promise<RecordedDelivery> {
+  write(delivery: In): Promise<Out> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ delivery, resolve, reject });
       this.#schedule();
@@ -47,6 +49,12 @@ export class Inbox {
   drain(): Promise<void> {
     if (!this.#flushing && this.#queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Waits for what is queued, then releases the writer. */
+  async close(): Promise<void> {
+    await this.drain();
+    await this.#close();
   }
 
   #schedule(): void {
@@ -74,13 +82,10 @@ export class Inbox {
     }
   }
 
-  async #commit(batch: Pending[]): Promise<void> {
+  async #commit(batch: Array<Pending<In, Out>>): Promise<void> {
     const started = performance.now();
     try {
-      const results = await recordDeliveries(
-        this.#prisma,
-        batch.map((p) => p.delivery),
-      );
+      const results = await this.#writeBatch(batch.map((p) => p.delivery));
       this.#onCommit?.(batch.length, (performance.now() - started) / 1000, true);
       batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (error) {
@@ -101,10 +106,10 @@ export class Inbox {
     }
   }
 
-  async #commitOne(p: Pending): Promise<boolean> {
+  async #commitOne(p: Pending<In, Out>): Promise<boolean> {
     const started = performance.now();
     try {
-      const [result] = await recordDeliveries(this.#prisma, [p.delivery]);
+      const [result] = await this.#writeBatch([p.delivery]);
       this.#onCommit?.(1, (performance.now() - started) / 1000, true);
       p.resolve(result!);
       return true;

@@ -56,7 +56,7 @@ export async function startTestApp(
     testDb: database,
     logs,
     async close() {
-      await receiver.inbox.drain();
+      await receiver.inbox.close();
       await db.close();
       if (!testDb) await database.drop();
     },
