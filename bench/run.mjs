@@ -89,6 +89,59 @@ function load(target, scenario) {
   return new Promise((resolve, reject) => autocannon(options, (err, result) => (err ? reject(err) : resolve(result))));
 }
 
+/** p-quantile from a Prometheus histogram (linear inside the bucket), in ms. */
+function histogramQuantile(text, name, q) {
+  const buckets = [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+(?:\\.\\d+)?)$`, 'gm'))].map((m) => [m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
+  const total = buckets.at(-1)?.[1] ?? 0;
+  if (!total) return null;
+  const rank = q * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const [le, count] of buckets) {
+    if (count >= rank) {
+      if (le === Infinity) return prevLe * 1000;
+      return (prevLe + ((rank - prevCount) / Math.max(1, count - prevCount)) * (le - prevLe)) * 1000;
+    }
+    prevLe = le;
+    prevCount = count;
+  }
+  return null;
+}
+
+async function dispatchLag(tmp) {
+  const url = `file:${path.join(tmp, 'lag.db')}`;
+  execFileSync(process.execPath, ['scripts/prisma/migrate.mjs', 'deploy'], { cwd: root, env: { ...process.env, DATABASE_URL: url }, stdio: 'ignore' });
+  const token = 'bench-admin-token-0123456789';
+  const target = await startProcess('receiver, SQLite + no-op handler', ['dist/src/main.js', 'serve'], { DATABASE_URL: url, LOG_LEVEL: 'warn', HANDLERS: './bench/noop-plugin.mjs', ADMIN_TOKEN: token, DISPATCH_CONCURRENCY: '32' }, '/healthz');
+  try {
+    const r = await load(target, { name: 'POST x32', kind: 'post', connections: 32 });
+    const loadEnded = Date.now();
+    let metrics = '';
+    // Wait for the queue to drain, to measure dispatch throughput too.
+    for (let i = 0; i < 600; i++) {
+      metrics = await (await fetch(`http://127.0.0.1:${target.port}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+      if (/^xaa_queue_depth 0$/m.test(metrics)) break;
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    const drainedAfterMs = Date.now() - loadEnded;
+    return {
+      scenario: 'dispatch lag, POST x32',
+      target: target.name,
+      requestsPerSecond: Math.round(r.requests.average),
+      p50ms: r.latency.p50,
+      p99ms: r.latency.p99,
+      non2xx: r.non2xx,
+      errors: r.errors + r.timeouts,
+      ok2xx: r['2xx'],
+      lagP50ms: histogramQuantile(metrics, 'xaa_dispatch_lag_seconds', 0.5),
+      lagP99ms: histogramQuantile(metrics, 'xaa_dispatch_lag_seconds', 0.99),
+      queueDrainedAfterMs: drainedAfterMs,
+    };
+  } finally {
+    await target.stop();
+  }
+}
+
 async function storedDeliveries(target) {
   if (!target.databaseUrl) return null;
   if (target.databaseUrl.startsWith('file:')) {
@@ -153,6 +206,9 @@ async function main() {
         });
       }
     }
+    const lag = await dispatchLag(tmp);
+    process.stderr.write(`  dispatch lag: p50 ${lag.lagP50ms?.toFixed(1)} ms, p99 ${lag.lagP99ms?.toFixed(1)} ms at ${lag.requestsPerSecond} req/s; queue drained ${lag.queueDrainedAfterMs} ms after the load\n`);
+    results.push(lag);
     for (const target of targets) {
       const stored = await storedDeliveries(target);
       if (stored !== null) {
@@ -174,8 +230,11 @@ async function main() {
   // Table with ratios against baseline (a) in the same scenario.
   const lines = ['| scenario | server | req/s | p50 ms | p99 ms | ratio to (a) | non-2xx |', '|---|---|---|---|---|---|---|'];
   for (const r of results.filter((x) => x.requestsPerSecond !== undefined)) {
-    const base = results.find((x) => x.scenario === r.scenario && x.target.startsWith('(a)'));
+    const base = results.find((x) => x.scenario === r.scenario.replace('dispatch lag, ', '') && x.target.startsWith('(a)'));
     lines.push(`| ${r.scenario} | ${r.target} | ${r.requestsPerSecond} | ${r.p50ms} | ${r.p99ms} | ${(r.requestsPerSecond / base.requestsPerSecond).toFixed(2)} | ${r.non2xx + r.errors} |`);
+  }
+  for (const r of results.filter((x) => x.lagP50ms !== undefined)) {
+    lines.push(`\ndispatch lag (receive -> handler start), no-op handler, ${r.requestsPerSecond} req/s: p50 ${r.lagP50ms?.toFixed(1)} ms, p99 ${r.lagP99ms?.toFixed(1)} ms; queue drained ${r.queueDrainedAfterMs} ms after the load stopped`);
   }
   for (const r of results.filter((x) => x.scenario === 'stored check')) {
     lines.push(`\n${r.target}: ${r.acknowledged} deliveries acknowledged with 2xx, ${r.stored} stored`);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerManagementCommands } from './cli/management.js';
 import { serveCommand } from './cli/serve.js';
 import { workerCommand } from './cli/worker.js';
 import { ConfigError } from './config/index.js';
@@ -18,6 +19,8 @@ program
   .command('worker')
   .description('run handler plugins on stored events, without an HTTP server (scale out with several)')
   .action(workerCommand);
+
+registerManagementCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) {

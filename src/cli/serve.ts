@@ -1,15 +1,16 @@
 import type { Server } from 'node:http';
-import { loadConfig, readEnvironment, requireReceiver } from '../config/index.js';
-import { dispatcherFromConfig, type Dispatcher } from '../dispatch/index.js';
+import { loadConfig, readEnvironment, requireReceiver, secretValues } from '../config/index.js';
+import { startDispatchThread, type DispatchThread } from '../dispatch/index.js';
 import { createApp } from '../http/index.js';
+import { createHttpServer } from '../http/server.js';
 import { createLogger } from '../log/index.js';
-import { createMetrics } from '../metrics/index.js';
-import { migrationState, openDatabase } from '../store/index.js';
+import { createMetrics, registerQueueGauges } from '../metrics/index.js';
+import { migrationState, openDatabase, queueStats, startRetention } from '../store/index.js';
 
 export interface Running {
   server: Server;
   url: string;
-  dispatcher: Dispatcher | undefined;
+  dispatcher: DispatchThread | undefined;
   stop(): Promise<void>;
 }
 
@@ -23,7 +24,7 @@ export async function serve(env = readEnvironment()): Promise<Running> {
   const logger = createLogger({
     level: config.logLevel,
     env: config.env,
-    secrets: [config.consumerSecret, config.previousConsumerSecret],
+    secrets: secretValues(config),
   });
   const db = await openDatabase(config.database);
   const migrations = await migrationState(db);
@@ -31,27 +32,29 @@ export async function serve(env = readEnvironment()): Promise<Running> {
     logger.warn({ pending: migrations.pending }, 'database migrations pending: run `npm run db:migrate` (/readyz answers 503)');
   }
   const metrics = createMetrics({ defaults: true });
-  const dispatcher = config.dispatch.inServer ? await dispatcherFromConfig(config, db, logger, metrics) : undefined;
+  registerQueueGauges(metrics, () => queueStats(db));
+  // The dispatcher and the plugins run on their own thread: never on the event loop X waits on.
+  const dispatcher = config.dispatch.inServer ? await startDispatchThread(metrics, logger) : undefined;
   const { app, inbox, startClosing } = createApp({ config, db, logger, metrics, onCommitted: () => dispatcher?.notify() });
-  const server = app.listen(config.port, config.host);
-  // Slow or stalled bodies must not hold sockets forever.
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
+  // Slow or stalled requests must not hold sockets forever: 408 after HTTP_REQUEST_TIMEOUT_MS.
+  const server = createHttpServer(app, { requestTimeoutMs: config.requestTimeoutMs });
+  server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  dispatcher?.start();
+  const stopRetention = startRetention(db, config.retention, logger);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  logger.info({ url, webhookPath: config.webhookPath, database: db.provider, dispatcher: Boolean(dispatcher) }, 'listening');
+  logger.info({ url, webhookPath: config.webhookPath, database: db.provider, dispatcher: dispatcher ? dispatcher.plugins : false }, 'listening');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down');
       startClosing();
+      stopRetention();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await inbox.close();

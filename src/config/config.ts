@@ -15,7 +15,15 @@ export class ConfigError extends Error {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Variables whose values are secrets: never printed, always redacted from logs. */
-export const SECRET_VARIABLES = ['X_CONSUMER_SECRET', 'X_CONSUMER_SECRET_PREVIOUS', 'ADMIN_TOKEN'] as const;
+export const SECRET_VARIABLES = [
+  'X_CONSUMER_SECRET',
+  'X_CONSUMER_SECRET_PREVIOUS',
+  'ADMIN_TOKEN',
+  'X_BEARER_TOKEN',
+  'X_ACCESS_TOKEN',
+  'X_ACCESS_TOKEN_SECRET',
+  'X_OAUTH2_USER_TOKEN',
+] as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -87,6 +95,44 @@ const schema = z.object({
   DISPATCH_LEASE_MS: z.coerce.number().int().min(100).default(30_000).describe('milliseconds, at least 100'),
   DISPATCH_POLL_MS: z.coerce.number().int().min(5).default(250).describe('milliseconds, at least 5'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000).describe('milliseconds'),
+  RETENTION_DAYS: z.coerce
+    .number()
+    .min(0)
+    .default(7)
+    .describe('days to keep raw deliveries and completed events (0 keeps everything)'),
+  DEDUPE_WINDOW_DAYS: z.coerce
+    .number()
+    .min(5)
+    .default(5)
+    .describe('days to keep dedupe keys, at least 5 (the AAA replay window)'),
+  RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000).describe('milliseconds between pruning runs, at least 1000'),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(30_000)
+    .describe('milliseconds a client may take to send a whole request, at least 100'),
+  RATE_LIMIT_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(600)
+    .describe('requests per minute per client address on routes other than the webhook, a whole number (0: no limit)'),
+  // X API (management: webhooks, subscriptions, replay; the `xaa` CLI and ctx.x in handlers).
+  X_API_BASE_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/)
+    .default('https://api.x.com')
+    .describe('an http(s) URL without query, such as https://api.x.com'),
+  X_BEARER_TOKEN: z.string().min(1).optional().describe("the X app's bearer token (app-only OAuth 2.0)"),
+  X_CONSUMER_KEY: z.string().min(1).optional().describe("the X app's consumer key (API key), for OAuth 1.0a user context"),
+  X_ACCESS_TOKEN: z.string().min(1).optional().describe("a user's OAuth 1.0a access token"),
+  X_ACCESS_TOKEN_SECRET: z.string().min(1).optional().describe("a user's OAuth 1.0a access token secret"),
+  X_OAUTH2_USER_TOKEN: z.string().min(1).optional().describe("a user's OAuth 2.0 access token (user context)"),
+  X_WEBHOOK_ID: z.string().regex(/^\d{1,20}$/).optional().describe("the id of the app's webhook at X (digits)"),
+  X_API_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000).describe('milliseconds, at least 100'),
+  X_API_RETRIES: z.coerce.number().int().min(0).max(10).default(3).describe('a whole number from 0 to 10'),
+  X_API_RATE_LIMIT_MAX_WAIT_MS: z.coerce.number().int().min(0).default(60_000).describe('milliseconds'),
 });
 
 type Raw = z.infer<typeof schema>;
@@ -118,6 +164,34 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   dispatch: DispatchConfig;
   shutdownTimeoutMs: number;
+  /** Longest time a client may take to send a whole request (HTTP_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
+  /** Requests per minute per client address on every route but the webhook; 0 = no limit. */
+  rateLimitPerMinute: number;
+  /** The X API client (management). */
+  x: XApiConfig;
+  retention: RetentionConfig;
+}
+
+export interface RetentionConfig {
+  /** 0: keep everything. */
+  days: number;
+  dedupeWindowDays: number;
+  intervalMs: number;
+}
+
+export interface XApiConfig {
+  baseUrl: string;
+  bearerToken: string | undefined;
+  consumerKey: string | undefined;
+  accessToken: string | undefined;
+  accessTokenSecret: string | undefined;
+  oauth2UserToken: string | undefined;
+  webhookId: string | undefined;
+  timeoutMs: number;
+  retries: number;
+  /** Longest wait for a rate-limit window to reset before failing with the time to retry. */
+  rateLimitMaxWaitMs: number;
 }
 
 export interface DispatchConfig {
@@ -194,6 +268,21 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       pollMs: raw.DISPATCH_POLL_MS,
     },
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    retention: { days: raw.RETENTION_DAYS, dedupeWindowDays: raw.DEDUPE_WINDOW_DAYS, intervalMs: raw.RETENTION_INTERVAL_MS },
+    requestTimeoutMs: raw.HTTP_REQUEST_TIMEOUT_MS,
+    rateLimitPerMinute: raw.RATE_LIMIT_PER_MINUTE,
+    x: {
+      baseUrl: raw.X_API_BASE_URL.replace(/\/+$/, ''),
+      bearerToken: raw.X_BEARER_TOKEN,
+      consumerKey: raw.X_CONSUMER_KEY,
+      accessToken: raw.X_ACCESS_TOKEN,
+      accessTokenSecret: raw.X_ACCESS_TOKEN_SECRET,
+      oauth2UserToken: raw.X_OAUTH2_USER_TOKEN,
+      webhookId: raw.X_WEBHOOK_ID,
+      timeoutMs: raw.X_API_TIMEOUT_MS,
+      retries: raw.X_API_RETRIES,
+      rateLimitMaxWaitMs: raw.X_API_RATE_LIMIT_MAX_WAIT_MS,
+    },
   };
 }
 
@@ -205,4 +294,17 @@ export function requireReceiver(config: Config): Config & { consumerSecret: stri
     );
   }
   return config as Config & { consumerSecret: string };
+}
+
+/** Every secret value the configuration holds: loggers scrub them from every line. */
+export function secretValues(config: Config): Array<string | undefined> {
+  return [
+    config.consumerSecret,
+    config.previousConsumerSecret,
+    config.adminToken,
+    config.x.bearerToken,
+    config.x.accessToken,
+    config.x.accessTokenSecret,
+    config.x.oauth2UserToken,
+  ];
 }

@@ -5,14 +5,14 @@ import { handlersFor, wants, type RegisteredPlugin } from '../plugins/registry.j
 import type { HandlerContext } from '../plugins/types.js';
 import {
   claimEvents,
-  completeRun,
   ensureRuns,
-  failRun,
+  Inbox,
+  recordOutcomes,
   recordReleasedAttempt,
   releaseEvents,
   renewLeases,
-  settleEvent,
   type Database,
+  type EventOutcome,
   type HandlerRunRow,
   type QueuedEvent,
 } from '../store/index.js';
@@ -79,6 +79,8 @@ export class Dispatcher {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
+  /** Group commit of outcomes: events finished together are recorded in one transaction. */
+  readonly #outcomes: Inbox<EventOutcome, null>;
 
   constructor(options: DispatcherOptions) {
     this.#o = {
@@ -90,6 +92,15 @@ export class Dispatcher {
       random: Math.random,
       ...options,
     };
+    const db = this.#o.db;
+    this.#outcomes = new Inbox(async (outcomes: EventOutcome[]) => {
+      await recordOutcomes(db, outcomes);
+      return outcomes.map(() => null);
+    });
+  }
+
+  get pluginNames(): string[] {
+    return this.#o.plugins.map((p) => p.name);
   }
 
   get inFlight(): number {
@@ -181,15 +192,27 @@ export class Dispatcher {
   async #process(event: QueuedEvent, runs: HandlerRunRow[], signal: AbortSignal): Promise<void> {
     const now = this.#o.now();
     const due = runs.filter((r) => r.state === 'pending' && r.nextAttemptAt.getTime() <= now);
-    if (due.length > 0) {
-      const xEvent = toXEvent(event);
-      await Promise.all(due.map((run) => this.#attempt(xEvent, event, run, signal)));
-    }
+    const xEvent = due.length > 0 ? toXEvent(event) : undefined;
+    const tried = await Promise.all(due.map((run) => this.#attempt(xEvent!, event, run, signal)));
+    // Shutting down: stop() released the event and recorded the attempts; it will run again.
     if (signal.aborted) return;
-    await settleEvent(this.#o.db, event.id, this.owner, new Date(this.#o.now()));
+    const results = tried.filter((r): r is NonNullable<typeof r> => r !== null);
+    // Still pending afterwards: runs that were not due, and failures with a retry time.
+    const waiting = [
+      ...runs.filter((r) => r.state === 'pending' && !due.includes(r)).map((r) => r.nextAttemptAt.getTime()),
+      ...results.flatMap((r) => (!r.ok && r.retryAt ? [r.retryAt.getTime()] : [])),
+    ];
+    await this.#outcomes.write({
+      eventId: event.id,
+      owner: this.owner,
+      worker: this.owner,
+      runs: results,
+      nextAt: waiting.length ? new Date(Math.min(...waiting)) : null,
+      now: new Date(this.#o.now()),
+    });
   }
 
-  async #attempt(xEvent: AnyXEvent, event: QueuedEvent, run: HandlerRunRow, signal: AbortSignal): Promise<void> {
+  async #attempt(xEvent: AnyXEvent, event: QueuedEvent, run: HandlerRunRow, signal: AbortSignal): Promise<EventOutcome['runs'][number] | null> {
     const plugin = this.#o.plugins.find((p) => p.name === run.handler);
     const attempt = run.attempts + 1;
     const log = this.#o.logger.child({ event: xEvent.id, type: xEvent.type, plugin: run.handler, attempt });
@@ -212,17 +235,12 @@ export class Dispatcher {
     }
     const finishedAt = new Date(this.#o.now());
     const seconds = (performance.now() - t0) / 1000;
-    // Shutting down: stop() released the event and recorded the attempt; it will run again.
-    if (signal.aborted) return;
+    if (signal.aborted) return null;
     this.#o.onHandled?.({ plugin: run.handler, ok: !failed, seconds, lagSeconds });
-    if (!failed) {
-      await completeRun(this.#o.db, { run, worker: this.owner, startedAt, finishedAt });
-      return;
-    }
-    const retryAt = nextRetry(this.#o.retrySchedule, attempt, finishedAt.getTime(), this.#o.random);
-    const message = describeError(error);
-    log.warn({ err: error, retryAt: retryAt ? new Date(retryAt).toISOString() : null }, retryAt ? 'handler failed; will retry' : 'handler failed; dead-lettered');
-    await failRun(this.#o.db, { run, worker: this.owner, startedAt, finishedAt, error: message, retryAt: retryAt === null ? null : new Date(retryAt) });
+    if (!failed) return { run, startedAt, finishedAt, ok: true };
+    const retry = nextRetry(this.#o.retrySchedule, attempt, finishedAt.getTime(), this.#o.random);
+    const retryAt = retry === null ? null : new Date(retry);
+    log.warn({ err: error, retryAt: retryAt?.toISOString() ?? null }, retryAt ? 'handler failed; will retry' : 'handler failed; dead-lettered');
     if (plugin) {
       for (const onError of this.#o.plugins.flatMap((p) => p.errors)) {
         try {
@@ -232,6 +250,7 @@ export class Dispatcher {
         }
       }
     }
+    return { run, startedAt, finishedAt, ok: false, error: describeError(error), retryAt };
   }
 
   async #renew(): Promise<void> {

@@ -3,7 +3,7 @@ import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { loadPlugins } from '../plugins/loader.js';
 import type { Database } from '../store/index.js';
-import { Dispatcher } from './dispatcher.js';
+import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 
 /** Loads HANDLERS and builds the dispatcher the configuration describes. */
 export async function dispatcherFromConfig(
@@ -12,6 +12,7 @@ export async function dispatcherFromConfig(
   logger: Logger,
   metrics: Metrics,
   x?: unknown,
+  onHandled?: DispatcherOptions['onHandled'],
 ): Promise<Dispatcher | undefined> {
   const plugins = await loadPlugins(config.dispatch.handlers);
   if (plugins.length === 0) {
@@ -30,10 +31,10 @@ export async function dispatcherFromConfig(
     leaseMs: config.dispatch.leaseMs,
     pollMs: config.dispatch.pollMs,
     x,
-    onHandled: ({ plugin, ok, seconds, lagSeconds }) => {
+    onHandled: onHandled ?? (({ plugin, ok, seconds, lagSeconds }) => {
       metrics.handlerDuration.observe({ plugin, outcome: ok ? 'ok' : 'failed' }, seconds);
       if (!ok) metrics.handlerFailures.inc({ plugin });
       if (lagSeconds !== null) metrics.dispatchLag.observe(lagSeconds);
-    },
+    }),
   });
 }

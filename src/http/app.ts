@@ -9,6 +9,7 @@ import { createIngest } from '../receiver/ingest.js';
 import { openDeliveryInbox, type DeliveryInbox } from '../receiver/delivery-inbox.js';
 import { recordCrcCheck, type Database } from '../store/index.js';
 import { errorHandler, notFound } from './errors.js';
+import { rateLimit } from './rate-limit.js';
 import { healthRoutes } from './health.js';
 import { metricsRoute } from './metrics-route.js';
 import { webhookRoute } from './webhook.js';
@@ -63,6 +64,9 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
     }),
   );
   app.use(helmet());
+  // Every route but the webhook (answered above: X's deliveries are never throttled by us).
+  // Before the request logger, so that a flood does not become a flood of log lines.
+  if (config.rateLimitPerMinute > 0) app.use(rateLimit({ perMinute: config.rateLimitPerMinute, logger }));
   app.use(
     pinoHttp({
       logger,

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Every result a webhook POST can have. */
 export type DeliveryResult = 'accepted' | 'duplicate' | 'bad_signature' | 'unparseable' | 'rejected' | 'unavailable';
@@ -57,10 +57,33 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
     dispatchLag: new Histogram({
       name: 'xaa_dispatch_lag_seconds',
       help: 'Time from receiving an event to the start of its first handler attempt',
-      buckets: [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1, 5, 30],
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
       registers: [registry],
     }),
   };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Queue depth and dead-letter depth, read from the store at each scrape. */
+export function registerQueueGauges(metrics: Metrics, stats: () => Promise<{ pending: number; deadLetters: number }>): void {
+  let last: Promise<{ pending: number; deadLetters: number }> | undefined;
+  // One store query per scrape, shared by both gauges.
+  const read = () => (last ??= stats().finally(() => setTimeout(() => (last = undefined), 100).unref()));
+  new Gauge({
+    name: 'xaa_queue_depth',
+    help: 'Stored events not yet completed by every handler',
+    registers: [metrics.registry],
+    async collect() {
+      this.set((await read()).pending);
+    },
+  });
+  new Gauge({
+    name: 'xaa_dead_letters',
+    help: 'Dead letters not yet redriven',
+    registers: [metrics.registry],
+    async collect() {
+      this.set((await read()).deadLetters);
+    },
+  });
+}

@@ -41,11 +41,22 @@ const SIGNATURE_PROBLEMS = {
  * stored for a bad signature.
  */
 export function createIngest({ secrets, inbox, metrics, logger }: IngestDeps) {
+  // The webhook is never rate limited (X must get through), so rejected signatures are logged
+  // at most once a second with a count of the ones not logged: a flood cannot flood the log.
+  let lastRejectLog = 0;
+  let unlogged = 0;
   return async function ingest(incoming: IncomingDelivery): Promise<Reply> {
     const check = verifySignature(incoming.headers[SIGNATURE_HEADER], incoming.body, secrets);
     if (!check.ok) {
       metrics.deliveries.inc({ result: 'bad_signature' });
-      logger.warn({ reason: check.reason, remoteAddr: incoming.remoteAddr }, 'webhook signature rejected');
+      const now = Date.now();
+      if (now - lastRejectLog >= 1000) {
+        logger.warn({ reason: check.reason, remoteAddr: incoming.remoteAddr, notLogged: unlogged }, 'webhook signature rejected');
+        lastRejectLog = now;
+        unlogged = 0;
+      } else {
+        unlogged++;
+      }
       return { status: 401, body: { error: 'invalid_signature', message: SIGNATURE_PROBLEMS[check.reason] } };
     }
 
@@ -67,9 +78,14 @@ export function createIngest({ secrets, inbox, metrics, logger }: IngestDeps) {
 
     if (recorded.status === 'unparseable') {
       metrics.deliveries.inc({ result: 'unparseable' });
+      logger.warn({ delivery: recorded.deliveryId }, 'signed delivery is not processable JSON: kept as unparseable, answered 400');
       return {
         status: 400,
-        body: { error: 'invalid_json', message: 'The body is not valid JSON; it was kept for inspection.', delivery: recorded.deliveryId },
+        body: {
+          error: 'invalid_json',
+          message: 'The body is not JSON that can be processed (invalid, or nested too deeply); it was kept for inspection.',
+          delivery: recorded.deliveryId,
+        },
       };
     }
     const fresh = recorded.newEventIds.length;

@@ -45,7 +45,9 @@ export function quoteLongIntegers(text: string): string {
       const next = i < n ? text.charCodeAt(i) : 0;
       const isInteger = next !== 0x2e && next !== 0x65 && next !== 0x45; // not . e E
       const digits = i - start - (c === MINUS ? 1 : 0);
-      if (isInteger && digits >= 16) {
+      // A leading zero makes the literal invalid JSON: left as is, so that JSON.parse rejects it.
+      const leadingZero = text.charCodeAt(c === MINUS ? start + 1 : start) === 0x30;
+      if (isInteger && digits >= 16 && !leadingZero) {
         out += text.slice(copiedUpTo, start) + '"' + text.slice(start, i) + '"';
         copiedUpTo = i;
       } else {

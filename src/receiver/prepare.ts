@@ -14,13 +14,40 @@ export interface RawDelivery {
   remoteAddr: string | null;
 }
 
+/** NUL (PostgreSQL text cannot hold it) or a UTF-16 surrogate without its pair (not encodable as UTF-8). */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Longest dedupe key kept as is: X's ids make keys of well under 100 characters. */
+const MAX_KEY_LENGTH = 200;
+/** Longest subscribed-user id kept: X's user ids are at most 20 digits. */
+const MAX_USER_ID_LENGTH = 64;
+
+/**
+ * Text from the delivery that goes into indexed columns must be storable as is on both databases
+ * and short enough for a PostgreSQL b-tree entry. X's own values always are; anything else (a
+ * hostile or corrupted id) is replaced deterministically: the dedupe key by a hash of itself (so
+ * that distinct keys stay distinct), the user id by null, a label by its storable prefix.
+ */
+function storableKey(key: string): string {
+  return key.length <= MAX_KEY_LENGTH && !UNSTORABLE.test(key) ? key : `k${createHash('sha256').update(JSON.stringify(key)).digest('hex')}`;
+}
+
+function storableUserId(id: string | null): string | null {
+  return id === null || (id.length <= MAX_USER_ID_LENGTH && !UNSTORABLE.test(id)) ? id : null;
+}
+
+function storableLabel(label: string | null): string | null {
+  if (label === null || (label.length <= MAX_KEY_LENGTH && !UNSTORABLE.test(label))) return label;
+  return JSON.stringify(label).slice(1, -1).slice(0, MAX_KEY_LENGTH);
+}
+
 /** The stored form of a normalized event. */
 export function toEventInput(event: AnyXEvent): EventInput {
   return {
-    dedupeKey: event.id,
+    dedupeKey: storableKey(event.id),
     type: event.type,
-    action: event.action,
-    forUserId: event.forUserId,
+    action: storableLabel(event.action),
+    forUserId: storableUserId(event.forUserId),
     format: event.format,
     occurredAt: event.occurredAt,
     payload: JSON.stringify(event.payload) ?? 'null',
@@ -30,7 +57,8 @@ export function toEventInput(event: AnyXEvent): EventInput {
 
 /**
  * Parses and normalizes a verified delivery into what the store writes: the raw bytes, and one
- * event per activity. A body that is not JSON becomes an "unparseable" delivery with no events.
+ * event per activity. A body that is not JSON (or JSON that cannot be normalized) becomes an
+ * "unparseable" delivery with no events. Never throws for any body.
  */
 export function prepareDelivery(raw: RawDelivery): DeliveryInput {
   const body = Buffer.from(raw.body.buffer, raw.body.byteOffset, raw.body.byteLength);
@@ -49,6 +77,13 @@ export function prepareDelivery(raw: RawDelivery): DeliveryInput {
   } catch {
     return { ...base, format: 'unknown', status: 'unparseable', events: [] };
   }
-  const envelope = parseEnvelope(parsed);
-  return { ...base, format: envelope.format, status: 'accepted', events: envelope.events.map(toEventInput) };
+  try {
+    const envelope = parseEnvelope(parsed);
+    return { ...base, format: envelope.format, status: 'accepted', events: envelope.events.map(toEventInput) };
+  } catch {
+    // Valid JSON that cannot be normalized, such as nesting too deep for JSON.stringify (a
+    // RangeError; JSON.parse itself is not recursive). Kept as unparseable like invalid JSON:
+    // thrown, it would fail the whole group commit, be answered 503 and retried by X forever.
+    return { ...base, format: 'unknown', status: 'unparseable', events: [] };
+  }
 }

@@ -14,10 +14,49 @@ export {
   claimEvents,
   completeRun,
   ensureRuns,
+  recordOutcomes,
   failRun,
   recordReleasedAttempt,
   releaseEvents,
   renewLeases,
   settleEvent,
 } from './work-queue.js';
-export type { AttemptRecord, ClaimOptions, HandlerRunRow, QueuedEvent } from './work-queue.js';
+export type { AttemptRecord, ClaimOptions, EventOutcome, HandlerRunRow, QueuedEvent } from './work-queue.js';
+export {
+  countSubscriptionRecords,
+  createReplayJob,
+  deleteWebhookRecord,
+  findReplayJob,
+  getEvent,
+  listDeadLetters,
+  listEvents,
+  listReplayJobs,
+  listSubscriptionRecords,
+  listWebhookRecords,
+  markXaaSubscriptionRemoved,
+  reconcileReplayJobs,
+  redispatchEvents,
+  redriveDeadLetters,
+  replaceWebhookRecords,
+  setWebhookValidity,
+  syncAaaSubscriptions,
+  syncXaaSubscriptions,
+  upsertAaaSubscription,
+  upsertWebhookRecord,
+  upsertXaaSubscription,
+} from './records.js';
+export type {
+  DeadLetterRecord,
+  EventDetail,
+  EventFilter,
+  EventSummary,
+  ReplayJobRecord,
+  ReplayJobStatus,
+  RequeueResult,
+  SubscriptionRecord,
+  WebhookRecord,
+  XaaSubscriptionInput,
+} from './records.js';
+export { prune, queueStats } from './retention.js';
+export type { PruneResult, RetentionPolicy } from './retention.js';
+export { retentionPolicy, startRetention } from './retention-job.js';

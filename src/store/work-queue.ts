@@ -115,15 +115,20 @@ export interface AttemptRecord {
   finishedAt: Date;
 }
 
-/** Records a successful attempt: the run completes, once (a second completion changes nothing). */
+/**
+ * Records a successful attempt: the run completes, once (a second completion changes nothing).
+ * When another process completed the run first (this one's lease had expired and the event was
+ * taken over), the attempt is recorded as 'expired', not 'ok': there is exactly one 'ok' attempt
+ * per completed run. Returns whether this attempt completed the run.
+ */
 export async function completeRun(db: Database, a: AttemptRecord): Promise<boolean> {
   const attempt = a.run.attempts + 1;
-  const [updated] = await db.prisma.$transaction([
-    db.prisma.handlerRun.updateMany({
+  return db.prisma.$transaction(async (tx) => {
+    const updated = await tx.handlerRun.updateMany({
       where: { id: a.run.id, state: 'pending' },
       data: { state: 'done', attempts: attempt, completedAt: a.finishedAt, lastError: null, leaseOwner: null, leaseUntil: null },
-    }),
-    db.prisma.handlerAttempt.create({
+    });
+    await tx.handlerAttempt.create({
       data: {
         id: newId(a.startedAt.getTime()),
         runId: a.run.id,
@@ -131,11 +136,11 @@ export async function completeRun(db: Database, a: AttemptRecord): Promise<boole
         worker: a.worker,
         startedAt: a.startedAt,
         finishedAt: a.finishedAt,
-        outcome: 'ok',
+        outcome: updated.count === 1 ? 'ok' : 'expired',
       },
-    }),
-  ]);
-  return updated.count === 1;
+    });
+    return updated.count === 1;
+  });
 }
 
 /**
@@ -230,8 +235,92 @@ export async function releaseEvents(db: Database, eventIds: string[], owner: str
   });
 }
 
-/** Extends the leases this owner holds. */
+/**
+ * Extends the leases this owner holds. On PostgreSQL, rows another transaction has locked are
+ * skipped, not waited for: those are being settled by this process's own outcome transaction
+ * (which gives the lease up, or is renewed next round if it fails). Waiting for them deadlocked
+ * with that transaction, which locks several event rows in its own order: PostgreSQL broke the
+ * deadlock after deadlock_timeout (1 s) by failing the renewal, and leases ran out.
+ */
 export async function renewLeases(db: Database, eventIds: string[], owner: string, until: Date): Promise<void> {
   if (eventIds.length === 0) return;
+  if (db.provider === 'postgresql') {
+    await db.prisma.$executeRaw(Prisma.sql`
+      UPDATE events SET lease_until = ${until}
+      WHERE id IN (SELECT id FROM events WHERE id IN (${Prisma.join(eventIds)}) AND lease_owner = ${owner}
+                   FOR UPDATE SKIP LOCKED)`);
+    return;
+  }
   await db.prisma.event.updateMany({ where: { id: { in: eventIds }, leaseOwner: owner }, data: { leaseUntil: until } });
+}
+
+/** What happened to one event's due runs, recorded together with the event's new state. */
+export interface EventOutcome {
+  eventId: string;
+  owner: string;
+  worker: string;
+  runs: Array<
+    | { run: HandlerRunRow; startedAt: Date; finishedAt: Date; ok: true }
+    | { run: HandlerRunRow; startedAt: Date; finishedAt: Date; ok: false; error: string; retryAt: Date | null }
+  >;
+  /** null: every run is finished (done or dead), the event is done. Else: when it is due again. */
+  nextAt: Date | null;
+  now: Date;
+}
+
+/**
+ * Records the outcomes of many events in ONE transaction (the dispatcher's group commit): run
+ * completions (once: only a pending run changes), retries, dead letters, attempt history, and
+ * each event's new state with its lease given up. Fewer, larger write transactions keep the
+ * dispatcher from starving the inbox of SQLite's single write lock.
+ */
+export async function recordOutcomes(db: Database, outcomes: EventOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  await db.prisma.$transaction(async (tx) => {
+    for (const o of outcomes) {
+      for (const r of o.runs) {
+        const attempt = r.run.attempts + 1;
+        const dead = !r.ok && r.retryAt === null;
+        const updated = await tx.handlerRun.updateMany({
+          where: { id: r.run.id, state: 'pending' },
+          data: r.ok
+            ? { state: 'done', attempts: attempt, completedAt: r.finishedAt, lastError: null }
+            : { state: dead ? 'dead' : 'pending', attempts: attempt, lastError: r.error, nextAttemptAt: r.retryAt ?? r.finishedAt },
+        });
+        await tx.handlerAttempt.create({
+          data: {
+            id: newId(r.startedAt.getTime()),
+            runId: r.run.id,
+            attempt,
+            worker: o.worker,
+            startedAt: r.startedAt,
+            finishedAt: r.finishedAt,
+            // A success whose run another process completed first (this lease had run out): 'expired',
+            // so that a completed run has exactly one 'ok' attempt.
+            outcome: r.ok ? (updated.count === 1 ? 'ok' : 'expired') : 'failed',
+            error: r.ok ? null : r.error,
+          },
+        });
+        if (dead && updated.count === 1) {
+          await tx.deadLetter.create({
+            data: {
+              id: newId(r.finishedAt.getTime()),
+              eventId: r.run.eventId,
+              handler: r.run.handler,
+              attempts: attempt,
+              error: r.error,
+              deadAt: r.finishedAt,
+            },
+          });
+        }
+      }
+      await tx.event.updateMany({
+        where: { id: o.eventId, leaseOwner: o.owner },
+        data:
+          o.nextAt === null
+            ? { state: 'done', completedAt: o.now, leaseOwner: null, leaseUntil: null }
+            : { availableAt: o.nextAt, leaseOwner: null, leaseUntil: null },
+      });
+    }
+  });
 }

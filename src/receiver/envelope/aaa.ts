@@ -45,7 +45,8 @@ export function parseAaa(body: Json): AnyXEvent[] {
   for (const [key, value] of Object.entries(body)) {
     if (META_KEYS.has(key)) continue;
     const common = { forUserId, format: 'aaa' as const, side: { ...side, source: key } };
-    const builder = ARRAY_KEYS[key];
+    // Own keys only: a delivery may carry keys such as "constructor" or "__proto__".
+    const builder = Object.hasOwn(ARRAY_KEYS, key) ? ARRAY_KEYS[key] : undefined;
     if (builder && Array.isArray(value)) {
       for (const element of value) {
         events.push(isObject(element) ? builder(common, element) : build.unknown(common, key, element));

@@ -38,9 +38,16 @@ export function dateOf(ms: number | null): Date | null {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
+/** A UTF-16 surrogate without its pair: UTF-8 encoding turns every one into the same U+FFFD. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** A short stable hash of parts, for activities X gives no id of their own. */
 export function hashKey(...parts: Array<string | number | null | undefined>): string {
-  return 'h' + createHash('sha256').update(parts.map((p) => (p == null ? '' : String(p))).join('\u0000')).digest('hex').slice(0, 40);
+  const text = parts.map((p) => (p == null ? '' : String(p))).join('\u0000');
+  // Escaped when it holds lone surrogates, so that different such texts keep different hashes
+  // (any other text hashes exactly as before: stored keys stay valid).
+  const hashed = LONE_SURROGATE.test(text) ? JSON.stringify(text) : text;
+  return 'h' + createHash('sha256').update(hashed).digest('hex').slice(0, 40);
 }
 
 /** The dedupe key: the subscribed user and the activity. */

@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../runtime/worker.js';
 import type { RecordedDelivery } from '../../store/index.js';
 import type { RawDelivery } from '../prepare.js';
 import type { FromThread, ThreadSettings, ToThread } from './protocol.js';
@@ -30,7 +29,7 @@ export class IngestThread {
 
   #start(): Promise<void> {
     if (this.#ready) return this.#ready;
-    const worker = startWorker(this.settings);
+    const worker = startWorker(import.meta.url, './thread.js', { workerData: this.settings });
     this.#worker = worker;
     this.#ready = new Promise<void>((resolve, reject) => {
       const fail = (error: Error) => {
@@ -79,17 +78,4 @@ export class IngestThread {
       worker.postMessage('close' satisfies ToThread);
     });
   }
-}
-
-/** From dist/ the compiled .js runs as is; from source (tests, `npm run dev`) through tsx's loader. */
-function startWorker(settings: ThreadSettings): Worker {
-  if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./thread.js', import.meta.url), { workerData: settings });
-  }
-  // The ESM build of tsx's API (its CommonJS build registers a loader path that does not exist).
-  const cjs = createRequire(import.meta.url).resolve('tsx/esm/api');
-  const tsx = pathToFileURL(cjs.replace(/index\.cjs$/, 'index.mjs')).href;
-  const entry = new URL('./thread.ts', import.meta.url).href;
-  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(code, { eval: true, workerData: settings });
 }

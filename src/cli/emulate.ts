@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { Command } from 'commander';
+import { loadConfig, readEnvironment } from '../config/index.js';
+import { userIdOfAccessToken } from '../management/index.js';
+import { XStandIn } from '../testing/x-standin.js';
+
+/**
+ * `xaa emulate`: runs the X stand-in for local development. Credentials come from the
+ * environment (or are made up and printed); point the CLI at it with X_API_BASE_URL.
+ */
+export function emulateCommand(): Command {
+  return new Command('emulate')
+    .description('run a local stand-in for the X API (webhooks, subscriptions, replay, signed deliveries)')
+    .option('--port <port>', 'port to listen on', '8787')
+    .option('--host <host>', 'interface', '127.0.0.1')
+    .option('--allow-loopback-http', 'test mode: accept http:// and ported webhook URLs on 127.0.0.1/localhost (X requires https without a port)')
+    .option('--max-webhooks <n>', 'webhooks per app', '1')
+    .option('--max-subscriptions <n>', 'AAA subscriptions per app', '3')
+    .action(async (o: { port: string; host: string; allowLoopbackHttp?: boolean; maxWebhooks: string; maxSubscriptions: string }) => {
+      const env = readEnvironment();
+      const config = loadConfig(env);
+      const made = (n: number) => randomBytes(n).toString('base64url');
+      const consumerKey = config.x.consumerKey ?? made(18);
+      const consumerSecret = config.consumerSecret ?? made(36);
+      const bearerToken = config.x.bearerToken ?? made(40);
+      const userId = userIdOfAccessToken(config.x.accessToken) ?? '2244994945';
+      const accessToken = config.x.accessToken ?? `${userId}-${made(20)}`;
+      const accessTokenSecret = config.x.accessTokenSecret ?? made(30);
+      const oauth2Token = config.x.oauth2UserToken ?? made(40);
+      const standin = new XStandIn({
+        consumerKey,
+        consumerSecret,
+        bearerToken,
+        users: [{ id: userId, accessToken, accessTokenSecret, oauth2Token }],
+        allowLoopbackHttp: Boolean(o.allowLoopbackHttp),
+        maxWebhooks: Number(o.maxWebhooks),
+        maxSubscriptions: Number(o.maxSubscriptions),
+        host: o.host,
+        port: Number(o.port),
+        log: (line) => process.stderr.write(`[x-standin] ${line}\n`),
+      });
+      const url = await standin.start();
+      process.stdout.write(
+        [
+          `X stand-in listening on ${url}${o.allowLoopbackHttp ? ' (test mode: loopback http URLs allowed)' : ''}`,
+          'Use these with the receiver and the CLI:',
+          `X_API_BASE_URL=${url}`,
+          `X_CONSUMER_KEY=${consumerKey}`,
+          config.consumerSecret ? 'X_CONSUMER_SECRET=(as set)' : `X_CONSUMER_SECRET=${consumerSecret}`,
+          config.x.bearerToken ? 'X_BEARER_TOKEN=(as set)' : `X_BEARER_TOKEN=${bearerToken}`,
+          `X_ACCESS_TOKEN=${config.x.accessToken ? '(as set)' : accessToken}`,
+          `X_ACCESS_TOKEN_SECRET=${config.x.accessTokenSecret ? '(as set)' : accessTokenSecret}`,
+          `X_OAUTH2_USER_TOKEN=${config.x.oauth2UserToken ? '(as set)' : oauth2Token}`,
+          `Make an activity happen: curl -X POST ${url}/_standin/events -H 'content-type: application/json' -d '{"type":"follow","user_id":"${userId}"}'`,
+          `State: ${url}/_standin/state`,
+          '',
+        ].join('\n'),
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await standin.stop();
+    });
+}

@@ -1,0 +1,98 @@
+import { Command } from 'commander';
+import { getEvent, listDeadLetters, listEvents, redispatchEvents, redriveDeadLetters } from '../store/index.js';
+import { jsonAction, table } from './context.js';
+
+export function eventsCommand(): Command {
+  const cmd = new Command('events').description('events in the local store');
+
+  jsonAction(
+    cmd
+      .command('list')
+      .option('--type <type>', 'canonical type, e.g. follow, post.create, replay.status')
+      .option('--state <state>', 'pending or done')
+      .option('--user <id>', 'the subscribed user (for_user_id)')
+      .option('--limit <n>', 'at most this many, newest first', '50')
+      .description('list events, newest first'),
+    async (ctx, o: { type?: string; state?: string; user?: string; limit: string }) => {
+      const db = (await ctx.db(true))!;
+      const list = await listEvents(db.prisma, { type: o.type, state: o.state, forUserId: o.user, limit: Number(o.limit) || 50 });
+      ctx.print(list, () => table(list as unknown as Array<Record<string, unknown>>, ['id', 'type', 'action', 'forUserId', 'format', 'state', 'receivedAt', 'duplicateCount'], 'no events'));
+    },
+  );
+
+  jsonAction(cmd.command('show').argument('<id>', 'event id or dedupe key').description('one event with its payload, handler runs and attempts'), async (ctx, id: string) => {
+    const db = (await ctx.db(true))!;
+    const e = await getEvent(db.prisma, id);
+    if (!e) throw new Error(`no event ${id}`);
+    ctx.print(e, () =>
+      [
+        table([e as unknown as Record<string, unknown>], ['id', 'type', 'action', 'forUserId', 'format', 'state', 'receivedAt']),
+        `dedupe key: ${e.dedupeKey}`,
+        '',
+        'handler runs:',
+        table(e.runs as unknown as Array<Record<string, unknown>>, ['handler', 'state', 'attempts', 'nextAttemptAt', 'completedAt', 'lastError']),
+        '',
+        'payload:',
+        JSON.stringify(e.payload, null, 2),
+      ].join('\n'),
+    );
+  });
+
+  jsonAction(
+    cmd
+      .command('redispatch')
+      .argument('<ids...>', 'event ids or dedupe keys')
+      .option('--handler <name>', 'only this handler (plugin name)')
+      .description('set events back to pending so the dispatcher runs their handlers again'),
+    async (ctx, ids: string[], o: { handler?: string }) => {
+      const db = (await ctx.db(true))!;
+      const r = await redispatchEvents(db.prisma, ids, new Date(), o.handler);
+      ctx.print(r, () =>
+        [`requeued ${r.requeued.length} event(s)`, r.busy.length ? `busy (a dispatcher holds them; try again): ${r.busy.join(', ')}` : '', r.missing.length ? `not found: ${r.missing.join(', ')}` : '']
+          .filter(Boolean)
+          .join('\n'),
+      );
+      return r.missing.length || r.busy.length ? 1 : 0;
+    },
+  );
+  return cmd;
+}
+
+export function deadLettersCommand(): Command {
+  const cmd = new Command('dead-letters').description('(event, handler) pairs that failed every attempt');
+
+  jsonAction(
+    cmd
+      .command('list')
+      .option('--handler <name>', 'only this handler')
+      .option('--all', 'include those already redriven')
+      .option('--limit <n>', 'at most this many, newest first', '50')
+      .description('list dead letters'),
+    async (ctx, o: { handler?: string; all?: boolean; limit: string }) => {
+      const db = (await ctx.db(true))!;
+      const list = await listDeadLetters(db.prisma, { handler: o.handler, includeRedriven: o.all, limit: Number(o.limit) || 50 });
+      ctx.print(list, () => table(list as unknown as Array<Record<string, unknown>>, ['id', 'eventId', 'type', 'handler', 'attempts', 'deadAt', 'redrivenAt', 'error'], 'no dead letters'));
+    },
+  );
+
+  jsonAction(
+    cmd
+      .command('redrive')
+      .argument('[ids...]', 'dead letter ids')
+      .option('--all', 'every dead letter not yet redriven')
+      .option('--handler <name>', 'only this handler')
+      .description('run dead-lettered handlers again (a fresh retry schedule)'),
+    async (ctx, ids: string[], o: { all?: boolean; handler?: string }) => {
+      if (ids.length === 0 && !o.all && !o.handler) throw new Error('name dead letter ids, or pass --all (or --handler <name>)');
+      const db = (await ctx.db(true))!;
+      const r = await redriveDeadLetters(db.prisma, { ...(ids.length ? { ids } : {}), ...(o.handler ? { handler: o.handler } : {}) }, new Date());
+      ctx.print(r, () =>
+        [`redriven ${r.redriven.length}`, r.busy.length ? `busy: ${r.busy.join(', ')}` : '', r.missing.length ? `not found or already redriven: ${r.missing.join(', ')}` : '']
+          .filter(Boolean)
+          .join('\n'),
+      );
+      return r.missing.length || r.busy.length ? 1 : 0;
+    },
+  );
+  return cmd;
+}

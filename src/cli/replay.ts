@@ -1,0 +1,86 @@
+import { Command } from 'commander';
+import { parseWhen, toXDate } from '../management/index.js';
+import { findReplayJob, listReplayJobs, type ReplayJobRecord } from '../store/index.js';
+import { jsonAction, table, type CliContext } from './context.js';
+
+const COLUMNS = ['id', 'kind', 'xJobId', 'webhookId', 'fromDate', 'toDate', 'status', 'requestedAt', 'completedAt', 'detail'];
+
+/** Waits until X's replay_job_status delivery (stored by the receiver) settles the job. */
+async function waitFor(ctx: CliContext, job: ReplayJobRecord, timeoutMs: number): Promise<ReplayJobRecord> {
+  const db = (await ctx.db(true))!;
+  const m = await ctx.management(true);
+  const deadline = Date.now() + timeoutMs;
+  let last = 0;
+  for (;;) {
+    await m.reconcileReplays();
+    const now = (await findReplayJob(db.prisma, job.id))!;
+    if (now.status !== 'requested') return now;
+    if (Date.now() > deadline) return now;
+    if (Date.now() - last > 5_000) {
+      ctx.progress(`replay ${job.xJobId ?? job.id}: waiting for X's replay_job_status delivery ...`);
+      last = Date.now();
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function parseDuration(s: string): number {
+  const m = /^(\d+)(ms|s|m|h)?$/.exec(s.trim());
+  if (!m) throw new Error(`"${s}" is not a duration such as 90s or 5m`);
+  return Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's'] ?? 1000);
+}
+
+export function replayCommand(): Command {
+  const cmd = new Command('replay').description('replay past deliveries to the webhook, tracked in the database until X reports completion');
+
+  jsonAction(
+    cmd
+      .command('run')
+      .requiredOption('--from <when>', 'start: yyyymmddhhmm (UTC), ISO date-time, or an age such as 2h')
+      .option('--to <when>', 'end: as --from (default now)', 'now')
+      .option('--api <api>', 'xaa: POST /2/webhooks/replay (last 24 h); aaa: the AAA replay (last 5 days, deprecated)', 'xaa')
+      .option('--webhook <id>', 'webhook id (default X_WEBHOOK_ID, or the only webhook)')
+      .option('--wait', 'wait until X reports the job complete (the receiver must be running)')
+      .option('--timeout <duration>', 'how long --wait waits', '5m')
+      .description('request a replay job at X'),
+    async (ctx, o: { from: string; to: string; api: string; webhook?: string; wait?: boolean; timeout: string }) => {
+      if (o.api !== 'aaa' && o.api !== 'xaa') throw new Error('--api must be aaa or xaa');
+      const from = parseWhen(o.from);
+      const to = parseWhen(o.to);
+      if (from >= to) throw new Error(`--from (${from.toISOString()}) must be before --to (${to.toISOString()})`);
+      const m = await ctx.management(true);
+      const webhookId = await ctx.webhookId(o.webhook);
+      ctx.progress(`requesting ${o.api.toUpperCase()} replay of webhook ${webhookId} from ${toXDate(from)} to ${toXDate(to)} (UTC) ...`);
+      let job = (await m.replay(o.api, webhookId, from, to)) as ReplayJobRecord;
+      if (o.wait) job = await waitFor(ctx, job, parseDuration(o.timeout));
+      ctx.print(job, () => table([job as unknown as Record<string, unknown>], COLUMNS));
+      return o.wait && job.status !== 'complete' ? 1 : 0;
+    },
+  );
+
+  jsonAction(cmd.command('list').description('replay jobs in the database (settled from X\'s replay_job_status deliveries)'), async (ctx) => {
+    const db = (await ctx.db(true))!;
+    await (await ctx.management(true)).reconcileReplays();
+    const jobs = await listReplayJobs(db.prisma);
+    ctx.print(jobs, () => table(jobs as unknown as Array<Record<string, unknown>>, COLUMNS, 'no replay jobs'));
+  });
+
+  jsonAction(
+    cmd
+      .command('status')
+      .argument('<job>', 'our job id or X\'s job id')
+      .option('--wait', 'wait until X reports the job complete')
+      .option('--timeout <duration>', 'how long --wait waits', '5m')
+      .description('one replay job'),
+    async (ctx, id: string, o: { wait?: boolean; timeout: string }) => {
+      const db = (await ctx.db(true))!;
+      await (await ctx.management(true)).reconcileReplays();
+      let job = await findReplayJob(db.prisma, id);
+      if (!job) throw new Error(`no replay job ${id} in the database`);
+      if (o.wait) job = await waitFor(ctx, job, parseDuration(o.timeout));
+      ctx.print(job, () => table([job as unknown as Record<string, unknown>], COLUMNS));
+      return o.wait && job.status !== 'complete' ? 1 : 0;
+    },
+  );
+  return cmd;
+}

@@ -1,0 +1,52 @@
+import type { Worker } from 'node:worker_threads';
+import type { Logger } from '../log/index.js';
+import type { Metrics } from '../metrics/index.js';
+import { startWorker } from '../runtime/worker.js';
+import type { FromDispatchThread, ToDispatchThread } from './thread-protocol.js';
+
+export interface DispatchThread {
+  plugins: string[];
+  /** New work was committed. */
+  notify(): void;
+  /** Stops taking work, lets handlers finish within `timeoutMs`, releases the rest. */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * Starts the dispatcher on its own thread (configuration from the same environment). Resolves
+ * to undefined when HANDLERS is empty; rejects when a plugin cannot load.
+ */
+export async function startDispatchThread(metrics: Metrics, logger: Logger): Promise<DispatchThread | undefined> {
+  const worker: Worker = startWorker(import.meta.url, './thread.js');
+  let stopped: (() => void) | undefined;
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  const started = await new Promise<{ plugins: string[] } | undefined>((resolve, reject) => {
+    worker.on('message', (message: FromDispatchThread) => {
+      if ('started' in message) resolve({ plugins: message.plugins });
+      else if ('noPlugins' in message) resolve(undefined);
+      else if ('failed' in message) reject(new Error(message.failed));
+      else if ('handled' in message) {
+        const { plugin, ok, seconds, lagSeconds } = message.handled;
+        metrics.handlerDuration.observe({ plugin, outcome: ok ? 'ok' : 'failed' }, seconds);
+        if (!ok) metrics.handlerFailures.inc({ plugin });
+        if (lagSeconds !== null) metrics.dispatchLag.observe(lagSeconds);
+      } else if ('stopped' in message) stopped?.();
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`dispatch thread exited (${code}) before starting`)));
+  });
+  if (!started) return undefined;
+  worker.on('error', (err) => logger.error({ err }, 'dispatch thread failed'));
+  const post = (message: ToDispatchThread) => worker.postMessage(message);
+  return {
+    plugins: started.plugins,
+    notify: () => post({ notify: true }),
+    async stop(timeoutMs) {
+      const done = new Promise<void>((resolve) => (stopped = resolve));
+      post({ stop: true, timeoutMs });
+      // The thread answers once its work is finished or released; exit follows.
+      await Promise.race([done, exited]);
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 1_000))]);
+    },
+  };
+}

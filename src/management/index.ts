@@ -1,0 +1,15 @@
+export { XClient, parseReplayAnswer } from './client.js';
+export type { ActivitySubscription, ActivitySubscriptionInput, ReplayJobAnswer, SentDirectMessage, SubscriptionCount, XClientOptions, XWebhook } from './client.js';
+export { XTransport, queryString } from './transport.js';
+export type { RateLimit, TransportOptions, WaitNotice, XRequest, XResponse } from './transport.js';
+export { MissingCredentialError, RateLimitedError, XApiError, XUnreachableError, describeXErrorBody, formatWait, parseXErrorBody } from './errors.js';
+export type { XErrorBody, XProblem } from './errors.js';
+export { credentialsFromConfig, describeMissing, missingFor, resolveAuth, userIdOfAccessToken } from './credentials.js';
+export type { AuthKind, XCredentials } from './credentials.js';
+export { oauth1Header } from './oauth1.js';
+export type { OAuth1Credentials } from './oauth1.js';
+export { fromXDate, parseWhen, toXDate } from './dates.js';
+export { Management } from './service.js';
+export { OPERATIONS, credentialReport } from './operations.js';
+export type { CredentialReportRow } from './operations.js';
+export { clientFromConfig } from './from-config.js';

@@ -1,0 +1,54 @@
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { registerManagementCommands } from '../../src/cli/management.js';
+import { freePort, spawnXaa } from '../support/process.js';
+import { runXaa, waitUntil } from './xaa-run.js';
+
+function leaves(cmd: Command, prefix: string[] = []): Array<{ path: string[]; cmd: Command }> {
+  const here = [...prefix, cmd.name()];
+  if (cmd.commands.length === 0) return [{ path: here, cmd }];
+  return cmd.commands.flatMap((c) => leaves(c, here));
+}
+
+describe('xaa management commands: --help and --json', () => {
+  const program = registerManagementCommands(new Command('xaa'));
+  const all = leaves(program).map((l) => ({ ...l, path: l.path.slice(1) }));
+
+  it('every command has a description and help; every command but emulate has --json', () => {
+    expect(all.length).toBeGreaterThanOrEqual(25);
+    for (const { path, cmd } of all) {
+      const help = cmd.helpInformation();
+      expect(cmd.description(), path.join(' ')).not.toBe('');
+      expect(help, path.join(' ')).toContain(`Usage: xaa ${path.join(' ')}`);
+      if (path[0] !== 'emulate') expect(help, path.join(' ')).toContain('--json');
+    }
+  });
+
+  it('--help exits 0 from the real binary, for groups and leaves', async () => {
+    const samples = [['webhooks'], ['subscriptions', 'add'], ['replay', 'run'], ['activity', 'create'], ['doctor'], ['dead-letters', 'redrive'], ['emulate']];
+    const runs = await Promise.all(samples.map((s) => runXaa([...s, '--help'], {})));
+    runs.forEach((r, i) => {
+      expect(r.code, samples[i]!.join(' ')).toBe(0);
+      expect(r.stdout).toContain(`Usage: xaa ${samples[i]!.join(' ')}`);
+    });
+  });
+
+  it('emulate runs the stand-in with the credentials of the environment, in test mode on request', async () => {
+    const port = await freePort();
+    const run = spawnXaa(['emulate', '--port', String(port), '--allow-loopback-http'], { X_BEARER_TOKEN: 'emulate-bearer', X_CONSUMER_SECRET: 'emulate-secret' });
+    try {
+      await waitUntil('the stand-in to listen', () => run.output().includes('listening'));
+      expect(run.output()).toContain(`X_API_BASE_URL=http://127.0.0.1:${port}`);
+      expect(run.output()).not.toContain('emulate-secret');
+      const res = await fetch(`http://127.0.0.1:${port}/2/webhooks`, { headers: { authorization: 'Bearer emulate-bearer' } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-rate-limit-remaining')).toMatch(/^\d+$/);
+      const denied = await fetch(`http://127.0.0.1:${port}/2/webhooks`, { headers: { authorization: 'Bearer wrong' } });
+      expect(denied.status).toBe(401);
+      expect(await denied.json()).toMatchObject({ title: 'Unauthorized' });
+    } finally {
+      run.child.kill('SIGTERM');
+    }
+    expect((await run.exited).code).toBe(0);
+  });
+});

@@ -1,0 +1,120 @@
+// A lease that runs out while its handler still runs: another process takes the event over and
+// both finish. The run must complete once, with exactly one 'ok' attempt; the late finisher's
+// attempt is recorded as 'expired' (it used to be a second 'ok'), and its settle changes nothing.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { prepareDelivery } from '../../src/receiver/prepare.js';
+import {
+  claimEvents,
+  completeRun,
+  ensureRuns,
+  openDatabase,
+  recordDeliveries,
+  recordOutcomes,
+  renewLeases,
+  settleEvent,
+  type Database,
+  type HandlerRunRow,
+} from '../../src/store/index.js';
+import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
+import { followDelivery } from './helpers.js';
+
+describe.each(providersUnderTest())('lease takeover on %s', (provider) => {
+  let testDb: TestDatabase;
+  let db: Database;
+
+  beforeAll(async () => {
+    testDb = await migratedDatabase(provider);
+    db = await openDatabase(testDb.config);
+  });
+  beforeEach(async () => {
+    await db.prisma.delivery.deleteMany(); // cascades to events, runs, attempts
+  });
+  afterAll(async () => {
+    await db?.close();
+    await testDb?.drop();
+  });
+
+  // The dispatcher records outcomes in groups (recordOutcomes); completeRun is the single-run form.
+  const complete = {
+    completeRun: async (owner: string, run: HandlerRunRow, startedAt: Date, finishedAt: Date) => {
+      await completeRun(db, { run, worker: owner, startedAt, finishedAt });
+    },
+    recordOutcomes: (owner: string, run: HandlerRunRow, startedAt: Date, finishedAt: Date) =>
+      recordOutcomes(db, [
+        { eventId: run.eventId, owner, worker: owner, runs: [{ run, startedAt, finishedAt, ok: true }], nextAt: null, now: finishedAt },
+      ]),
+  };
+
+  it.each(Object.keys(complete) as Array<keyof typeof complete>)('%s: completes a run once when the old and the new lease holder both finish it', async (how) => {
+    const body = followDelivery(1);
+    await recordDeliveries(db.prisma, [
+      prepareDelivery({ receivedAt: new Date(), body, contentType: 'application/json', signature: null, userAgent: null, remoteAddr: null }),
+    ]);
+    const t = Date.now();
+    const claim = (owner: string, now: number) =>
+      claimEvents(db, { owner, now: new Date(now), leaseMs: 1000, limit: 8, perUserOrder: false });
+
+    const [byA] = await claim('A', t);
+    expect(byA).toBeDefined();
+    expect(await claim('B', t + 500)).toEqual([]); // A's lease holds
+    const [byB] = await claim('B', t + 1500); // A's lease ran out: B takes the event over
+    expect(byB?.id).toBe(byA!.id);
+
+    const runsA = await ensureRuns(db, [{ eventId: byA!.id, handlers: ['h'] }], new Date(t));
+    const runsB = await ensureRuns(db, [{ eventId: byB!.id, handlers: ['h'] }], new Date(t + 1500));
+    expect(runsA[0]!.id).toBe(runsB[0]!.id);
+
+    const finished = new Date(t + 2000);
+    await Promise.all([
+      complete[how]('A', runsA[0]!, new Date(t), finished),
+      complete[how]('B', runsB[0]!, new Date(t + 1500), finished),
+    ]);
+
+    const run = await db.prisma.handlerRun.findFirstOrThrow();
+    expect(run).toMatchObject({ state: 'done', attempts: 1 });
+    const attempts = await db.prisma.handlerAttempt.findMany({ select: { outcome: true } });
+    expect(attempts.map((a) => a.outcome).sort()).toEqual(['expired', 'ok']);
+
+    // Only the lease holder (B) settles the event: done, lease given up. A's settle changes nothing.
+    await settleEvent(db, byA!.id, 'A', finished);
+    if (how === 'completeRun') await settleEvent(db, byB!.id, 'B', finished);
+    expect(await db.prisma.event.findFirstOrThrow()).toMatchObject({ state: 'done', leaseOwner: null });
+  });
+
+  // The dispatcher renews every in-flight lease while its outcome transactions lock some of the
+  // same event rows, in their own order. Waiting for those rows deadlocked (PostgreSQL failed the
+  // renewal after 1 s and leases ran out); the renewal skips rows locked by another transaction.
+  it.skipIf(provider !== 'postgresql')('renewing leases does not wait for event rows another transaction holds', async () => {
+    await recordDeliveries(
+      db.prisma,
+      [2, 3].map((i) =>
+        prepareDelivery({ receivedAt: new Date(), body: followDelivery(i), contentType: 'application/json', signature: null, userAgent: null, remoteAddr: null }),
+      ),
+    );
+    const t = Date.now();
+    const [e1, e2] = await claimEvents(db, { owner: 'A', now: new Date(t), leaseMs: 1000, limit: 8, perUserOrder: false });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = db.prisma.$transaction(
+      async (tx) => {
+        await tx.event.updateMany({ where: { id: e1!.id }, data: { availableAt: new Date(t) } });
+        locked();
+        await gate;
+      },
+      { timeout: 10_000 },
+    );
+    await isLocked;
+    const until = new Date(t + 60_000);
+    const t0 = performance.now();
+    await renewLeases(db, [e1!.id, e2!.id], 'A', until);
+    const took = performance.now() - t0;
+    release();
+    await holder;
+    expect(took).toBeLessThan(500);
+    const leases = await db.prisma.event.findMany({ select: { id: true, leaseUntil: true } });
+    expect(leases.find((e) => e.id === e2!.id)?.leaseUntil?.getTime()).toBe(until.getTime());
+    expect(leases.find((e) => e.id === e1!.id)?.leaseUntil?.getTime()).toBe(t + 1000);
+  });
+});
