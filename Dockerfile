@@ -32,5 +32,9 @@ VOLUME ["/data"]
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# npm start: applies pending migrations (deploy semantics), then serves.
-CMD ["npm", "start"]
+# Default `serve`: `npm run db:migrate` (deploy semantics), then the server as PID 1's exec'd
+# process so that SIGTERM reaches it (npm start does the same two steps).
+# Worker processes (scale handlers out on PostgreSQL): run the same image with the `worker`
+# command, e.g. `docker run ... x-activity-receiver worker` (see docker-entrypoint below).
+ENTRYPOINT ["/app/scripts/docker-entrypoint.sh"]
+CMD ["serve"]

@@ -142,6 +142,31 @@ async function dispatchLag(tmp) {
   }
 }
 
+/** PostgreSQL scale-out: the same 32 connections split over two receiver processes on one database. */
+async function twoReceivers(pgTarget) {
+  const second = await startProcess('receiver #2, PostgreSQL', ['dist/src/main.js', 'serve'], { DATABASE_URL: pgTarget.databaseUrl, LOG_LEVEL: 'warn' }, '/healthz');
+  try {
+    const runs = [];
+    for (let round = 0; round < rounds; round++) {
+      const one = await load(pgTarget, { kind: 'post', connections: 32 });
+      const [a, b] = await Promise.all([load(pgTarget, { kind: 'post', connections: 16 }), load(second, { kind: 'post', connections: 16 })]);
+      runs.push({ one: one.requests.average, two: a.requests.average + b.requests.average, p99: Math.max(a.latency.p99, b.latency.p99), p99one: one.latency.p99, ok: a['2xx'] + b['2xx'] + one['2xx'] });
+      process.stderr.write(`  PostgreSQL x32: 1 receiver ${Math.round(one.requests.average)} req/s, 2 receivers ${Math.round(a.requests.average + b.requests.average)} req/s\n`);
+    }
+    const avg = (xs) => Math.round(xs.reduce((x, y) => x + y, 0) / xs.length);
+    return {
+      scenario: 'PostgreSQL scale-out, POST x32',
+      oneReceiver: avg(runs.map((r) => r.one)),
+      twoReceivers: avg(runs.map((r) => r.two)),
+      p99msOne: Math.max(...runs.map((r) => r.p99one)),
+      p99msTwo: Math.max(...runs.map((r) => r.p99)),
+      ok2xx: runs.reduce((x, r) => x + r.ok, 0),
+    };
+  } finally {
+    await second.stop();
+  }
+}
+
 async function storedDeliveries(target) {
   if (!target.databaseUrl) return null;
   if (target.databaseUrl.startsWith('file:')) {
@@ -209,10 +234,14 @@ async function main() {
     const lag = await dispatchLag(tmp);
     process.stderr.write(`  dispatch lag: p50 ${lag.lagP50ms?.toFixed(1)} ms, p99 ${lag.lagP99ms?.toFixed(1)} ms at ${lag.requestsPerSecond} req/s; queue drained ${lag.queueDrainedAfterMs} ms after the load\n`);
     results.push(lag);
+    const pgTarget = targets.find((t) => t.databaseUrl?.startsWith('postgres'));
+    if (pgTarget) results.push(await twoReceivers(pgTarget));
     for (const target of targets) {
       const stored = await storedDeliveries(target);
       if (stored !== null) {
-        const acknowledged = results.filter((r) => r.target === target.name && r.scenario.startsWith('POST')).reduce((s, r) => s + r.ok2xx, 0);
+        let acknowledged = results.filter((r) => r.target === target.name && r.scenario.startsWith('POST')).reduce((s, r) => s + r.ok2xx, 0);
+        // The scale-out runs write to the same PostgreSQL database.
+        if (target.databaseUrl.startsWith('postgres')) acknowledged += results.find((r) => r.twoReceivers !== undefined)?.ok2xx ?? 0;
         results.push({ scenario: 'stored check', target: target.name, acknowledged, stored });
       }
     }
@@ -235,6 +264,9 @@ async function main() {
   }
   for (const r of results.filter((x) => x.lagP50ms !== undefined)) {
     lines.push(`\ndispatch lag (receive -> handler start), no-op handler, ${r.requestsPerSecond} req/s: p50 ${r.lagP50ms?.toFixed(1)} ms, p99 ${r.lagP99ms?.toFixed(1)} ms; queue drained ${r.queueDrainedAfterMs} ms after the load stopped`);
+  }
+  for (const r of results.filter((x) => x.twoReceivers !== undefined)) {
+    lines.push(`\nPostgreSQL, 32 connections: 1 receiver ${r.oneReceiver} req/s (p99 ${r.p99msOne} ms), 2 receiver processes ${r.twoReceivers} req/s (p99 ${r.p99msTwo} ms): ${(r.twoReceivers / r.oneReceiver).toFixed(2)}x`);
   }
   for (const r of results.filter((x) => x.scenario === 'stored check')) {
     lines.push(`\n${r.target}: ${r.acknowledged} deliveries acknowledged with 2xx, ${r.stored} stored`);

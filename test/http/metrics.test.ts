@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sample, TEST_SECRET, xSignature } from '../support/app.js';
+import { migratedDatabase, type TestDatabase } from '../support/databases.js';
+import { freePort, spawnXaa, waitForStatus, type Spawned } from '../support/process.js';
+
+const ADMIN = 'metrics-admin-token-0123456789';
+
+function value(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+describe('/metrics on a running server', () => {
+  let db: TestDatabase;
+  let proc: Spawned;
+  let base: string;
+  let dir: string;
+
+  beforeAll(async () => {
+    db = await migratedDatabase('sqlite');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-metrics-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    proc = spawnXaa(['serve'], {
+      X_CONSUMER_SECRET: TEST_SECRET,
+      DATABASE_URL: db.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ADMIN_TOKEN: ADMIN,
+      HANDLERS: './test/fixtures/plugins/recorder.ts',
+      RECORDER_DIR: dir,
+      DISPATCH_POLL_MS: '50',
+      LOG_LEVEL: 'warn',
+    });
+    await waitForStatus(`${base}/healthz`, 200);
+  });
+  afterAll(async () => {
+    proc.child.kill('SIGTERM');
+    await proc.exited;
+    await db.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const scrape = async () => {
+    const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    expect(res.status).toBe(200);
+    return res.text();
+  };
+
+  it('answers 401 without the token or with a wrong one', async () => {
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    const wrong = await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer not-the-admin-token-at-all' } });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).not.toContain(ADMIN);
+  });
+
+  it('serves the product series, changing as traffic flows', async () => {
+    const before = await scrape();
+    for (const name of [
+      'xaa_deliveries_total',
+      'xaa_crc_duration_seconds',
+      'xaa_store_commit_duration_seconds',
+      'xaa_dispatch_lag_seconds',
+      'xaa_handler_duration_seconds',
+      'xaa_handler_failures_total',
+      'xaa_queue_depth',
+      'xaa_dead_letters',
+    ]) {
+      expect(before, name).toContain(`# TYPE ${name}`);
+    }
+
+    const body = sample('aaa-follow.json');
+    const post = (b: Buffer, signature: string) =>
+      fetch(`${base}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': signature }, body: b });
+    expect((await post(body, xSignature(body))).status).toBe(200);
+    expect((await post(body, xSignature(body))).status).toBe(200);
+    expect((await post(body, xSignature(body, 'wrong-secret'))).status).toBe(401);
+    expect((await fetch(`${base}/webhook?crc_token=${'a'.repeat(24)}`)).status).toBe(200);
+    // Wait for the recorder plugin to have run.
+    const deadline = Date.now() + 20_000;
+    let after = await scrape();
+    while (value(after, 'xaa_handler_duration_seconds_count{plugin="recorder",outcome="ok"}') < 1 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await scrape();
+    }
+    expect(value(after, 'xaa_deliveries_total{result="accepted"}')).toBe(value(before, 'xaa_deliveries_total{result="accepted"}') + 1);
+    expect(value(after, 'xaa_deliveries_total{result="duplicate"}')).toBe(value(before, 'xaa_deliveries_total{result="duplicate"}') + 1);
+    expect(value(after, 'xaa_deliveries_total{result="bad_signature"}')).toBe(value(before, 'xaa_deliveries_total{result="bad_signature"}') + 1);
+    expect(value(after, 'xaa_crc_duration_seconds_count{outcome="ok"}')).toBe(value(before, 'xaa_crc_duration_seconds_count{outcome="ok"}') + 1);
+    expect(value(after, 'xaa_store_commit_duration_seconds_count{outcome="ok"}')).toBeGreaterThan(value(before, 'xaa_store_commit_duration_seconds_count{outcome="ok"}'));
+    expect(value(after, 'xaa_handler_duration_seconds_count{plugin="recorder",outcome="ok"}')).toBe(1);
+    expect(value(after, 'xaa_dispatch_lag_seconds_count')).toBe(1);
+    expect(value(after, 'xaa_queue_depth')).toBe(0);
+    expect(value(after, 'xaa_dead_letters')).toBe(0);
+    expect(after).not.toContain(TEST_SECRET);
+  });
+});
