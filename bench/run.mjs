@@ -16,6 +16,10 @@ import { deliveryBody, signed } from './deliveries.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
+// The long run: LONG_EVENTS deliveries into one SQLite receiver, sampled every LONG_STEP.
+const longIndex = argv.indexOf('--long');
+const LONG_EVENTS = longIndex >= 0 ? Number(argv[longIndex + 1]) : quick ? 0 : 1_000_000;
+const LONG_STEP = Math.max(10_000, Math.round(LONG_EVENTS / 10));
 const pgIndex = argv.indexOf('--pg');
 const pgUrl = pgIndex >= 0 ? argv[pgIndex + 1] : process.env.BENCH_POSTGRES_URL;
 const SECRET = 'bench-consumer-secret-0123456789';
@@ -167,6 +171,60 @@ async function twoReceivers(pgTarget) {
   }
 }
 
+function residentMb(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+}
+
+function fileMb(file) {
+  let bytes = 0;
+  for (const f of [file, `${file}-wal`]) if (fs.existsSync(f)) bytes += fs.statSync(f).size;
+  return Math.round(bytes / 2 ** 20);
+}
+
+/** The long run: memory and the store's size over LONG_EVENTS deliveries, and the rate as it grows. */
+async function longRun(tmp) {
+  const file = path.join(tmp, 'long.db');
+  const url = `file:${file}`;
+  execFileSync(process.execPath, ['scripts/prisma/migrate.mjs', 'deploy'], { cwd: root, env: { ...process.env, DATABASE_URL: url }, stdio: 'ignore' });
+  const target = await startProcess('receiver, SQLite (long run)', ['dist/src/main.js', 'serve'], { DATABASE_URL: url, LOG_LEVEL: 'warn' }, '/healthz');
+  const samples = [];
+  try {
+    let stored = 0;
+    while (stored < LONG_EVENTS) {
+      const amount = Math.min(LONG_STEP, LONG_EVENTS - stored);
+      const r = await new Promise((resolve, reject) =>
+        autocannon(
+          {
+            url: `http://127.0.0.1:${target.port}/webhook`,
+            connections: 32,
+            amount,
+            requests: [{ method: 'POST', setupRequest: (req) => { const d = signed(SECRET, deliveryBody(sequence++, runId + 1)); return { ...req, body: d.body, headers: d.headers }; } }],
+          },
+          (err, res) => (err ? reject(err) : resolve(res)),
+        ),
+      );
+      stored += r['2xx'];
+      const sample = { stored, requestsPerSecond: Math.round(r.requests.average), p99ms: r.latency.p99, rssMb: residentMb(target.child.pid), storeMb: fileMb(file), non2xx: r.non2xx + r.errors + r.timeouts };
+      samples.push(sample);
+      process.stderr.write(`  long run: ${sample.stored} stored, ${sample.requestsPerSecond} req/s, p99 ${sample.p99ms} ms, RSS ${sample.rssMb} MB, store ${sample.storeMb} MB\n`);
+      if (r['2xx'] === 0) break;
+    }
+  } finally {
+    await target.stop();
+  }
+  const first = samples[0];
+  const last = samples.at(-1);
+  // Memory growth from the first sample (after warm-up) to the last; rate at the first vs the last step.
+  return {
+    scenario: 'long run',
+    events: LONG_EVENTS,
+    samples,
+    rssGrowthPercent: first && last ? Math.round(((last.rssMb - first.rssMb) / first.rssMb) * 100) : null,
+    rateAtLastVsFirst: first && last ? Number((last.requestsPerSecond / first.requestsPerSecond).toFixed(2)) : null,
+  };
+}
+
 async function storedDeliveries(target) {
   if (!target.databaseUrl) return null;
   if (target.databaseUrl.startsWith('file:')) {
@@ -234,6 +292,7 @@ async function main() {
     const lag = await dispatchLag(tmp);
     process.stderr.write(`  dispatch lag: p50 ${lag.lagP50ms?.toFixed(1)} ms, p99 ${lag.lagP99ms?.toFixed(1)} ms at ${lag.requestsPerSecond} req/s; queue drained ${lag.queueDrainedAfterMs} ms after the load\n`);
     results.push(lag);
+    if (LONG_EVENTS > 0) results.push(await longRun(tmp));
     const pgTarget = targets.find((t) => t.databaseUrl?.startsWith('postgres'));
     if (pgTarget) results.push(await twoReceivers(pgTarget));
     for (const target of targets) {
@@ -264,6 +323,11 @@ async function main() {
   }
   for (const r of results.filter((x) => x.lagP50ms !== undefined)) {
     lines.push(`\ndispatch lag (receive -> handler start), no-op handler, ${r.requestsPerSecond} req/s: p50 ${r.lagP50ms?.toFixed(1)} ms, p99 ${r.lagP99ms?.toFixed(1)} ms; queue drained ${r.queueDrainedAfterMs} ms after the load stopped`);
+  }
+  for (const r of results.filter((x) => x.scenario === 'long run')) {
+    lines.push(`\nlong run, ${r.events} deliveries into SQLite at 32 connections (stored: req/s, p99 ms, RSS MB, store MB):`);
+    for (const x of r.samples) lines.push(`  ${x.stored}: ${x.requestsPerSecond} req/s, p99 ${x.p99ms}, RSS ${x.rssMb}, store ${x.storeMb}`);
+    lines.push(`  RSS growth first -> last sample: ${r.rssGrowthPercent}%; rate at the last step / first step: ${r.rateAtLastVsFirst}`);
   }
   for (const r of results.filter((x) => x.twoReceivers !== undefined)) {
     lines.push(`\nPostgreSQL, 32 connections: 1 receiver ${r.oneReceiver} req/s (p99 ${r.p99msOne} ms), 2 receiver processes ${r.twoReceivers} req/s (p99 ${r.p99msTwo} ms): ${(r.twoReceivers / r.oneReceiver).toFixed(2)}x`);
