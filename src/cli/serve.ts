@@ -57,10 +57,14 @@ export async function serve(env = readEnvironment()): Promise<Running> {
       stopRetention();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await inbox.close();
-      await dispatcher?.stop(config.shutdownTimeoutMs);
-      await Promise.race([closed, new Promise((r) => setTimeout(r, 2_000))]);
+      // Requests already past the closing check finish (and commit) before the inbox closes;
+      // the dispatcher stops meanwhile.
+      await Promise.all([
+        Promise.race([closed, new Promise((r) => setTimeout(r, 2_000))]),
+        dispatcher?.stop(config.shutdownTimeoutMs),
+      ]);
       server.closeAllConnections();
+      await inbox.close();
       await db.close();
       logger.info('stopped');
       logger.flush();

@@ -79,6 +79,8 @@ export class Dispatcher {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
+  /** Runs whose handlers returned, so that a shutdown does not record them as released. */
+  readonly #finishedRuns = new Set<string>();
   /** Group commit of outcomes: events finished together are recorded in one transaction. */
   readonly #outcomes: Inbox<EventOutcome, null>;
 
@@ -133,14 +135,12 @@ export class Dispatcher {
       if (claimed === 0 || this.#inFlight.size >= this.#o.concurrency) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, this.#o.pollMs);
-          const slot = this.#inFlight.size >= this.#o.concurrency;
           function done() {
             clearTimeout(timer);
             resolve();
           }
+          // New work (notify) wakes it, and so does every finishing event (it frees a slot).
           this.#wake = done;
-          // A finishing handler frees a slot: wake then too.
-          if (slot) void Promise.race([...this.#inFlight.values()].map((f) => f.done)).then(done);
         });
         this.#wake = undefined;
       }
@@ -170,6 +170,7 @@ export class Dispatcher {
       entry.done = this.#process(event, mine, controller.signal)
         .catch((error: unknown) => this.#o.logger.error({ err: error, event: event.dedupeKey }, 'dispatch failed'))
         .finally(() => {
+          for (const r of mine) this.#finishedRuns.delete(r.id);
           this.#inFlight.delete(event.id);
           this.#wake?.();
         });
@@ -194,8 +195,9 @@ export class Dispatcher {
     const due = runs.filter((r) => r.state === 'pending' && r.nextAttemptAt.getTime() <= now);
     const xEvent = due.length > 0 ? toXEvent(event) : undefined;
     const tried = await Promise.all(due.map((run) => this.#attempt(xEvent!, event, run, signal)));
-    // Shutting down: stop() released the event and recorded the attempts; it will run again.
-    if (signal.aborted) return;
+    // When a shutdown released the event, the runs that did finish are still recorded (each
+    // completes once; the event's own update is skipped, it is no longer ours) and the rest
+    // run again later.
     const results = tried.filter((r): r is NonNullable<typeof r> => r !== null);
     // Still pending afterwards: runs that were not due, and failures with a retry time.
     const waiting = [
@@ -226,8 +228,20 @@ export class Dispatcher {
       failed = true;
       error = new Error(`no plugin named "${run.handler}" is loaded in this process`);
     } else {
+      const handlers = handlersFor(plugin, xEvent.type);
+      const running = (async () => {
+        for (const handler of handlers) await handler(xEvent, ctx);
+      })();
+      // A shutdown stops waiting for a handler that outlives it (the event is released).
+      const aborted = new Promise<'aborted'>((resolve) => {
+        if (signal.aborted) resolve('aborted');
+        else signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+      });
       try {
-        for (const handler of handlersFor(plugin, xEvent.type)) await handler(xEvent, ctx);
+        if ((await Promise.race([running, aborted])) === 'aborted') {
+          running.catch(() => {});
+          return null;
+        }
       } catch (e) {
         failed = true;
         error = e;
@@ -235,7 +249,7 @@ export class Dispatcher {
     }
     const finishedAt = new Date(this.#o.now());
     const seconds = (performance.now() - t0) / 1000;
-    if (signal.aborted) return null;
+    this.#finishedRuns.add(run.id);
     this.#o.onHandled?.({ plugin: run.handler, ok: !failed, seconds, lagSeconds });
     if (!failed) return { run, startedAt, finishedAt, ok: true };
     const retry = nextRetry(this.#o.retrySchedule, attempt, finishedAt.getTime(), this.#o.random);
@@ -285,7 +299,7 @@ export class Dispatcher {
       await releaseEvents(this.#o.db, left.map((f) => f.event.id), this.owner);
       const finishedAt = new Date(this.#o.now());
       for (const f of left) {
-        for (const run of f.runs.filter((r) => r.state === 'pending')) {
+        for (const run of f.runs.filter((r) => r.state === 'pending' && !this.#finishedRuns.has(r.id) && r.nextAttemptAt.getTime() <= f.startedAt.getTime())) {
           await recordReleasedAttempt(this.#o.db, { run, worker: this.owner, startedAt: f.startedAt, finishedAt });
         }
       }

@@ -36,12 +36,22 @@ export async function startDispatchThread(metrics: Metrics, logger: Logger): Pro
     worker.once('exit', (code) => reject(new Error(`dispatch thread exited (${code}) before starting`)));
   });
   if (!started) return undefined;
+  let stopping = false;
   worker.on('error', (err) => logger.error({ err }, 'dispatch thread failed'));
+  // A dispatcher that died silently would leave events pending forever while /readyz says 200:
+  // exit, so that the supervisor (systemd, Docker, Kubernetes) restarts the whole process.
+  worker.on('exit', (code) => {
+    if (stopping) return;
+    logger.fatal({ code }, 'dispatch thread exited unexpectedly; exiting so that the process is restarted');
+    logger.flush();
+    process.exit(1);
+  });
   const post = (message: ToDispatchThread) => worker.postMessage(message);
   return {
     plugins: started.plugins,
     notify: () => post({ notify: true }),
     async stop(timeoutMs) {
+      stopping = true;
       const done = new Promise<void>((resolve) => (stopped = resolve));
       post({ stop: true, timeoutMs });
       // The thread answers once its work is finished or released; exit follows.

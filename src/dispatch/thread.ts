@@ -16,6 +16,8 @@ const send = (message: FromDispatchThread) => port.postMessage(message);
 try {
   const config = loadConfig(readEnvironment());
   const logger = createLogger({ level: config.logLevel, env: config.env, secrets: secretValues(config) });
+  // A plugin's forgotten promise must not take the dispatcher down with it.
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection in a handler plugin'));
   const db = await openDatabase(config.database);
   const x = clientFromConfig(config);
   const dispatcher = await dispatcherFromConfig(config, db, logger, createMetrics(), x, (handled) => send({ handled }));

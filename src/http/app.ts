@@ -90,7 +90,7 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
   app.use(healthRoutes(db));
   app.use(metricsRoute(metrics, config.adminToken));
   app.use(notFound);
-  app.use(errorHandler);
+  app.use(errorHandler(logger));
   return {
     app,
     inbox,

@@ -1,6 +1,7 @@
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { RecordedDelivery } from '../store/index.js';
+import { CRC_TOKEN_PATTERN } from './crc.js';
 import type { RawDelivery } from './prepare.js';
 import { SIGNATURE_HEADER, verifySignature } from './signature.js';
 
@@ -58,6 +59,14 @@ export function createIngest({ secrets, inbox, metrics, logger }: IngestDeps) {
         unlogged++;
       }
       return { status: 401, body: { error: 'invalid_signature', message: SIGNATURE_PROBLEMS[check.reason] } };
+    }
+
+    // A body that has the shape of a CRC token may carry a signature our own CRC endpoint made
+    // (the CRC answer is the HMAC of the token with the same key): never take it as a delivery.
+    // No JSON object or array can have that shape, so no real delivery is refused.
+    if (incoming.body.length <= 128 && CRC_TOKEN_PATTERN.test(incoming.body.toString('latin1'))) {
+      metrics.deliveries.inc({ result: 'bad_signature' });
+      return { status: 401, body: { error: 'invalid_signature', message: 'The body cannot be a webhook delivery.' } };
     }
 
     let recorded: RecordedDelivery;

@@ -82,7 +82,16 @@ export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[]):
     }
 
     const inserted = new Set<string>();
-    for (const part of chunks(plan.firsts.map((f, i) => [f, i] as const), ROWS_PER_STATEMENT)) {
+    // Rows in dedupe-key order: two receivers upserting overlapping keys then lock them in the
+    // same order, so PostgreSQL cannot deadlock them. Results are matched back by id.
+    const ordered = plan.firsts
+      .map((f, i) => [f, i] as const)
+      .sort(([a], [b]) => {
+        const ka = deliveries[a.delivery]!.events[a.eventIndex]!.dedupeKey;
+        const kb = deliveries[b.delivery]!.events[b.eventIndex]!.dedupeKey;
+        return ka < kb ? -1 : ka > kb ? 1 : 0;
+      });
+    for (const part of chunks(ordered, ROWS_PER_STATEMENT)) {
       const rows = await tx.$queryRaw<Array<{ id: string }>>(Prisma.sql`
         INSERT INTO events (id, dedupe_key, type, action, for_user_id, format, occurred_at, received_at,
                             delivery_id, payload, side_objects, duplicate_count, state, available_at)
@@ -100,7 +109,7 @@ export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[]):
       for (const row of rows) inserted.add(row.id);
     }
     // Repeats within this batch: counted on the row that was stored (or already existed).
-    for (const [key, count] of plan.repeats) {
+    for (const [key, count] of [...plan.repeats].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       await tx.$executeRaw(Prisma.sql`UPDATE events SET duplicate_count = duplicate_count + ${count} WHERE dedupe_key = ${key}`);
     }
 

@@ -27,6 +27,7 @@ export class Inbox<In, Out> {
   readonly #onCommit: InboxOptions['onCommit'];
   #queue: Array<Pending<In, Out>> = [];
   #flushing = false;
+  #closed = false;
   #scheduled = false;
   #idle: Array<() => void> = [];
 
@@ -39,6 +40,7 @@ export class Inbox<In, Out> {
 
   /** Resolves once the delivery and its events are committed; rejects if they could not be. */
   write(delivery: In): Promise<Out> {
+    if (this.#closed) return Promise.reject(new Error('the inbox is closed (shutting down)'));
     return new Promise((resolve, reject) => {
       this.#queue.push({ delivery, resolve, reject });
       this.#schedule();
@@ -53,6 +55,7 @@ export class Inbox<In, Out> {
 
   /** Waits for what is queued, then releases the writer. */
   async close(): Promise<void> {
+    this.#closed = true;
     await this.drain();
     await this.#close();
   }

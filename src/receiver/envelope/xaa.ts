@@ -12,10 +12,10 @@ export function looksLikeXaa(body: Json): boolean {
 /** One normalized event per X Activity API event. Unknown event types are kept as `unknown`. */
 export function parseXaa(body: Json): AnyXEvent[] {
   const items = Array.isArray(body.data) ? body.data : [body.data];
-  return items.filter(isObject).map(parseOne);
+  return items.filter(isObject).flatMap(parseOne);
 }
 
-function parseOne(data: Json): AnyXEvent {
+function parseOne(data: Json): AnyXEvent | AnyXEvent[] {
   const eventType = String(data.event_type);
   const filter = obj(data.filter);
   const payload = obj(data.payload);
@@ -51,13 +51,17 @@ function parseOne(data: Json): AnyXEvent {
       const sub = [verb, ...rest].join('.');
       if (sub.includes('typing')) return build.dmSignal(c, 'dm.typing', payload);
       if (sub.includes('read')) return build.dmSignal(c, 'dm.read', payload);
-      // The DM family reuses the AAA direct_message_events shape, bare or still wrapped in its array.
-      const wrapped = Array.isArray(payload.direct_message_events) ? payload.direct_message_events[0] : undefined;
-      return build.directMessage(c, isObject(wrapped) ? wrapped : payload);
+      // The DM family reuses the AAA direct_message_events shape, bare or still wrapped in its
+      // array: every message of the array is an event.
+      if (Array.isArray(payload.direct_message_events)) {
+        return payload.direct_message_events.map((m) => (isObject(m) ? build.directMessage(c, m) : build.unknown(c, eventType, m)));
+      }
+      return build.directMessage(c, payload);
     }
     default:
       if (eventType.toLowerCase().includes('revoke')) {
-        const revokingUser = forUserId ?? idString(obj(payload.source).user_id);
+        // The revoking user, as for AAA's user_event (source first): the same dedupe key either way.
+        const revokingUser = idString(obj(payload.source).user_id) ?? forUserId;
         return build.revoke({ ...c, forUserId: revokingUser }, payload);
       }
   }
