@@ -12,14 +12,11 @@ export { lastCrcCheck, recordCrcCheck } from './crc-checks.js';
 export type { CrcCheckRecord } from './crc-checks.js';
 export {
   claimEvents,
-  completeRun,
   ensureRuns,
   recordOutcomes,
-  failRun,
   recordReleasedAttempt,
   releaseEvents,
   renewLeases,
-  settleEvent,
 } from './work-queue.js';
 export type { AttemptRecord, ClaimOptions, EventOutcome, HandlerRunRow, QueuedEvent } from './work-queue.js';
 export {

@@ -115,78 +115,6 @@ export interface AttemptRecord {
   finishedAt: Date;
 }
 
-/**
- * Records a successful attempt: the run completes, once (a second completion changes nothing).
- * When another process completed the run first (this one's lease had expired and the event was
- * taken over), the attempt is recorded as 'expired', not 'ok': there is exactly one 'ok' attempt
- * per completed run. Returns whether this attempt completed the run.
- */
-export async function completeRun(db: Database, a: AttemptRecord): Promise<boolean> {
-  const attempt = a.run.attempts + 1;
-  return db.prisma.$transaction(async (tx) => {
-    const updated = await tx.handlerRun.updateMany({
-      where: { id: a.run.id, state: 'pending' },
-      data: { state: 'done', attempts: attempt, completedAt: a.finishedAt, lastError: null, leaseOwner: null, leaseUntil: null },
-    });
-    await tx.handlerAttempt.create({
-      data: {
-        id: newId(a.startedAt.getTime()),
-        runId: a.run.id,
-        attempt,
-        worker: a.worker,
-        startedAt: a.startedAt,
-        finishedAt: a.finishedAt,
-        outcome: updated.count === 1 ? 'ok' : 'expired',
-      },
-    });
-    return updated.count === 1;
-  });
-}
-
-/**
- * Records a failed attempt: the run is retried at `retryAt`, or, when that is null, goes to the
- * dead letters with the error.
- */
-export async function failRun(db: Database, a: AttemptRecord & { error: string; retryAt: Date | null }): Promise<void> {
-  const attempt = a.run.attempts + 1;
-  const dead = a.retryAt === null;
-  await db.prisma.$transaction(async (tx) => {
-    const updated = await tx.handlerRun.updateMany({
-      where: { id: a.run.id, state: 'pending' },
-      data: {
-        state: dead ? 'dead' : 'pending',
-        attempts: attempt,
-        lastError: a.error,
-        nextAttemptAt: a.retryAt ?? a.finishedAt,
-      },
-    });
-    await tx.handlerAttempt.create({
-      data: {
-        id: newId(a.startedAt.getTime()),
-        runId: a.run.id,
-        attempt,
-        worker: a.worker,
-        startedAt: a.startedAt,
-        finishedAt: a.finishedAt,
-        outcome: 'failed',
-        error: a.error,
-      },
-    });
-    if (dead && updated.count === 1) {
-      await tx.deadLetter.create({
-        data: {
-          id: newId(a.finishedAt.getTime()),
-          eventId: a.run.eventId,
-          handler: a.run.handler,
-          attempts: attempt,
-          error: a.error,
-          deadAt: a.finishedAt,
-        },
-      });
-    }
-  });
-}
-
 /** Records an attempt that was cut short by a shutdown (it does not count as a try). */
 export async function recordReleasedAttempt(db: Database, a: AttemptRecord): Promise<void> {
   await db.prisma.handlerAttempt.create({
@@ -200,30 +128,6 @@ export async function recordReleasedAttempt(db: Database, a: AttemptRecord): Pro
       outcome: 'released',
     },
   });
-}
-
-/**
- * After its runs were tried: the event is done when no run is pending, otherwise it becomes
- * available again at its earliest retry. Either way the lease is given up.
- */
-export async function settleEvent(db: Database, eventId: string, owner: string, now: Date): Promise<'done' | 'pending'> {
-  const pending = await db.prisma.handlerRun.findFirst({
-    where: { eventId, state: 'pending' },
-    orderBy: { nextAttemptAt: 'asc' },
-    select: { nextAttemptAt: true },
-  });
-  if (!pending) {
-    await db.prisma.event.updateMany({
-      where: { id: eventId, leaseOwner: owner },
-      data: { state: 'done', completedAt: now, leaseOwner: null, leaseUntil: null },
-    });
-    return 'done';
-  }
-  await db.prisma.event.updateMany({
-    where: { id: eventId, leaseOwner: owner },
-    data: { availableAt: pending.nextAttemptAt, leaseOwner: null, leaseUntil: null },
-  });
-  return 'pending';
 }
 
 /** Gives leases back without trying (shutdown): the events are available again at once. */

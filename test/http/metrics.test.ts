@@ -82,7 +82,12 @@ describe('/metrics on a running server', () => {
     // Wait for the recorder plugin to have run.
     const deadline = Date.now() + 20_000;
     let after = await scrape();
-    while (value(after, 'xaa_handler_duration_seconds_count{plugin="recorder",outcome="ok"}') < 1 && Date.now() < deadline) {
+    // The handler metric is observed when the handler returns; the event is marked done when its
+    // outcome commits just after: wait for both.
+    while (
+      (value(after, 'xaa_handler_duration_seconds_count{plugin="recorder",outcome="ok"}') < 1 || value(after, 'xaa_queue_depth') !== 0) &&
+      Date.now() < deadline
+    ) {
       await new Promise((r) => setTimeout(r, 100));
       after = await scrape();
     }

@@ -3,11 +3,11 @@ import {
   claimEvents,
   createReplayJob,
   ensureRuns,
-  failRun,
   listDeadLetters,
   listEvents,
   openDatabase,
   reconcileReplayJobs,
+  recordOutcomes,
   redriveDeadLetters,
   type Database,
 } from '../../src/store/index.js';
@@ -32,7 +32,9 @@ describe.each(providersUnderTest())('management records in the store (%s)', (pro
     const now = new Date();
     const [event] = await claimEvents(db, { owner: 'w1', now, leaseMs: 1_000, limit: 10, perUserOrder: false });
     const [run] = await ensureRuns(db, [{ eventId: event!.id, handlers: ['h'] }], now);
-    await failRun(db, { run: run!, worker: 'w1', startedAt: now, finishedAt: now, error: 'boom', retryAt: null });
+    await recordOutcomes(db, [
+      { eventId: event!.id, owner: 'w1', worker: 'w1', runs: [{ run: run!, startedAt: now, finishedAt: now, ok: false, error: 'boom', retryAt: null }], nextAt: null, now },
+    ]);
     await db.prisma.event.update({ where: { id: event!.id }, data: { state: 'done', leaseOwner: null, leaseUntil: null } });
     const [letter] = await listDeadLetters(db.prisma);
     expect(letter).toMatchObject({ eventId: event!.id, handler: 'h', error: 'boom', redrivenAt: null, dedupeKey: input.dedupeKey });
