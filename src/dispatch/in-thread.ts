@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/index.js';
-import type { Metrics } from '../metrics/index.js';
+import { observeHandled, type Metrics } from '../metrics/index.js';
 import { startWorker } from '../runtime/worker.js';
 import type { FromDispatchThread, ToDispatchThread } from './thread-protocol.js';
 
@@ -25,12 +25,8 @@ export async function startDispatchThread(metrics: Metrics, logger: Logger): Pro
       if ('started' in message) resolve({ plugins: message.plugins });
       else if ('noPlugins' in message) resolve(undefined);
       else if ('failed' in message) reject(new Error(message.failed));
-      else if ('handled' in message) {
-        const { plugin, ok, seconds, lagSeconds } = message.handled;
-        metrics.handlerDuration.observe({ plugin, outcome: ok ? 'ok' : 'failed' }, seconds);
-        if (!ok) metrics.handlerFailures.inc({ plugin });
-        if (lagSeconds !== null) metrics.dispatchLag.observe(lagSeconds);
-      } else if ('stopped' in message) stopped?.();
+      else if ('handled' in message) observeHandled(metrics, message.handled);
+      else if ('stopped' in message) stopped?.();
     });
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`dispatch thread exited (${code}) before starting`)));

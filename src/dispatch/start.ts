@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
-import type { Metrics } from '../metrics/index.js';
+import { observeHandled, type Metrics } from '../metrics/index.js';
 import { loadPlugins } from '../plugins/loader.js';
 import type { Database } from '../store/index.js';
 import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
@@ -31,10 +31,6 @@ export async function dispatcherFromConfig(
     leaseMs: config.dispatch.leaseMs,
     pollMs: config.dispatch.pollMs,
     x,
-    onHandled: onHandled ?? (({ plugin, ok, seconds, lagSeconds }) => {
-      metrics.handlerDuration.observe({ plugin, outcome: ok ? 'ok' : 'failed' }, seconds);
-      if (!ok) metrics.handlerFailures.inc({ plugin });
-      if (lagSeconds !== null) metrics.dispatchLag.observe(lagSeconds);
-    }),
+    onHandled: onHandled ?? ((handled) => observeHandled(metrics, handled)),
   });
 }

@@ -87,3 +87,13 @@ export function registerQueueGauges(metrics: Metrics, stats: () => Promise<{ pen
     },
   });
 }
+
+/** Records one handler attempt's outcome (duration, failure, and lag on a first attempt). */
+export function observeHandled(
+  metrics: Metrics,
+  { plugin, ok, seconds, lagSeconds }: { plugin: string; ok: boolean; seconds: number; lagSeconds: number | null },
+): void {
+  metrics.handlerDuration.observe({ plugin, outcome: ok ? 'ok' : 'failed' }, seconds);
+  if (!ok) metrics.handlerFailures.inc({ plugin });
+  if (lagSeconds !== null) metrics.dispatchLag.observe(lagSeconds);
+}

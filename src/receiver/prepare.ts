@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AnyXEvent } from '../events/index.js';
 import type { DeliveryInput, EventInput } from '../store/deliveries.js';
+import { LONE_SURROGATE } from './envelope/fields.js';
 import { parseEnvelope } from './envelope/index.js';
 import { parseJsonLossless } from './json.js';
 
@@ -15,7 +16,7 @@ export interface RawDelivery {
 }
 
 /** NUL (PostgreSQL text cannot hold it) or a UTF-16 surrogate without its pair (not encodable as UTF-8). */
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSTORABLE = new RegExp(`\\u0000|${LONE_SURROGATE.source}`);
 
 /** Longest dedupe key kept as is: X's ids make keys of well under 100 characters. */
 const MAX_KEY_LENGTH = 200;

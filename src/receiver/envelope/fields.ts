@@ -39,7 +39,7 @@ export function dateOf(ms: number | null): Date | null {
 }
 
 /** A UTF-16 surrogate without its pair: UTF-8 encoding turns every one into the same U+FFFD. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** A short stable hash of parts, for activities X gives no id of their own. */
 export function hashKey(...parts: Array<string | number | null | undefined>): string {
