@@ -10,14 +10,17 @@
 //       long-running newline-delimited JSON-RPC 2.0 on stdin/stdout; `diff` output goes back to
 //       the CLI as a `print` request, as the native engine does.
 //
-// Defects of the Wasm path handled here (see /work/shared/prisma-offline.md):
+// Defects of the Wasm path handled here (each one observed when running the Prisma CLI against
+// @prisma/schema-engine-wasm with the driver adapters; the native engine does not have them):
 //   1. fresh database: `_prisma_migrations` is created with the native DDL before the engine
 //      needs it (applyMigrations, markMigration*); read-only probes get an empty answer.
 //   2. multi-statement scripts sent as one prepared statement are run with executeScript.
 //   3. PostgreSQL "char" (OID 18) columns are read as text.
 //   4. the PostgreSQL shadow database is created here, under a unique name, connected to with
-//      separate host/port/user/database fields, and checked (by name and by current_database())
-//      to differ from the main database before any use. A configured shadowDatabaseUrl is refused.
+//      separate host/port/user/database fields (given a connection string, adapter-pg's
+//      connectToShadowDb() connects to the MAIN database), and checked (by name and by
+//      current_database()) to differ from the main database before any use. A configured
+//      shadowDatabaseUrl is refused.
 //   5. shadow databases are dropped after their pool is closed; leftovers are dropped on exit.
 //   6. SQLite reset drops tables, views and triggers (the Wasm engine only deletes rows).
 //

@@ -9,7 +9,7 @@ import { openDatabase, type Database } from '../../src/store/index.js';
 import { migratedDatabase, type Provider, type TestDatabase } from './databases.js';
 
 export const TEST_SECRET = 'test-consumer-secret-0123456789abcdef';
-export const samplesDir = path.resolve(import.meta.dirname, '../../../shared/samples');
+export const samplesDir = path.resolve(import.meta.dirname, '../fixtures/deliveries');
 
 /** X's signature, computed here independently of src/: sha256= + base64 HMAC-SHA256(secret, bytes). */
 export function xSignature(body: Buffer | string, secret = TEST_SECRET): string {
