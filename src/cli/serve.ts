@@ -33,9 +33,21 @@ export async function serve(env = readEnvironment()): Promise<Running> {
   }
   const metrics = createMetrics({ defaults: true });
   registerQueueGauges(metrics, () => queueStats(db));
+  let dispatcher: DispatchThread | undefined;
+  // PostgreSQL: each commit wakes the dispatcher to claim. SQLite: the writer pushes new events.
+  let wake: (() => void) | undefined;
+  const { app, inbox, startClosing } = createApp({ config, db, logger, metrics, onCommitted: () => wake?.() });
   // The dispatcher and the plugins run on their own thread: never on the event loop X waits on.
-  const dispatcher = config.dispatch.inServer ? await startDispatchThread(metrics, logger) : undefined;
-  const { app, inbox, startClosing } = createApp({ config, db, logger, metrics, onCommitted: () => dispatcher?.notify() });
+  // On SQLite it works through the inbox's writer thread, the process's one writer.
+  const writer = inbox.writer;
+  dispatcher = config.dispatch.inServer ? await startDispatchThread(metrics, logger, { viaWriter: Boolean(writer) }) : undefined;
+  if (dispatcher && writer) {
+    const linked = dispatcher;
+    await writer.linkDispatcher((port) => linked.connectWriter(port));
+  } else if (dispatcher) {
+    const linked = dispatcher;
+    wake = () => linked.notify();
+  }
   // Slow or stalled requests must not hold sockets forever: 408 after HTTP_REQUEST_TIMEOUT_MS.
   const server = createHttpServer(app, { requestTimeoutMs: config.requestTimeoutMs });
   server.listen(config.port, config.host);

@@ -4,22 +4,22 @@ import type { Logger } from '../log/index.js';
 import { handlersFor, wants, type RegisteredPlugin } from '../plugins/registry.js';
 import type { HandlerContext } from '../plugins/types.js';
 import {
-  claimEvents,
-  ensureRuns,
-  Inbox,
-  recordOutcomes,
-  recordReleasedAttempt,
-  releaseEvents,
-  renewLeases,
+  GroupCommit,
+  prismaWorkQueue,
   type Database,
+  type DispatchAttachment,
   type EventOutcome,
   type HandlerRunRow,
+  type PushedWork,
   type QueuedEvent,
+  type WorkQueue,
 } from '../store/index.js';
 import { nextRetry } from './schedule.js';
 
 export interface DispatcherOptions {
   db: Database;
+  /** Where work comes from and outcomes go (default: the database through Prisma). */
+  queue?: WorkQueue;
   plugins: RegisteredPlugin[];
   logger: Logger;
   /** Delays before each retry, in ms; attempts = length + 1. */
@@ -73,7 +73,15 @@ function toXEvent(e: QueuedEvent): AnyXEvent {
  */
 export class Dispatcher {
   readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  readonly #o: Required<Omit<DispatcherOptions, 'x' | 'onHandled'>> & Pick<DispatcherOptions, 'x' | 'onHandled'>;
+  readonly #o: Required<Omit<DispatcherOptions, 'x' | 'onHandled' | 'queue'>> & Pick<DispatcherOptions, 'x' | 'onHandled'>;
+  readonly #queue: WorkQueue;
+  /** Work in memory, not started yet: pushed by the writer, or claimed and waiting behind its user. */
+  #ready: PushedWork[] = [];
+  /** Look in the store for due work (poll timer, notify, or the last claim was full). */
+  #claimWanted = true;
+  /** Per-user order: users with an event in flight, and users whose older event waits for a retry. */
+  readonly #busyUsers = new Set<string>();
+  readonly #blockedUsers = new Set<string>();
   readonly #inFlight = new Map<string, InFlight>();
   #running = false;
   #loop: Promise<void> | undefined;
@@ -82,7 +90,7 @@ export class Dispatcher {
   /** Runs whose handlers returned, so that a shutdown does not record them as released. */
   readonly #finishedRuns = new Set<string>();
   /** Group commit of outcomes: events finished together are recorded in one transaction. */
-  readonly #outcomes: Inbox<EventOutcome, null>;
+  readonly #outcomes: GroupCommit<EventOutcome, null>;
 
   constructor(options: DispatcherOptions) {
     this.#o = {
@@ -94,9 +102,9 @@ export class Dispatcher {
       random: Math.random,
       ...options,
     };
-    const db = this.#o.db;
-    this.#outcomes = new Inbox(async (outcomes: EventOutcome[]) => {
-      await recordOutcomes(db, outcomes);
+    const queue = (this.#queue = options.queue ?? prismaWorkQueue(this.#o.db));
+    this.#outcomes = new GroupCommit(async (outcomes: EventOutcome[]) => {
+      await queue.recordOutcomes(outcomes);
       return outcomes.map(() => null);
     });
   }
@@ -107,6 +115,41 @@ export class Dispatcher {
 
   get inFlight(): number {
     return this.#inFlight.size;
+  }
+
+  /** What a writer needs to push new events to this dispatcher (see store/queue). */
+  attachment(): DispatchAttachment {
+    return {
+      owner: this.owner,
+      leaseMs: this.#o.leaseMs,
+      perUserOrder: this.#o.perUserOrder,
+      plugins: this.#o.plugins.map((p) => ({ name: p.name, types: p.any.length > 0 ? null : [...p.byType.keys()] })),
+      // Enough to keep every slot busy through bursts, small enough to bound memory.
+      maxOutstanding: Math.max(256, this.#o.concurrency * 32),
+    };
+  }
+
+  /**
+   * New events the writer stored already leased to this dispatcher, with their runs. Per-user
+   * order: an event of a user whose older event waits for a retry is given back (the claim query
+   * hands it out in order later).
+   */
+  accept(work: PushedWork[]): void {
+    const giveBack: string[] = [];
+    for (const w of work) {
+      const user = w.event.forUserId;
+      if (!this.#running || (this.#o.perUserOrder && user && this.#blockedUsers.has(user))) giveBack.push(w.event.id);
+      else this.#ready.push(w);
+    }
+    if (giveBack.length) this.#release(giveBack);
+    this.#wake?.();
+  }
+
+  #release(eventIds: string[]): void {
+    this.#queue.release(eventIds, this.owner).catch((error: unknown) => {
+      // The leases run out instead: the events are claimed again after DISPATCH_LEASE_MS.
+      this.#o.logger.warn({ err: error, events: eventIds.length }, 'could not give leases back');
+    });
   }
 
   /** Runs until stop(): claims work whenever slots are free. */
@@ -120,26 +163,33 @@ export class Dispatcher {
 
   /** New work was committed: look now instead of at the next poll. */
   notify(): void {
+    this.#claimWanted = true;
     this.#wake?.();
   }
 
   async #run(): Promise<void> {
     while (this.#running) {
-      let claimed = 0;
-      try {
-        claimed = await this.#claimAndStart();
-      } catch (error) {
-        this.#o.logger.error({ err: error }, 'dispatcher could not claim work');
+      let started = this.#startReady();
+      if (this.#claimWanted && this.#room() > 0) {
+        this.#claimWanted = false;
+        try {
+          started += await this.#claimAndStart();
+        } catch (error) {
+          this.#o.logger.error({ err: error }, 'dispatcher could not claim work');
+        }
       }
       if (!this.#running) break;
-      if (claimed === 0 || this.#inFlight.size >= this.#o.concurrency) {
+      if (started === 0) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, this.#o.pollMs);
+          const timer = setTimeout(() => {
+            this.#claimWanted = true;
+            done();
+          }, this.#o.pollMs);
           function done() {
             clearTimeout(timer);
             resolve();
           }
-          // New work (notify) wakes it, and so does every finishing event (it frees a slot).
+          // Pushed work and every finishing event (it frees a slot) wake it; so does notify().
           this.#wake = done;
         });
         this.#wake = undefined;
@@ -147,45 +197,85 @@ export class Dispatcher {
     }
   }
 
+  /** Slots for work taken from the store: free slots not already spoken for by ready work. */
+  #room(): number {
+    return this.#o.concurrency - this.#inFlight.size - this.#ready.length;
+  }
+
+  /** Starts ready work in order while slots are free (per-user order: one event per user at a time). */
+  #startReady(): number {
+    let started = 0;
+    if (!this.#o.perUserOrder) {
+      while (this.#ready.length > 0 && this.#inFlight.size < this.#o.concurrency) {
+        const w = this.#ready.shift()!;
+        this.#begin(w.event, w.runs);
+        started++;
+      }
+      return started;
+    }
+    for (let i = 0; i < this.#ready.length && this.#inFlight.size < this.#o.concurrency; ) {
+      const w = this.#ready[i]!;
+      const user = w.event.forUserId;
+      if (user && this.#busyUsers.has(user)) {
+        i++;
+        continue;
+      }
+      this.#ready.splice(i, 1);
+      this.#begin(w.event, w.runs);
+      started++;
+    }
+    return started;
+  }
+
   async #claimAndStart(): Promise<number> {
-    const free = this.#o.concurrency - this.#inFlight.size;
-    if (free <= 0) return 0;
-    const events = await claimEvents(this.#o.db, {
+    const room = this.#room();
+    if (room <= 0) return 0;
+    const events = await this.#queue.claim({
       owner: this.owner,
       now: new Date(this.#o.now()),
       leaseMs: this.#o.leaseMs,
-      limit: free,
+      limit: room,
       perUserOrder: this.#o.perUserOrder,
     });
+    // A full batch: more may be waiting.
+    if (events.length === room) this.#claimWanted = true;
     if (events.length === 0) return 0;
-    const runs = await ensureRuns(
-      this.#o.db,
+    const runs = await this.#queue.ensureRuns(
       events.map((e) => ({ eventId: e.id, handlers: this.#o.plugins.filter((p) => wants(p, e.type)).map((p) => p.name) })),
       new Date(this.#o.now()),
     );
     for (const event of events) {
-      const controller = new AbortController();
-      const mine = runs.filter((r) => r.eventId === event.id);
-      const entry: InFlight = { event, runs: mine, startedAt: new Date(this.#o.now()), controller, done: Promise.resolve() };
-      entry.done = this.#process(event, mine, controller.signal)
-        .catch((error: unknown) => this.#o.logger.error({ err: error, event: event.dedupeKey }, 'dispatch failed'))
-        .finally(() => {
-          for (const r of mine) this.#finishedRuns.delete(r.id);
-          this.#inFlight.delete(event.id);
-          this.#wake?.();
-        });
-      this.#inFlight.set(event.id, entry);
+      // The claim query hands out a user's events in order: whatever held the user back is over.
+      if (event.forUserId) this.#blockedUsers.delete(event.forUserId);
+      this.#ready.push({ event, runs: runs.filter((r) => r.eventId === event.id) });
     }
-    return events.length;
+    if (this.#o.perUserOrder) this.#ready.sort((a, b) => (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
+    return this.#startReady();
+  }
+
+  #begin(event: QueuedEvent, mine: HandlerRunRow[]): void {
+    const controller = new AbortController();
+    const user = this.#o.perUserOrder ? event.forUserId : null;
+    if (user) this.#busyUsers.add(user);
+    const entry: InFlight = { event, runs: mine, startedAt: new Date(this.#o.now()), controller, done: Promise.resolve() };
+    entry.done = this.#process(event, mine, controller.signal)
+      .catch((error: unknown) => this.#o.logger.error({ err: error, event: event.dedupeKey }, 'dispatch failed'))
+      .finally(() => {
+        for (const r of mine) this.#finishedRuns.delete(r.id);
+        this.#inFlight.delete(event.id);
+        if (user) this.#busyUsers.delete(user);
+        this.#wake?.();
+      });
+    this.#inFlight.set(event.id, entry);
   }
 
   /** Claims and handles everything due now, then returns how many events it took (tests, CLI). */
   async runOnce(): Promise<number> {
     let total = 0;
     for (;;) {
-      const claimed = await this.#claimAndStart();
+      const claimed = this.#startReady() + (await this.#claimAndStart());
       total += claimed;
-      if (claimed === 0 && this.#inFlight.size === 0) return total;
+      if (claimed === 0 && this.#inFlight.size === 0 && this.#ready.length === 0) return total;
       await Promise.all([...this.#inFlight.values()].map((f) => f.done));
     }
   }
@@ -204,14 +294,25 @@ export class Dispatcher {
       ...runs.filter((r) => r.state === 'pending' && !due.includes(r)).map((r) => r.nextAttemptAt.getTime()),
       ...results.flatMap((r) => (!r.ok && r.retryAt ? [r.retryAt.getTime()] : [])),
     ];
+    const nextAt = waiting.length ? new Date(Math.min(...waiting)) : null;
+    if (nextAt && this.#o.perUserOrder && event.forUserId) this.#holdBack(event.forUserId);
     await this.#outcomes.write({
       eventId: event.id,
       owner: this.owner,
       worker: this.owner,
       runs: results,
-      nextAt: waiting.length ? new Date(Math.min(...waiting)) : null,
+      nextAt,
       now: new Date(this.#o.now()),
     });
+  }
+
+  /** Per-user order: the user's event waits for a retry, so its later events go back to the store. */
+  #holdBack(user: string): void {
+    this.#blockedUsers.add(user);
+    const later = this.#ready.filter((w) => w.event.forUserId === user);
+    if (later.length === 0) return;
+    this.#ready = this.#ready.filter((w) => w.event.forUserId !== user);
+    this.#release(later.map((w) => w.event.id));
   }
 
   async #attempt(xEvent: AnyXEvent, event: QueuedEvent, run: HandlerRunRow, signal: AbortSignal): Promise<EventOutcome['runs'][number] | null> {
@@ -268,10 +369,10 @@ export class Dispatcher {
   }
 
   async #renew(): Promise<void> {
-    const ids = [...this.#inFlight.keys()];
+    const ids = [...this.#inFlight.keys(), ...this.#ready.map((w) => w.event.id)];
     if (ids.length === 0) return;
     try {
-      await renewLeases(this.#o.db, ids, this.owner, new Date(this.#o.now() + this.#o.leaseMs));
+      await this.#queue.renew(ids, this.owner, new Date(this.#o.now() + this.#o.leaseMs));
     } catch (error) {
       this.#o.logger.warn({ err: error }, 'could not renew leases');
     }
@@ -285,6 +386,9 @@ export class Dispatcher {
     this.#running = false;
     this.#wake?.();
     await this.#loop;
+    // Work not started yet goes back at once.
+    const notStarted = this.#ready.splice(0).map((w) => w.event.id);
+    if (notStarted.length) await this.#queue.release(notStarted, this.owner).catch(() => {});
     const pending = [...this.#inFlight.values()];
     const finished = Promise.all(pending.map((f) => f.done));
     // These timers are deliberately not unref'd: a hung handler holds no handle, and the process
@@ -296,11 +400,11 @@ export class Dispatcher {
     if (timedOut) {
       const left = [...this.#inFlight.values()];
       for (const f of left) f.controller.abort();
-      await releaseEvents(this.#o.db, left.map((f) => f.event.id), this.owner);
+      await this.#queue.release(left.map((f) => f.event.id), this.owner);
       const finishedAt = new Date(this.#o.now());
       for (const f of left) {
         for (const run of f.runs.filter((r) => r.state === 'pending' && !this.#finishedRuns.has(r.id) && r.nextAttemptAt.getTime() <= f.startedAt.getTime())) {
-          await recordReleasedAttempt(this.#o.db, { run, worker: this.owner, startedAt: f.startedAt, finishedAt });
+          await this.#queue.recordReleasedAttempt({ run, worker: this.owner, startedAt: f.startedAt, finishedAt });
         }
       }
       this.#o.logger.warn({ released: left.length }, 'released in-flight events at shutdown');

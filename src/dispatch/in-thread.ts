@@ -1,13 +1,15 @@
-import type { Worker } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Logger } from '../log/index.js';
 import { observeHandled, type Metrics } from '../metrics/index.js';
 import { startWorker } from '../runtime/worker.js';
-import type { FromDispatchThread, ToDispatchThread } from './thread-protocol.js';
+import type { DispatchThreadData, FromDispatchThread, ToDispatchThread } from './thread-protocol.js';
 
 export interface DispatchThread {
   plugins: string[];
   /** New work was committed. */
   notify(): void;
+  /** SQLite: (a new) port to the writer thread, which the dispatcher then works through. */
+  connectWriter(port: MessagePort): void;
   /** Stops taking work, lets handlers finish within `timeoutMs`, releases the rest. */
   stop(timeoutMs: number): Promise<void>;
 }
@@ -16,8 +18,12 @@ export interface DispatchThread {
  * Starts the dispatcher on its own thread (configuration from the same environment). Resolves
  * to undefined when HANDLERS is empty; rejects when a plugin cannot load.
  */
-export async function startDispatchThread(metrics: Metrics, logger: Logger): Promise<DispatchThread | undefined> {
-  const worker: Worker = startWorker(import.meta.url, './thread.js');
+export async function startDispatchThread(
+  metrics: Metrics,
+  logger: Logger,
+  options: DispatchThreadData = { viaWriter: false },
+): Promise<DispatchThread | undefined> {
+  const worker: Worker = startWorker(import.meta.url, './thread.js', { workerData: options });
   let stopped: (() => void) | undefined;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const started = await new Promise<{ plugins: string[] } | undefined>((resolve, reject) => {
@@ -46,6 +52,7 @@ export async function startDispatchThread(metrics: Metrics, logger: Logger): Pro
   return {
     plugins: started.plugins,
     notify: () => post({ notify: true }),
+    connectWriter: (port) => worker.postMessage({ writerPort: port } satisfies ToDispatchThread, [port]),
     async stop(timeoutMs) {
       stopping = true;
       const done = new Promise<void>((resolve) => (stopped = resolve));

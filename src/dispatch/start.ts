@@ -2,7 +2,7 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { observeHandled, type Metrics } from '../metrics/index.js';
 import { loadPlugins } from '../plugins/loader.js';
-import type { Database } from '../store/index.js';
+import type { Database, WorkQueue } from '../store/index.js';
 import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 
 /** Loads HANDLERS and builds the dispatcher the configuration describes. */
@@ -13,6 +13,7 @@ export async function dispatcherFromConfig(
   metrics: Metrics,
   x?: unknown,
   onHandled?: DispatcherOptions['onHandled'],
+  queue?: WorkQueue,
 ): Promise<Dispatcher | undefined> {
   const plugins = await loadPlugins(config.dispatch.handlers);
   if (plugins.length === 0) {
@@ -23,6 +24,7 @@ export async function dispatcherFromConfig(
   logger.info({ plugins: plugins.map((p) => p.name) }, 'handler plugins loaded');
   return new Dispatcher({
     db,
+    ...(queue ? { queue } : {}),
     plugins,
     logger: logger.child({ component: 'dispatch' }),
     retrySchedule: config.dispatch.retrySchedule,

@@ -1,14 +1,14 @@
 // The server's dispatch thread: the dispatcher and the handler plugins run here, with their own
 // database connection, so neither user code nor the dispatcher's queries (synchronous on SQLite)
 // ever hold up the HTTP event loop that X's deliveries and CRCs wait on.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { loadConfig, readEnvironment, secretValues } from '../config/index.js';
 import { createLogger } from '../log/index.js';
 import { createMetrics } from '../metrics/index.js';
 import { clientFromConfig } from '../management/index.js';
-import { openDatabase } from '../store/index.js';
+import { openDatabase, RemoteWorkQueue } from '../store/index.js';
 import { dispatcherFromConfig } from './start.js';
-import type { FromDispatchThread, ToDispatchThread } from './thread-protocol.js';
+import type { DispatchThreadData, FromDispatchThread, ToDispatchThread } from './thread-protocol.js';
 
 const port = parentPort!;
 const send = (message: FromDispatchThread) => port.postMessage(message);
@@ -20,7 +20,12 @@ try {
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection in a handler plugin'));
   const db = await openDatabase(config.database);
   const x = clientFromConfig(config);
-  const dispatcher = await dispatcherFromConfig(config, db, logger, createMetrics(), x, (handled) => send({ handled }));
+  // SQLite: claims and outcomes go through the server's one writer thread, which also pushes new
+  // events here straight from the commits that store them.
+  const viaWriter = (workerData as DispatchThreadData | undefined)?.viaWriter === true;
+  const remote = viaWriter ? new RemoteWorkQueue() : undefined;
+  const dispatcher = await dispatcherFromConfig(config, db, logger, createMetrics(), x, (handled) => send({ handled }), remote);
+  if (dispatcher && remote) remote.attach(dispatcher.attachment(), (work) => dispatcher.accept(work));
   if (!dispatcher) {
     await db.close();
     send({ noPlugins: true });
@@ -30,8 +35,10 @@ try {
     send({ started: true, plugins: dispatcher.pluginNames });
     port.on('message', (message: ToDispatchThread) => {
       if ('notify' in message) return dispatcher.notify();
+      if ('writerPort' in message) return remote?.connect(message.writerPort);
       void (async () => {
         await dispatcher.stop(message.timeoutMs);
+        remote?.close();
         await db.close();
         logger.flush();
         send({ stopped: true });

@@ -6,8 +6,8 @@ import type { Logger } from '../log/index.js';
 import { createMetrics, type Metrics } from '../metrics/index.js';
 import { createCrcRecorder } from '../receiver/crc-recorder.js';
 import { createIngest } from '../receiver/ingest.js';
-import { openDeliveryInbox, type DeliveryInbox } from '../receiver/delivery-inbox.js';
-import { recordCrcCheck, type Database } from '../store/index.js';
+
+import { openInbox, recordCrcCheck, type Database, type DeliveryInbox } from '../store/index.js';
 import { errorHandler, notFound } from './errors.js';
 import { rateLimit } from './rate-limit.js';
 import { healthRoutes } from './health.js';
@@ -34,7 +34,7 @@ export interface ReceiverApp {
 /** The Express app: wiring only. Routes come from their modules; rules live below http/. */
 export function createApp({ config, db, logger, metrics = createMetrics(), onCommitted }: AppDeps): ReceiverApp {
   let closing = false;
-  const inbox = openDeliveryInbox(db, {
+  const inbox = openInbox(db, {
     onCommit: (size, seconds, ok) => {
       metrics.commit.observe({ outcome: ok ? 'ok' : 'failed' }, seconds);
       metrics.commitBatch.observe(size);

@@ -2,7 +2,7 @@ import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { RecordedDelivery } from '../store/index.js';
 import { CRC_TOKEN_PATTERN } from './crc.js';
-import type { RawDelivery } from './prepare.js';
+import type { RawDelivery } from '../store/index.js';
 import { SIGNATURE_HEADER, verifySignature } from './signature.js';
 
 export interface Reply {

@@ -1,24 +1,23 @@
 export { openDatabase, migrationState, sqlitePragmas } from './database.js';
 export type { Database, Db, MigrationState } from './database.js';
-export { recordDeliveries, recordDelivery } from './deliveries.js';
-export { Inbox } from './inbox.js';
-export type { BatchWriter, InboxOptions } from './inbox.js';
-export { openSqliteBatchWriter, sqliteTime } from './sqlite-inbox/batch-writer.js';
-export type { SqliteBatchWriter, SqliteWriterSettings } from './sqlite-inbox/batch-writer.js';
-export type { DeliveryInput, DeliveryStatus, EventInput, RecordedDelivery } from './deliveries.js';
+export { GroupCommit, openInbox, recordDeliveries, recordDelivery } from './inbox/index.js';
+export type {
+  BatchWriter,
+  DeliveryInbox,
+  DeliveryInput,
+  DeliveryStatus,
+  EventInput,
+  GroupCommitOptions,
+  RawDelivery,
+  RecordedDelivery,
+} from './inbox/index.js';
+export { sqliteTime } from './sqlite-writer/connection.js';
+export type { SqliteWriterSettings } from './sqlite-writer/connection.js';
 export { newId } from './ids.js';
 export { committedMigrations, projectRoot } from './paths.js';
 export { lastCrcCheck, recordCrcCheck } from './crc-checks.js';
 export type { CrcCheckRecord } from './crc-checks.js';
-export {
-  claimEvents,
-  ensureRuns,
-  recordOutcomes,
-  recordReleasedAttempt,
-  releaseEvents,
-  renewLeases,
-} from './work-queue.js';
-export type { AttemptRecord, ClaimOptions, EventOutcome, HandlerRunRow, QueuedEvent } from './work-queue.js';
+export * from './queue/index.js';
 export {
   countSubscriptionRecords,
   createReplayJob,

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseJsonLossless } from '../../src/receiver/json.js';
+import { parseJsonLossless } from '../../src/normalize/json.js';
 import { expectCleanLogs, expectCleanResponse, post, RUNS, startHostile, storedDelivery, type Hostile } from './support.js';
 
 let h: Hostile;

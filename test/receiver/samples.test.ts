@@ -14,7 +14,7 @@ interface Expected {
 
 const SUBSCRIBED = '2244994945';
 
-/** What each sample must become, per the mapping in src/events/names.ts and src/receiver/envelope/. */
+/** What each sample must become, per the mapping in src/events/names.ts and src/normalize/envelope/. */
 const EXPECTED: Record<string, { format: 'aaa' | 'xaa'; events: Expected[] }> = {
   'aaa-block.json': { format: 'aaa', events: [{ type: 'block', action: 'block', forUserId: SUBSCRIBED }] },
   'aaa-direct-message-read.json': { format: 'aaa', events: [{ type: 'dm.read', action: null, forUserId: SUBSCRIBED }] },

@@ -2,7 +2,7 @@
 // both finish. The run must complete once, with exactly one 'ok' attempt; the late finisher's
 // attempt is recorded as 'expired' (it used to be a second 'ok'), and its settle changes nothing.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { prepareDelivery } from '../../src/receiver/prepare.js';
+import { prepareDelivery } from '../../src/normalize/prepare.js';
 import {
   claimEvents,
   ensureRuns,

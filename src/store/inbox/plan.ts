@@ -1,4 +1,4 @@
-import type { DeliveryInput, DeliveryStatus, RecordedDelivery } from './deliveries.js';
+import type { DeliveryInput, DeliveryStatus, RecordedDelivery } from './types.js';
 
 /**
  * How one group commit is written, whatever the driver: the first sighting of each dedupe key

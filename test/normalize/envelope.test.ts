@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseEnvelope } from '../../src/receiver/envelope/index.js';
-import { parseJsonLossless } from '../../src/receiver/json.js';
+import { parseEnvelope } from '../../src/normalize/envelope/index.js';
+import { parseJsonLossless } from '../../src/normalize/json.js';
 
 describe('envelope normalization (pure)', () => {
   it('makes one event per message of an XAA DM payload that still wraps direct_message_events', () => {

@@ -1,47 +1,8 @@
-import { Prisma } from './generated/sqlite/client.js';
-import type { Db } from './database.js';
-import { newId } from './ids.js';
-import { planBatch, planResults } from './inbox-plan.js';
-
-/** An activity as the receiver normalized it, ready to be stored. */
-export interface EventInput {
-  /** Content-derived key of (subscribed user, activity); unique across the store. */
-  dedupeKey: string;
-  type: string;
-  action?: string | null;
-  forUserId?: string | null;
-  format: string;
-  occurredAt?: Date | null;
-  /** The activity as X sent it, as JSON text with 64-bit ids kept as strings. */
-  payload: string;
-  /** The envelope's side objects (users, apps, ...) as JSON text. */
-  sideObjects?: string | null;
-}
-
-export type DeliveryStatus = 'accepted' | 'duplicate' | 'unparseable';
-
-/** One POST as received: raw bytes and the headers that matter, plus its events. */
-export interface DeliveryInput {
-  receivedAt: Date;
-  format: string;
-  /** "accepted" or "unparseable"; becomes "duplicate" when every event was known already. */
-  status: 'accepted' | 'unparseable';
-  body: Uint8Array;
-  bodySha256: string;
-  contentType?: string | null;
-  signature?: string | null;
-  userAgent?: string | null;
-  remoteAddr?: string | null;
-  events: EventInput[];
-}
-
-export interface RecordedDelivery {
-  deliveryId: string;
-  status: DeliveryStatus;
-  /** Ids of the events this delivery added (not the duplicates). */
-  newEventIds: string[];
-  duplicates: number;
-}
+import { Prisma } from '../generated/sqlite/client.js';
+import type { Db } from '../database.js';
+import { newId } from '../ids.js';
+import { planBatch, planResults } from './plan.js';
+import type { DeliveryInput, RecordedDelivery } from './types.js';
 
 /** Rows per multi-row INSERT: far below SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
 const ROWS_PER_STATEMENT = 500;

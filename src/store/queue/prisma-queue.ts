@@ -1,43 +1,14 @@
-import { Prisma } from './generated/sqlite/client.js';
-import type { Database } from './database.js';
-import { newId } from './ids.js';
+import { Prisma } from '../generated/sqlite/client.js';
+import type { Database } from '../database.js';
+import { newId } from '../ids.js';
+import type { AttemptRecord, ClaimOptions, EventOutcome, HandlerRunRow, QueuedEvent, WorkQueue } from './types.js';
 
 /**
- * The dispatch queue over the events table: leases with expiry, per-(event, handler) runs with
+ * The work queue through Prisma: PostgreSQL, and SQLite from a process that is not the server
+ * (`xaa worker`, the CLI, tests). The dispatch queue over the events table: leases with expiry, per-(event, handler) runs with
  * exactly one completion, retries and dead letters. Works on SQLite (one writer at a time) and on
  * PostgreSQL with any number of processes (claims take row locks with FOR UPDATE SKIP LOCKED).
  */
-
-export interface QueuedEvent {
-  id: string;
-  dedupeKey: string;
-  type: string;
-  action: string | null;
-  forUserId: string | null;
-  format: string;
-  occurredAt: Date | null;
-  receivedAt: Date;
-  payload: string;
-  sideObjects: string | null;
-}
-
-export interface HandlerRunRow {
-  id: string;
-  eventId: string;
-  handler: string;
-  state: 'pending' | 'done' | 'dead';
-  attempts: number;
-  nextAttemptAt: Date;
-}
-
-export interface ClaimOptions {
-  owner: string;
-  now: Date;
-  leaseMs: number;
-  limit: number;
-  /** Only the oldest pending event of each subscribed user is claimable. */
-  perUserOrder: boolean;
-}
 
 function date(value: unknown): Date {
   return value instanceof Date ? value : new Date(String(value));
@@ -108,13 +79,6 @@ export async function ensureRuns(
   return rows as HandlerRunRow[];
 }
 
-export interface AttemptRecord {
-  run: HandlerRunRow;
-  worker: string;
-  startedAt: Date;
-  finishedAt: Date;
-}
-
 /** Records an attempt that was cut short by a shutdown (it does not count as a try). */
 export async function recordReleasedAttempt(db: Database, a: AttemptRecord): Promise<void> {
   await db.prisma.handlerAttempt.create({
@@ -156,20 +120,6 @@ export async function renewLeases(db: Database, eventIds: string[], owner: strin
     return;
   }
   await db.prisma.event.updateMany({ where: { id: { in: eventIds }, leaseOwner: owner }, data: { leaseUntil: until } });
-}
-
-/** What happened to one event's due runs, recorded together with the event's new state. */
-export interface EventOutcome {
-  eventId: string;
-  owner: string;
-  worker: string;
-  runs: Array<
-    | { run: HandlerRunRow; startedAt: Date; finishedAt: Date; ok: true }
-    | { run: HandlerRunRow; startedAt: Date; finishedAt: Date; ok: false; error: string; retryAt: Date | null }
-  >;
-  /** null: every run is finished (done or dead), the event is done. Else: when it is due again. */
-  nextAt: Date | null;
-  now: Date;
 }
 
 /**
@@ -227,4 +177,16 @@ export async function recordOutcomes(db: Database, outcomes: EventOutcome[]): Pr
       });
     }
   });
+}
+
+/** The work queue above as a WorkQueue. */
+export function prismaWorkQueue(db: Database): WorkQueue {
+  return {
+    claim: (o) => claimEvents(db, o),
+    ensureRuns: (wanted, now) => ensureRuns(db, wanted, now),
+    recordOutcomes: (outcomes) => recordOutcomes(db, outcomes),
+    renew: (ids, owner, until) => renewLeases(db, ids, owner, until),
+    release: (ids, owner) => releaseEvents(db, ids, owner),
+    recordReleasedAttempt: (a) => recordReleasedAttempt(db, a),
+  };
 }

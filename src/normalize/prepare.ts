@@ -1,19 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { AnyXEvent } from '../events/index.js';
-import type { DeliveryInput, EventInput } from '../store/deliveries.js';
+import type { DeliveryInput, EventInput, RawDelivery } from '../store/inbox/types.js';
 import { LONE_SURROGATE } from './envelope/fields.js';
 import { parseEnvelope } from './envelope/index.js';
 import { parseJsonLossless } from './json.js';
 
-/** A verified POST, as it came off the socket. */
-export interface RawDelivery {
-  receivedAt: Date;
-  body: Uint8Array;
-  contentType: string | null;
-  signature: string | null;
-  userAgent: string | null;
-  remoteAddr: string | null;
-}
+export type { RawDelivery };
 
 /** NUL (PostgreSQL text cannot hold it) or a UTF-16 surrogate without its pair (not encodable as UTF-8). */
 const UNSTORABLE = new RegExp(`\\u0000|${LONE_SURROGATE.source}`);

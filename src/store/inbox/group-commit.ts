@@ -1,7 +1,7 @@
 /** Writes a batch in one transaction; returns one result per input, in order. */
 export type BatchWriter<In, Out> = (items: In[]) => Promise<Out[]>;
 
-export interface InboxOptions {
+export interface GroupCommitOptions {
   /** Most deliveries committed in one transaction. */
   maxBatch?: number;
   /** Observes each commit (batch size and duration), for metrics. */
@@ -15,23 +15,23 @@ interface Pending<In, Out> {
 }
 
 /**
- * The durable inbox with group commit: deliveries that arrive while a commit is running are
+ * Group commit: items (deliveries, handler outcomes) that arrive while a commit is running are
  * written together in the next transaction, so the cost of a commit (an fsync) is shared. Each
  * caller's promise resolves only after the transaction holding its delivery has committed.
  * If a batch fails, its deliveries are retried one by one, so one bad row cannot fail the others.
  */
-export class Inbox<In, Out> {
+export class GroupCommit<In, Out> {
   readonly #writeBatch: BatchWriter<In, Out>;
   readonly #close: () => Promise<void>;
   readonly #maxBatch: number;
-  readonly #onCommit: InboxOptions['onCommit'];
+  readonly #onCommit: GroupCommitOptions['onCommit'];
   #queue: Array<Pending<In, Out>> = [];
   #flushing = false;
   #closed = false;
   #scheduled = false;
   #idle: Array<() => void> = [];
 
-  constructor(writeBatch: BatchWriter<In, Out>, options: InboxOptions = {}, close: () => Promise<void> = async () => {}) {
+  constructor(writeBatch: BatchWriter<In, Out>, options: GroupCommitOptions = {}, close: () => Promise<void> = async () => {}) {
     this.#writeBatch = writeBatch;
     this.#close = close;
     this.#maxBatch = options.maxBatch ?? 256;
@@ -40,7 +40,7 @@ export class Inbox<In, Out> {
 
   /** Resolves once the delivery and its events are committed; rejects if they could not be. */
   write(delivery: In): Promise<Out> {
-    if (this.#closed) return Promise.reject(new Error('the inbox is closed (shutting down)'));
+    if (this.#closed) return Promise.reject(new Error('the store is closed (shutting down)'));
     return new Promise((resolve, reject) => {
       this.#queue.push({ delivery, resolve, reject });
       this.#schedule();

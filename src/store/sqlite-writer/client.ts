@@ -1,7 +1,6 @@
-import type { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { startWorker } from '../../runtime/worker.js';
-import type { RecordedDelivery } from '../../store/index.js';
-import type { RawDelivery } from '../prepare.js';
+import type { RawDelivery, RecordedDelivery } from '../inbox/types.js';
 import type { FromThread, ThreadSettings, ToThread } from './protocol.js';
 
 export class StoreWriteError extends Error {
@@ -15,22 +14,41 @@ export class StoreWriteError extends Error {
 }
 
 /**
- * The main thread's handle on the ingest thread. write() resolves once the batch is committed.
- * If the thread dies, its pending batches are rejected (503: X retries) and the next write
- * starts a new thread.
+ * The main thread's handle on the SQLite writer thread. write() resolves once the batch is
+ * committed. If the thread dies, its pending batches are rejected (503: X retries), the next
+ * write starts a new thread, and the dispatcher is linked to the new one.
  */
-export class IngestThread {
+export class SqliteWriter {
   #worker: Worker | undefined;
   #ready: Promise<void> | undefined;
   #nextId = 1;
+  #onStart: ((dispatchPort: MessagePort) => void) | undefined;
   readonly #pending = new Map<number, { resolve: (r: RecordedDelivery[]) => void; reject: (e: Error) => void }>();
 
   constructor(private readonly settings: ThreadSettings) {}
+
+  /**
+   * Links a dispatcher to the writer: `link` gets one end of a new channel each time the writer
+   * thread starts (now, and again after a restart); the thread holds the other end.
+   */
+  linkDispatcher(link: (writerPort: MessagePort) => void): Promise<void> {
+    this.#onStart = link;
+    if (this.#worker) this.#link(this.#worker);
+    return this.#start();
+  }
+
+  #link(worker: Worker): void {
+    if (!this.#onStart) return;
+    const { port1, port2 } = new MessageChannel();
+    worker.postMessage({ dispatchPort: port1 } satisfies ToThread, [port1]);
+    this.#onStart(port2);
+  }
 
   #start(): Promise<void> {
     if (this.#ready) return this.#ready;
     const worker = startWorker(import.meta.url, './thread.js', { workerData: this.settings });
     this.#worker = worker;
+    this.#link(worker);
     this.#ready = new Promise<void>((resolve, reject) => {
       const fail = (error: Error) => {
         if (this.#worker === worker) {
@@ -38,7 +56,7 @@ export class IngestThread {
           this.#ready = undefined;
         }
         reject(error);
-        for (const [, waiter] of this.#pending) waiter.reject(new StoreWriteError(`ingest thread stopped: ${error.message}`));
+        for (const [, waiter] of this.#pending) waiter.reject(new StoreWriteError(`writer thread stopped: ${error.message}`));
         this.#pending.clear();
       };
       worker.on('message', (message: FromThread) => {
@@ -53,6 +71,8 @@ export class IngestThread {
       worker.on('error', fail);
       worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
     });
+    // A failed start is reported by the write that waits on it; nothing else awaits it.
+    this.#ready.catch(() => {});
     return this.#ready;
   }
 
@@ -73,6 +93,7 @@ export class IngestThread {
     if (!worker) return;
     this.#worker = undefined;
     this.#ready = undefined;
+    this.#onStart = undefined;
     await new Promise<void>((resolve) => {
       worker.once('exit', () => resolve());
       worker.postMessage('close' satisfies ToThread);

@@ -1,0 +1,41 @@
+import type { Database } from '../database.js';
+import { prepareDelivery } from '../../normalize/prepare.js';
+import { SqliteWriter } from '../sqlite-writer/client.js';
+import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
+import { recordDeliveries } from './prisma-writer.js';
+import type { RawDelivery, RecordedDelivery } from './types.js';
+
+/**
+ * The durable inbox: a verified delivery goes in, and write() resolves once the delivery and its
+ * normalized events are committed (group commit: deliveries that arrive together share one
+ * transaction). SQLite: parsed and written on the process's one writer thread, which the
+ * in-server dispatcher shares (`writer`). PostgreSQL: parsed here, written through Prisma.
+ */
+export interface DeliveryInbox {
+  write(raw: RawDelivery): Promise<RecordedDelivery>;
+  /** Resolves when nothing is queued or being written. */
+  drain(): Promise<void>;
+  /** Waits for what is queued, then releases the writer. */
+  close(): Promise<void>;
+  /** SQLite: the writer thread, for linking the in-server dispatcher to it. */
+  writer?: SqliteWriter;
+}
+
+export function openInbox(db: Database, options: GroupCommitOptions = {}): DeliveryInbox {
+  if (db.provider === 'sqlite' && db.config.file) {
+    const writer = new SqliteWriter({
+      file: db.config.file,
+      synchronous: db.config.sqliteSynchronous,
+      busyTimeoutMs: db.config.busyTimeoutMs,
+    });
+    const commits = new GroupCommit((raws: RawDelivery[]) => writer.write(raws), options, () => writer.close());
+    return { write: (raw) => commits.write(raw), drain: () => commits.drain(), close: () => commits.close(), writer };
+  }
+  const commits = new GroupCommit((raws: RawDelivery[]) => recordDeliveries(db.prisma, raws.map(prepareDelivery)), options);
+  return { write: (raw) => commits.write(raw), drain: () => commits.drain(), close: () => commits.close() };
+}
+
+export { GroupCommit } from './group-commit.js';
+export type { BatchWriter, GroupCommitOptions } from './group-commit.js';
+export { recordDeliveries, recordDelivery } from './prisma-writer.js';
+export type { DeliveryInput, DeliveryStatus, EventInput, RawDelivery, RecordedDelivery } from './types.js';

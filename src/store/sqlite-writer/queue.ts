@@ -1,0 +1,142 @@
+import { newId } from '../ids.js';
+import type { AttemptRecord, ClaimOptions, EventOutcome, HandlerRunRow, QueuedEvent } from '../queue/types.js';
+import { sqliteTime, type Connection } from './connection.js';
+
+type Row = Record<string, unknown>;
+
+function toEvent(r: Row): QueuedEvent {
+  return {
+    id: String(r.id),
+    dedupeKey: String(r.dedupe_key),
+    type: String(r.type),
+    action: r.action == null ? null : String(r.action),
+    forUserId: r.for_user_id == null ? null : String(r.for_user_id),
+    format: String(r.format),
+    occurredAt: r.occurred_at == null ? null : new Date(String(r.occurred_at)),
+    receivedAt: new Date(String(r.received_at)),
+    payload: String(r.payload),
+    sideObjects: r.side_objects == null ? null : String(r.side_objects),
+  };
+}
+
+function toRun(r: Row): HandlerRunRow {
+  return {
+    id: String(r.id),
+    eventId: String(r.event_id),
+    handler: String(r.handler),
+    state: String(r.state) as HandlerRunRow['state'],
+    attempts: Number(r.attempts),
+    nextAttemptAt: new Date(String(r.next_attempt_at)),
+  };
+}
+
+/**
+ * The work queue on the writer's own connection: the same rows and rules as the Prisma queue
+ * (queue/prisma-queue.ts), as synchronous prepared statements that run inside the writer's
+ * transactions, so that claims and outcomes share commits with deliveries.
+ */
+export function queueStatements(db: Connection) {
+  const claimColumns = 'id, dedupe_key, type, action, for_user_id, format, occurred_at, received_at, payload, side_objects';
+  const claimAny = db.prepare(`
+    UPDATE events SET lease_owner = ?, lease_until = ?
+    WHERE id IN (
+      SELECT e.id FROM events e
+      WHERE e.state = 'pending' AND e.available_at <= ? AND (e.lease_until IS NULL OR e.lease_until < ?)
+      ORDER BY e.id LIMIT ?)
+    RETURNING ${claimColumns}`);
+  const claimPerUser = db.prepare(`
+    UPDATE events SET lease_owner = ?, lease_until = ?
+    WHERE id IN (
+      SELECT e.id FROM events e
+      WHERE e.state = 'pending' AND e.available_at <= ? AND (e.lease_until IS NULL OR e.lease_until < ?)
+        AND NOT EXISTS (SELECT 1 FROM events p WHERE p.for_user_id = e.for_user_id AND p.state = 'pending' AND p.id < e.id)
+      ORDER BY e.id LIMIT ?)
+    RETURNING ${claimColumns}`);
+  const insertRun = db.prepare(`
+    INSERT INTO handler_runs (id, event_id, handler, state, attempts, next_attempt_at)
+    VALUES (?, ?, ?, 'pending', 0, ?) ON CONFLICT (event_id, handler) DO NOTHING`);
+  const runsOf = db.prepare('SELECT id, event_id, handler, state, attempts, next_attempt_at FROM handler_runs WHERE event_id = ?');
+  const runDone = db.prepare(`
+    UPDATE handler_runs SET state = 'done', attempts = ?, completed_at = ?, last_error = NULL WHERE id = ? AND state = 'pending'`);
+  const runFailed = db.prepare(`
+    UPDATE handler_runs SET state = ?, attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'pending'`);
+  const insertAttempt = db.prepare(`
+    INSERT INTO handler_attempts (id, run_id, attempt, worker, started_at, finished_at, outcome, error)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insertDeadLetter = db.prepare(`
+    INSERT INTO dead_letters (id, event_id, handler, attempts, error, dead_at) VALUES (?, ?, ?, ?, ?, ?)`);
+  const eventDone = db.prepare(`
+    UPDATE events SET state = 'done', completed_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?`);
+  const eventLater = db.prepare(`
+    UPDATE events SET available_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?`);
+  const release = db.prepare('UPDATE events SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?');
+  const renew = db.prepare('UPDATE events SET lease_until = ? WHERE id = ? AND lease_owner = ?');
+
+  return {
+    claim(o: ClaimOptions): QueuedEvent[] {
+      const now = sqliteTime(o.now);
+      const until = sqliteTime(new Date(o.now.getTime() + o.leaseMs));
+      const rows = (o.perUserOrder ? claimPerUser : claimAny).all(o.owner, until, now, now, o.limit) as Row[];
+      return rows.map(toEvent).sort((a, b) => (a.id < b.id ? -1 : 1));
+    },
+
+    ensureRuns(wanted: Array<{ eventId: string; handlers: string[] }>, now: Date): HandlerRunRow[] {
+      const at = sqliteTime(now);
+      for (const w of wanted) for (const h of w.handlers) insertRun.run(newId(now.getTime()), w.eventId, h, at);
+      return wanted.flatMap((w) => (runsOf.all(w.eventId) as Row[]).map(toRun));
+    },
+
+    recordOutcomes(outcomes: EventOutcome[]): void {
+      for (const o of outcomes) {
+        for (const r of o.runs) {
+          const attempt = r.run.attempts + 1;
+          const finished = sqliteTime(r.finishedAt);
+          const dead = !r.ok && r.retryAt === null;
+          const changed = r.ok
+            ? runDone.run(attempt, finished, r.run.id).changes
+            : runFailed.run(dead ? 'dead' : 'pending', attempt, r.error, sqliteTime(r.retryAt ?? r.finishedAt), r.run.id).changes;
+          insertAttempt.run(
+            newId(r.startedAt.getTime()),
+            r.run.id,
+            attempt,
+            o.worker,
+            sqliteTime(r.startedAt),
+            finished,
+            // A success whose run another process completed first (this lease had run out): 'expired'.
+            r.ok ? (changed === 1 ? 'ok' : 'expired') : 'failed',
+            r.ok ? null : r.error,
+          );
+          if (dead && changed === 1) {
+            insertDeadLetter.run(newId(r.finishedAt.getTime()), r.run.eventId, r.run.handler, attempt, r.error, finished);
+          }
+        }
+        if (o.nextAt === null) eventDone.run(sqliteTime(o.now), o.eventId, o.owner);
+        else eventLater.run(sqliteTime(o.nextAt), o.eventId, o.owner);
+      }
+    },
+
+    renew(eventIds: string[], owner: string, until: Date): void {
+      const at = sqliteTime(until);
+      for (const id of eventIds) renew.run(at, id, owner);
+    },
+
+    release(eventIds: string[], owner: string): void {
+      for (const id of eventIds) release.run(id, owner);
+    },
+
+    recordReleasedAttempt(a: AttemptRecord): void {
+      insertAttempt.run(
+        newId(a.startedAt.getTime()),
+        a.run.id,
+        a.run.attempts + 1,
+        a.worker,
+        sqliteTime(a.startedAt),
+        sqliteTime(a.finishedAt),
+        'released',
+        null,
+      );
+    },
+  };
+}
+
+export type QueueStatements = ReturnType<typeof queueStatements>;
