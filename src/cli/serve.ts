@@ -36,7 +36,7 @@ export async function serve(env = readEnvironment()): Promise<Running> {
   let dispatcher: DispatchThread | undefined;
   // PostgreSQL: each commit wakes the dispatcher to claim. SQLite: the writer pushes new events.
   let wake: (() => void) | undefined;
-  const { app, inbox, startClosing } = createApp({ config, db, logger, metrics, onCommitted: () => wake?.() });
+  const { handler, inbox, startClosing } = createApp({ config, db, logger, metrics, onCommitted: () => wake?.() });
   // The dispatcher and the plugins run on their own thread: never on the event loop X waits on.
   // On SQLite it works through the inbox's writer thread, the process's one writer.
   const writer = inbox.writer;
@@ -48,8 +48,9 @@ export async function serve(env = readEnvironment()): Promise<Running> {
     const linked = dispatcher;
     wake = () => linked.notify();
   }
-  // Slow or stalled requests must not hold sockets forever: 408 after HTTP_REQUEST_TIMEOUT_MS.
-  const server = createHttpServer(app, { requestTimeoutMs: config.requestTimeoutMs });
+  // The webhook is answered by this server's listener before Express (see createApp). Slow or
+  // stalled requests must not hold sockets forever: 408 after HTTP_REQUEST_TIMEOUT_MS.
+  const server = createHttpServer(handler, { requestTimeoutMs: config.requestTimeoutMs });
   server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

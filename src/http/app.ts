@@ -1,3 +1,4 @@
+import type { RequestListener } from 'node:http';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
@@ -24,14 +25,23 @@ export interface AppDeps {
 }
 
 export interface ReceiverApp {
+  /** The Express app: every route but the webhook (health, readiness, metrics, 404s). */
   app: Express;
+  /**
+   * What the HTTP server serves (and tests drive): WEBHOOK_PATH answered directly, before
+   * Express; every other request handed to `app`.
+   */
+  handler: RequestListener;
   inbox: DeliveryInbox;
   metrics: Metrics;
   /** From now on POSTs get 503 (graceful shutdown). */
   startClosing(): void;
 }
 
-/** The Express app: wiring only. Routes come from their modules; rules live below http/. */
+/**
+ * The request listener and the Express app behind it: wiring only. Routes come from their
+ * modules; rules live below http/.
+ */
 export function createApp({ config, db, logger, metrics = createMetrics(), onCommitted }: AppDeps): ReceiverApp {
   let closing = false;
   const inbox = openInbox(db, {
@@ -48,23 +58,24 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
     (err) => logger.warn({ err }, 'could not record a CRC check'),
   );
 
+  // The webhook (X's CRCs and deliveries, the hot path) is answered before Express: no routing,
+  // no per-request Express objects. It sets helmet's headers itself and is never rate limited.
+  const webhook = webhookRoute({
+    path: config.webhookPath,
+    consumerSecret: config.consumerSecret,
+    maxBodyBytes: config.maxBodyBytes,
+    ingest,
+    metrics,
+    logger,
+    isClosing: () => closing,
+    onCrc: (check) => crcRecorder.record(check),
+  });
+
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
-  app.use(
-    webhookRoute({
-      path: config.webhookPath,
-      consumerSecret: config.consumerSecret,
-      maxBodyBytes: config.maxBodyBytes,
-      ingest,
-      metrics,
-      logger,
-      isClosing: () => closing,
-      onCrc: (check) => crcRecorder.record(check),
-    }),
-  );
   app.use(helmet());
-  // Every route but the webhook (answered above: X's deliveries are never throttled by us).
+  // Every route Express serves, which is every route but the webhook: X is never throttled by us.
   // Before the request logger, so that a flood does not become a flood of log lines.
   if (config.rateLimitPerMinute > 0) app.use(rateLimit({ perMinute: config.rateLimitPerMinute, logger }));
   app.use(
@@ -91,8 +102,12 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
   app.use(metricsRoute(metrics, config.adminToken));
   app.use(notFound);
   app.use(errorHandler(logger));
+  const handler: RequestListener = (req, res) => {
+    if (!webhook(req, res)) app(req, res);
+  };
   return {
     app,
+    handler,
     inbox,
     metrics,
     startClosing: () => {

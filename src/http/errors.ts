@@ -13,7 +13,7 @@ export const notFound: RequestHandler = (_req, res) => {
 /** Last-resort handler: body-parser style errors keep their status; everything else is a 500. */
 export const errorHandler = (logger: Logger): ErrorRequestHandler => (err, req, res, _next) => {
   const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 600 ? err.status : 500;
-  // The webhook route runs before the request logger, so req.log may not exist there.
+  // An error raised before the request logger ran (helmet, the rate limiter) has no req.log.
   if (status >= 500) (req.log ?? logger).error({ err }, 'request failed');
   if (res.headersSent) return;
   const code = status === 500 ? 'internal_error' : String(err?.type ?? 'bad_request').replace(/\./g, '_');

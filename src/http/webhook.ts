@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestHandler } from 'express';
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { checkCrcToken, crcResponseToken } from '../receiver/crc.js';
@@ -20,38 +19,55 @@ export interface WebhookRouteDeps {
   isClosing?: () => boolean;
 }
 
-/** What helmet would send on a JSON API answer, fixed once: this route runs before helmet. */
-const HEADERS = {
-  'content-type': 'application/json; charset=utf-8',
-  'cache-control': 'no-store',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-  'cross-origin-resource-policy': 'same-origin',
-  'referrer-policy': 'no-referrer',
-  'strict-transport-security': 'max-age=31536000; includeSubDomains',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-};
+/**
+ * Answers the request and returns true when it is for WEBHOOK_PATH; returns false, having
+ * touched nothing, for every other path.
+ */
+export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-function send(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+/**
+ * What helmet sends on a JSON API answer, fixed once as name/value pairs (the array form of
+ * writeHead: no per-request header object): this route is answered before Express and helmet.
+ */
+const HEADERS: readonly string[] = [
+  'content-type', 'application/json; charset=utf-8',
+  'cache-control', 'no-store',
+  'content-security-policy', "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-resource-policy', 'same-origin',
+  'referrer-policy', 'no-referrer',
+  'strict-transport-security', 'max-age=31536000; includeSubDomains',
+  'x-content-type-options', 'nosniff',
+  'x-frame-options', 'DENY',
+];
+
+const CLOSE: readonly string[] = ['connection', 'close'];
+const ALLOW: readonly string[] = ['allow', 'GET, POST'];
+const NONE: readonly string[] = [];
+
+function send(res: ServerResponse, status: number, body: unknown, extra: readonly string[] = NONE): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...HEADERS, 'content-length': Buffer.byteLength(text), ...extra });
+  res.writeHead(status, HEADERS.concat('content-length', String(Buffer.byteLength(text)), extra));
   res.end(text);
 }
 
 function isJson(contentType: string | undefined): boolean {
   if (!contentType) return false;
+  // The common exact spellings without allocating; anything else (parameters, casing, spaces) parsed.
+  if (contentType === 'application/json' || contentType === 'application/json; charset=utf-8') return true;
   const media = contentType.split(';', 1)[0]!.trim().toLowerCase();
   return media === 'application/json';
 }
 
 /**
- * GET (CRC) and POST (deliveries) on WEBHOOK_PATH, as the first middleware: the hot path skips
- * the rest of the stack (security headers are set here, requests are logged at debug level).
+ * GET (CRC) and POST (deliveries) on WEBHOOK_PATH, straight from the node:http request listener,
+ * before Express: the hot path skips Express's routing, helmet (the same security headers are set
+ * here), the request logger (deliveries are logged at debug) and the rate limiter (X is never
+ * throttled). Everything else returns false and goes to Express.
  */
-export function webhookRoute(deps: WebhookRouteDeps): RequestHandler {
+export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
   const { logger } = deps;
 
-  function crc(req: IncomingMessage, res: ServerResponse, query: string): void {
+  function crc(res: ServerResponse, query: string): void {
     const started = performance.now();
     const tokens = new URLSearchParams(query).getAll('crc_token');
     const check = checkCrcToken(tokens.length > 1 ? tokens : tokens[0]);
@@ -80,7 +96,7 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestHandler {
   async function post(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     if (deps.isClosing?.()) {
-      send(res, 503, errorBody('shutting_down', 'This instance is shutting down; retry.'), { connection: 'close' });
+      send(res, 503, errorBody('shutting_down', 'This instance is shutting down; retry.'), CLOSE);
       req.resume();
       return;
     }
@@ -96,7 +112,7 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestHandler {
     } catch (error) {
       deps.metrics.deliveries.inc({ result: 'rejected' });
       if (error instanceof BodyTooLarge) {
-        send(res, 413, errorBody('payload_too_large', `The body exceeds ${deps.maxBodyBytes} bytes.`), { connection: 'close' });
+        send(res, 413, errorBody('payload_too_large', `The body exceeds ${deps.maxBodyBytes} bytes.`), CLOSE);
       } else if (!res.headersSent && !res.destroyed) {
         send(res, 400, errorBody('bad_request', 'The body could not be read.'));
       }
@@ -104,18 +120,33 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestHandler {
     }
     const reply = await deps.ingest({ body, headers: req.headers, remoteAddr: req.socket.remoteAddress });
     send(res, reply.status, reply.body);
-    logger.debug({ method: 'POST', path: deps.path, status: reply.status, ms: performance.now() - started }, 'delivery');
+    // No request logger runs on this route: one line per delivery at debug (guarded: the hot path).
+    if (logger.isLevelEnabled('debug')) {
+      logger.debug({ method: 'POST', path: deps.path, status: reply.status, ms: performance.now() - started }, 'delivery');
+    }
   }
 
-  return (req, res, next) => {
-    const url = req.url;
+  /** What Express's error handler did for this route before: log at error, answer 500, no details. */
+  function failed(res: ServerResponse, err: unknown): void {
+    logger.error({ err }, 'request failed');
+    if (!res.headersSent && !res.destroyed) send(res, 500, errorBody('internal_error', 'Internal error.'));
+  }
+
+  return (req, res) => {
+    const url = req.url ?? '/';
     const q = url.indexOf('?');
-    if ((q < 0 ? url : url.slice(0, q)) !== deps.path) return next();
-    if (req.method === 'POST') {
-      post(req, res).catch(next);
-      return;
+    if ((q < 0 ? url : url.slice(0, q)) !== deps.path) return false;
+    try {
+      if (req.method === 'POST') {
+        post(req, res).catch((err: unknown) => failed(res, err));
+      } else if (req.method === 'GET' || req.method === 'HEAD') {
+        crc(res, q < 0 ? '' : url.slice(q + 1));
+      } else {
+        send(res, 405, errorBody('method_not_allowed', 'Use GET (CRC) or POST (deliveries).'), ALLOW);
+      }
+    } catch (err) {
+      failed(res, err);
     }
-    if (req.method === 'GET' || req.method === 'HEAD') return crc(req, res, q < 0 ? '' : url.slice(q + 1));
-    send(res, 405, errorBody('method_not_allowed', 'Use GET (CRC) or POST (deliveries).'), { allow: 'GET, POST' });
+    return true;
   };
 }

@@ -34,7 +34,7 @@ describe.each(providersUnderTest())('unstorable ids on %s', (provider) => {
 
   it('as activity ids: 200, one distinct event each', async () => {
     for (const id of HOSTILE_IDS) {
-      const res = await postDelivery(app.app, `{"for_user_id":"5","tweet_create_events":[{"id_str":"${id}"}]}`);
+      const res = await postDelivery(app.handler, `{"for_user_id":"5","tweet_create_events":[{"id_str":"${id}"}]}`);
       expect(res.status, id.slice(0, 20)).toBe(200);
       expect(res.body).toMatchObject({ events: 1, duplicates: 0 });
     }
@@ -47,7 +47,7 @@ describe.each(providersUnderTest())('unstorable ids on %s', (provider) => {
         `{"data":{"event_type":"spaces.${id}","event_uuid":"${id}","filter":{"user_id":"${id}"},"payload":{}}}`,
         `{"for_user_id":"6","${id}":[{"a":1}]}`,
       ]) {
-        const res = await postDelivery(app.app, body);
+        const res = await postDelivery(app.handler, body);
         expect(res.status, body.slice(0, 60)).toBe(200);
         expect(res.body, body.slice(0, 80)).toMatchObject({ events: 1, duplicates: 0 });
       }

@@ -30,7 +30,7 @@ export interface Hostile {
 export async function startHostile(env: Record<string, string> = {}): Promise<Hostile> {
   const app = await startTestApp('sqlite', env);
   const timeout = Number(env.HTTP_REQUEST_TIMEOUT_MS ?? 30_000);
-  const server = createHttpServer(app.app, { requestTimeoutMs: timeout });
+  const server = createHttpServer(app.handler, { requestTimeoutMs: timeout });
   server.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const port = (server.address() as AddressInfo).port;

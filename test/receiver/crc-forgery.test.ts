@@ -14,11 +14,11 @@ describe('a CRC answer cannot be replayed as a delivery signature', () => {
   });
 
   it.each(['1234567890123456', '-987654321098765', '1E+1000000000000', 'AAAAAAAAAAAAAAAA'])('refuses %s with 401 and stores nothing', async (token) => {
-    const crc = await request(app.app).get(`/webhook?crc_token=${encodeURIComponent(token)}`);
+    const crc = await request(app.handler).get(`/webhook?crc_token=${encodeURIComponent(token)}`);
     expect(crc.status).toBe(200);
     const signature = (crc.body as { response_token: string }).response_token;
     const before = await app.db.prisma.delivery.count();
-    const res = await request(app.app)
+    const res = await request(app.handler)
       .post('/webhook')
       .set('content-type', 'application/json')
       .set('x-twitter-webhooks-signature', signature)

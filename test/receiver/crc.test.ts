@@ -52,7 +52,7 @@ describe.each(providersUnderTest())('CRC challenge on %s', (provider) => {
   });
 
   it.each(VALID_TOKENS)('answers 200 application/json with the HMAC of %j', async (token) => {
-    const res = await request(app.app).get(crcUrl(token));
+    const res = await request(app.handler).get(crcUrl(token));
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json\b/);
     expect(JSON.parse(res.text)).toEqual({ response_token: expectedResponseToken(token) });
@@ -66,14 +66,14 @@ describe.each(providersUnderTest())('CRC challenge on %s', (provider) => {
       [128, 200],
       [129, 400],
     ] as const) {
-      const res = await request(app.app).get(crcUrl('Z'.repeat(length)));
+      const res = await request(app.handler).get(crcUrl('Z'.repeat(length)));
       expect(res.status, `length ${length}`).toBe(status);
     }
   });
 
   it('answers the same way when the older nonce parameter comes along', async () => {
     const token = 'bm9uY2UtY29tZXMtYWxvbmc';
-    const res = await request(app.app).get(`${crcUrl(token)}&nonce=1234567890`);
+    const res = await request(app.handler).get(`${crcUrl(token)}&nonce=1234567890`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ response_token: expectedResponseToken(token) });
   });
@@ -82,7 +82,7 @@ describe.each(providersUnderTest())('CRC challenge on %s', (provider) => {
     const rotating = await startTestApp(provider, { X_CONSUMER_SECRET_PREVIOUS: 'the-previous-consumer-secret-000' }, app.testDb);
     try {
       const token = 'cm90YXRpbmctc2VjcmV0cw';
-      const res = await request(rotating.app).get(crcUrl(token));
+      const res = await request(rotating.handler).get(crcUrl(token));
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ response_token: expectedResponseToken(token) });
       expect(res.text).not.toContain('the-previous-consumer-secret-000');
@@ -94,7 +94,7 @@ describe.each(providersUnderTest())('CRC challenge on %s', (provider) => {
   });
 
   it.each(INVALID_QUERIES)('answers 400 JSON for a %s token', async (_name, url) => {
-    const res = await request(app.app).get(url);
+    const res = await request(app.handler).get(url);
     expect(res.status).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/json\b/);
     expect(res.body).toMatchObject({ error: expect.any(String), message: expect.any(String) });
@@ -109,7 +109,7 @@ describe.each(providersUnderTest())('CRC challenge on %s', (provider) => {
     let lastSent = 0;
     for (const token of tokens) {
       lastSent = Date.now();
-      expect((await request(app.app).get(crcUrl(token))).status).toBe(200);
+      expect((await request(app.handler).get(crcUrl(token))).status).toBe(200);
     }
     // The latest CRC of a burst is always recorded (within the one-second write window).
     await until(async () => {
@@ -136,8 +136,8 @@ describe.each(providersUnderTest())('CRC challenge on %s', (provider) => {
 
   it('never writes X_CONSUMER_SECRET or a CRC token into the logs', async () => {
     const token = 'bG9nLWxlYWstY2hlY2stdG9rZW4';
-    expect((await request(app.app).get(crcUrl(token))).status).toBe(200);
-    expect((await request(app.app).get(crcUrl('{"a":1}'))).status).toBe(400);
+    expect((await request(app.handler).get(crcUrl(token))).status).toBe(200);
+    expect((await request(app.handler).get(crcUrl('{"a":1}'))).status).toBe(400);
     await until(() => app.logs.some((line) => line.includes('/webhook')));
     const logs = app.logs.join('');
     expect(logs).not.toContain(TEST_SECRET);

@@ -67,14 +67,14 @@ describe.each(providersUnderTest())('store unavailable on %s', (provider) => {
   it('answers 503 while the store is unavailable, and 200 (stored) when X retries after it is back', async () => {
     // Warm the connection(s) up first: the failure must happen on a live app.
     const warm = twoPosts(1_000_001);
-    expect((await postDelivery(app.app, warm.body)).status).toBe(200);
+    expect((await postDelivery(app.handler, warm.body)).status).toBe(200);
 
     const { body, keys } = twoPosts(1);
     const restore = await makeUnavailable();
     let restored = false;
     try {
       const started = Date.now();
-      const res = await postDelivery(app.app, body);
+      const res = await postDelivery(app.handler, body);
       expect(res.status, res.text).toBe(503);
       expect(res.headers['content-type']).toMatch(/^application\/json\b/);
       expect(res.body).toMatchObject({ error: expect.any(String) });
@@ -87,7 +87,7 @@ describe.each(providersUnderTest())('store unavailable on %s', (provider) => {
       if (!restored) await restore();
     }
 
-    const retry = await postDelivery(app.app, body);
+    const retry = await postDelivery(app.handler, body);
     expect(retry.status, retry.text).toBe(200);
     expect(retry.body).toMatchObject({ status: 'accepted', events: 2, duplicates: 0 });
     const deliveries = await app.db.prisma.delivery.findMany({ where: { bodySha256: sha256Hex(body) }, include: { events: true } });
@@ -109,11 +109,11 @@ describe.each(providersUnderTest())('store unavailable on %s', (provider) => {
     let statuses: number[] = [];
     try {
       const started = Date.now();
-      const posts = Promise.all(bodies.map((b) => postDelivery(app.app, b).then((r) => r.status)));
+      const posts = Promise.all(bodies.map((b) => postDelivery(app.handler, b).then((r) => r.status)));
       // A CRC challenge arriving meanwhile (X allows 3 s; it must not wait for the store).
       await new Promise((r) => setTimeout(r, 20));
       const crcStarted = Date.now();
-      const crc = await request(app.app).get('/webhook?crc_token=c3RvcmUtaXMtZG93bi1jcmM');
+      const crc = await request(app.handler).get('/webhook?crc_token=c3RvcmUtaXMtZG93bi1jcmM');
       crcMs = Date.now() - crcStarted;
       expect(crc.status).toBe(200);
       statuses = await posts;
@@ -127,13 +127,13 @@ describe.each(providersUnderTest())('store unavailable on %s', (provider) => {
     expect.soft(crcMs, `CRC answered after ${crcMs} ms`).toBeLessThan(1500);
     // Nothing half-stored; all of them go through once the store is back.
     for (const b of bodies) expect(await app.db.prisma.delivery.count({ where: { bodySha256: sha256Hex(b) } })).toBe(0);
-    const retried = await Promise.all(bodies.map((b) => postDelivery(app.app, b).then((r) => r.status)));
+    const retried = await Promise.all(bodies.map((b) => postDelivery(app.handler, b).then((r) => r.status)));
     expect(retried).toEqual(Array(20).fill(200));
   });
 
   it('serves normally afterwards', async () => {
     const { body } = twoPosts(2);
-    expect((await postDelivery(app.app, body)).status).toBe(200);
+    expect((await postDelivery(app.handler, body)).status).toBe(200);
   });
 });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import request from 'supertest';
 import type { Database } from '../../src/store/index.js';
 import { xSignature } from '../support/app.js';
@@ -13,8 +13,8 @@ export interface PostOptions {
   contentType?: string | null;
 }
 
-/** POSTs exact bytes to /webhook through supertest. */
-export function postDelivery(app: Express, body: Buffer | string, options: PostOptions = {}) {
+/** POSTs exact bytes to /webhook through supertest, to the listener `xaa serve` serves (`handler`). */
+export function postDelivery(app: RequestListener, body: Buffer | string, options: PostOptions = {}) {
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
   let req = request(app).post('/webhook');
   const contentType = options.contentType === undefined ? 'application/json' : options.contentType;

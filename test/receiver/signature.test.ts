@@ -68,7 +68,7 @@ describe.each(providersUnderTest())('signatures and request shape on %s', (provi
     app = await startTestApp(provider);
     // A second app on the same database with a small body limit and a previous secret.
     small = await startTestApp(provider, { WEBHOOK_MAX_BODY_BYTES: '2048', X_CONSUMER_SECRET_PREVIOUS: PREVIOUS_SECRET }, app.testDb);
-    server = small.app.listen(0, '127.0.0.1');
+    server = http.createServer(small.handler).listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => server.once('listening', resolve));
     port = (server.address() as AddressInfo).port;
   });
@@ -81,7 +81,7 @@ describe.each(providersUnderTest())('signatures and request shape on %s', (provi
 
   async function expectRejected(body: Buffer, signature: string | null, status = 401) {
     const before = await counts(app.db);
-    const res = await postDelivery(app.app, body, { signature });
+    const res = await postDelivery(app.handler, body, { signature });
     expect(res.status).toBe(status);
     expect(res.headers['content-type']).toMatch(/^application\/json\b/);
     expect(res.body).toMatchObject({ error: expect.any(String), message: expect.any(String) });
@@ -92,7 +92,7 @@ describe.each(providersUnderTest())('signatures and request shape on %s', (provi
 
   it('accepts a correct signature (control)', async () => {
     const body = delivery(++n);
-    const res = await postDelivery(app.app, body);
+    const res = await postDelivery(app.handler, body);
     expect(res.status).toBe(200);
     expect(await app.db.prisma.delivery.count({ where: { bodySha256: sha256Hex(body) } })).toBe(1);
   });
@@ -163,7 +163,7 @@ describe.each(providersUnderTest())('signatures and request shape on %s', (provi
   it('keeps a validly signed non-JSON body as unparseable and answers 400', async () => {
     const body = Buffer.from('this is {not json');
     const before = await counts(app.db);
-    const res = await postDelivery(app.app, body);
+    const res = await postDelivery(app.handler, body);
     expect(res.status).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/json\b/);
     expect(res.body).toMatchObject({ error: 'invalid_json' });
@@ -179,7 +179,7 @@ describe.each(providersUnderTest())('signatures and request shape on %s', (provi
 
   it('keeps a validly signed empty body as unparseable (400)', async () => {
     const body = Buffer.alloc(0);
-    const res = await postDelivery(app.app, body);
+    const res = await postDelivery(app.handler, body);
     expect(res.status).toBe(400);
     const row = await app.db.prisma.delivery.findFirstOrThrow({ where: { bodySha256: sha256Hex(body) } });
     expect(row.status).toBe('unparseable');
@@ -188,11 +188,11 @@ describe.each(providersUnderTest())('signatures and request shape on %s', (provi
   it('answers 415 for text/plain (nothing stored), even when signed', async () => {
     const body = delivery(++n);
     const before = await counts(app.db);
-    const res = await postDelivery(app.app, body, { contentType: 'text/plain' });
+    const res = await postDelivery(app.handler, body, { contentType: 'text/plain' });
     expect(res.status).toBe(415);
     expect(res.headers['content-type']).toMatch(/^application\/json\b/);
     expect(await counts(app.db)).toEqual(before);
-    expect((await postDelivery(app.app, body, { contentType: 'application/x-www-form-urlencoded' })).status).toBe(415);
+    expect((await postDelivery(app.handler, body, { contentType: 'application/x-www-form-urlencoded' })).status).toBe(415);
     expect(await counts(app.db)).toEqual(before);
   });
 
@@ -207,7 +207,7 @@ describe.each(providersUnderTest())('signatures and request shape on %s', (provi
   it('accepts application/json; charset=utf-8 and other casings of the media type', async () => {
     for (const contentType of ['application/json; charset=utf-8', 'Application/JSON;charset=UTF-8', 'application/json ; charset=utf-8']) {
       const body = delivery(++n);
-      const res = await postDelivery(app.app, body, { contentType });
+      const res = await postDelivery(app.handler, body, { contentType });
       expect(res.status, contentType).toBe(200);
       const row = await app.db.prisma.delivery.findFirstOrThrow({ where: { bodySha256: sha256Hex(body) } });
       expect(row.contentType).toBe(contentType);
@@ -255,7 +255,7 @@ describe.each(providersUnderTest())('signatures and request shape on %s', (provi
     it('answers 413 through supertest too (content-length set by the client)', async () => {
       const body = delivery(++n, 2049);
       const before = await counts(small.db);
-      const res = await postDelivery(small.app, body);
+      const res = await postDelivery(small.handler, body);
       expect(res.status).toBe(413);
       expect(await counts(small.db)).toEqual(before);
     });
@@ -291,7 +291,7 @@ describe.each(providersUnderTest())('signatures and request shape on %s', (provi
   describe('secret rotation (X_CONSUMER_SECRET_PREVIOUS)', () => {
     it('accepts a delivery signed with the previous secret while it is configured', async () => {
       const body = delivery(++n);
-      const res = await postDelivery(small.app, body, { secret: PREVIOUS_SECRET });
+      const res = await postDelivery(small.handler, body, { secret: PREVIOUS_SECRET });
       expect(res.status, res.text).toBe(200);
       expect(await small.db.prisma.delivery.count({ where: { bodySha256: sha256Hex(body) } })).toBe(1);
       expect(res.text).not.toContain(PREVIOUS_SECRET);
@@ -299,13 +299,13 @@ describe.each(providersUnderTest())('signatures and request shape on %s', (provi
 
     it('still accepts the current secret while rotating', async () => {
       const body = delivery(++n);
-      expect((await postDelivery(small.app, body)).status).toBe(200);
+      expect((await postDelivery(small.handler, body)).status).toBe(200);
     });
 
     it('refuses (401) the previous secret in an app configured without it, storing nothing', async () => {
       const body = delivery(++n);
       const before = await counts(app.db);
-      const res = await postDelivery(app.app, body, { secret: PREVIOUS_SECRET });
+      const res = await postDelivery(app.handler, body, { secret: PREVIOUS_SECRET });
       expect(res.status).toBe(401);
       expect(await counts(app.db)).toEqual(before);
     });
@@ -313,7 +313,7 @@ describe.each(providersUnderTest())('signatures and request shape on %s', (provi
     it('still refuses an unknown secret while rotating', async () => {
       const body = delivery(++n);
       const before = await counts(small.db);
-      expect((await postDelivery(small.app, body, { secret: 'neither-current-nor-previous' })).status).toBe(401);
+      expect((await postDelivery(small.handler, body, { secret: 'neither-current-nor-previous' })).status).toBe(401);
       expect(await counts(small.db)).toEqual(before);
     });
 
