@@ -72,11 +72,30 @@ export function prepareDelivery(raw: RawDelivery): DeliveryInput {
   }
   try {
     const envelope = parseEnvelope(parsed);
-    return { ...base, format: envelope.format, status: 'accepted', events: envelope.events.map(toEventInput) };
+    // Each event knows its position among the body's activities: the store keeps the payload by
+    // that reference rather than a second copy of it (activitiesOf reads it back).
+    const events = envelope.events.map((e, activityIndex) => ({ ...toEventInput(e), activityIndex }));
+    return { ...base, format: envelope.format, status: 'accepted', events };
   } catch {
     // Valid JSON that cannot be normalized, such as nesting too deep for JSON.stringify (a
     // RangeError; JSON.parse itself is not recursive). Kept as unparseable like invalid JSON:
     // thrown, it would fail the whole group commit, be answered 503 and retried by X forever.
     return { ...base, format: 'unknown', status: 'unparseable', events: [] };
+  }
+}
+
+/**
+ * The payload and side objects of every activity of a delivery body, exactly as prepareDelivery
+ * made them when it stored the events by reference (read back by position); [] if none.
+ */
+export function activitiesOf(body: Uint8Array): Array<{ payload: string; sideObjects: string }> {
+  try {
+    const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+    return parseEnvelope(parseJsonLossless(text)).events.map((event) => {
+      const input = toEventInput(event);
+      return { payload: input.payload, sideObjects: input.sideObjects ?? 'null' };
+    });
+  } catch {
+    return [];
   }
 }

@@ -24,6 +24,7 @@ export {
   deleteWebhookRecord,
   findReplayJob,
   getEvent,
+  loadActivities,
   listDeadLetters,
   listEvents,
   listReplayJobs,

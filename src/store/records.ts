@@ -1,5 +1,6 @@
 import type { Db } from './database.js';
 import { newId } from './ids.js';
+import { deliveriesToLoad, readActivities, type StoredActivity } from './inbox/activity.js';
 
 /**
  * Records of the management side, mirrored from X: webhooks, AAA and XAA subscriptions, replay
@@ -190,12 +191,17 @@ export async function findReplayJob(prisma: Db, id: string): Promise<ReplayJobRe
 export async function reconcileReplayJobs(prisma: Db): Promise<ReplayJobRecord[]> {
   const open = await prisma.replayJob.findMany({ where: { status: 'requested', xJobId: { not: null } } });
   if (open.length === 0) return [];
-  const statuses = await prisma.event.findMany({ where: { type: 'replay.status' }, orderBy: { receivedAt: 'asc' }, select: { payload: true, receivedAt: true } });
+  const statuses = await prisma.event.findMany({
+    where: { type: 'replay.status' },
+    orderBy: { receivedAt: 'asc' },
+    select: { payload: true, sideObjects: true, deliveryId: true, activityIndex: true, receivedAt: true },
+  });
+  const activities = await loadActivities(prisma, statuses);
   const byJob = new Map<string, { state: string; description: string | null; at: Date }>();
-  for (const e of statuses) {
+  for (const [i, e] of statuses.entries()) {
     let p: Record<string, unknown>;
     try {
-      p = JSON.parse(e.payload) as Record<string, unknown>;
+      p = JSON.parse(activities[i]!.payload) as Record<string, unknown>;
     } catch {
       continue;
     }
@@ -290,6 +296,13 @@ export interface EventDetail extends EventSummary {
   deadLetters: Array<{ id: string; handler: string; attempts: number; error: string; deadAt: Date; redrivenAt: Date | null }>;
 }
 
+/** The payload and side objects of stored events, those kept by reference read from their delivery. */
+export async function loadActivities(prisma: Db, rows: StoredActivity[]) {
+  const ids = deliveriesToLoad(rows);
+  const bodies = ids.length ? await prisma.delivery.findMany({ where: { id: { in: ids } }, select: { id: true, body: true } }) : [];
+  return readActivities(rows, new Map(bodies.map((b) => [b.id, b.body])));
+}
+
 function parseJson(text: string | null): unknown {
   if (text === null) return null;
   try {
@@ -309,6 +322,7 @@ export async function getEvent(prisma: Db, idOrKey: string): Promise<EventDetail
     },
   });
   if (!row) return null;
+  const [activity] = await loadActivities(prisma, [row]);
   return {
     id: row.id,
     dedupeKey: row.dedupeKey,
@@ -322,8 +336,8 @@ export async function getEvent(prisma: Db, idOrKey: string): Promise<EventDetail
     duplicateCount: row.duplicateCount,
     completedAt: row.completedAt,
     deliveryId: row.deliveryId,
-    payload: parseJson(row.payload),
-    sideObjects: parseJson(row.sideObjects),
+    payload: parseJson(activity!.payload),
+    sideObjects: parseJson(activity!.sideObjects),
     runs: row.runs.map((r) => ({
       handler: r.handler,
       state: r.state,
@@ -374,7 +388,7 @@ export async function redispatchEvents(prisma: Db, idsOrKeys: string[], now: Dat
       if (taken.count === 0) return false;
       await tx.handlerRun.updateMany({
         where: { eventId: event.id, ...(handler ? { handler } : {}) },
-        data: { state: 'pending', attempts: 0, nextAttemptAt: now, completedAt: null, leaseOwner: null, leaseUntil: null },
+        data: { state: 'pending', attempts: 0, nextAttemptAt: now, completedAt: null },
       });
       await tx.deadLetter.updateMany({ where: { eventId: event.id, redrivenAt: null, ...(handler ? { handler } : {}) }, data: { redrivenAt: now } });
       return true;

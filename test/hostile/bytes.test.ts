@@ -18,6 +18,7 @@ import {
   xSignature,
   type Hostile,
 } from './support.js';
+import { withPayloads } from '../support/app.js';
 
 let h: Hostile;
 beforeAll(async () => {
@@ -191,7 +192,7 @@ describe('unicode and encoding edge cases (signed)', () => {
         expect(reply).toMatchObject(seen.has(key) ? { events: 0, duplicates: 1 } : { events: 1, duplicates: 0 });
         seen.add(key);
         const stored = await storedDelivery(h.app, body);
-        const events = await h.app.db.prisma.event.findMany({ where: { deliveryId: stored!.id } });
+        const events = await withPayloads(h.app.db, await h.app.db.prisma.event.findMany({ where: { deliveryId: stored!.id } }));
         for (const e of events) expect(JSON.parse(e.payload)).toEqual(activity);
       }),
       { numRuns: 60 },

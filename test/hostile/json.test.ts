@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseJsonLossless } from '../../src/normalize/json.js';
 import { expectCleanLogs, expectCleanResponse, post, RUNS, startHostile, storedDelivery, type Hostile } from './support.js';
+import { withPayloads } from '../support/app.js';
 
 let h: Hostile;
 beforeAll(async () => {
@@ -38,7 +39,7 @@ async function accepted(text: string) {
   // Every event of the delivery is either new (stored under it) or a duplicate of a stored one.
   expect(reply.events + reply.duplicates).toBe(delivery!.eventCount);
   // The stored events read back through Prisma (dates, text), as the dispatcher will read them.
-  const events = await h.app.db.prisma.event.findMany({ where: { deliveryId: delivery!.id } });
+  const events = await withPayloads(h.app.db, await h.app.db.prisma.event.findMany({ where: { deliveryId: delivery!.id } }));
   expect(events).toHaveLength(reply.events);
   for (const e of events) {
     expect(() => JSON.parse(e.payload)).not.toThrow();

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/index.js';
 import { createApp, type ReceiverApp } from '../../src/http/index.js';
 import { createLogger } from '../../src/log/index.js';
-import { openDatabase, type Database } from '../../src/store/index.js';
+import { loadActivities, openDatabase, type Database } from '../../src/store/index.js';
 import { migratedDatabase, type Provider, type TestDatabase } from './databases.js';
 
 export const TEST_SECRET = 'test-consumer-secret-0123456789abcdef';
@@ -22,6 +22,17 @@ export function sample(name: string): Buffer {
 
 export function sampleNames(): string[] {
   return fs.readdirSync(samplesDir).filter((f) => f.endsWith('.json')).sort();
+}
+
+/**
+ * Stored event rows with their payload and side objects read as the dispatcher reads them (events
+ * normalized from a delivery keep them by reference into its body).
+ */
+export async function withPayloads<
+  T extends { payload: string | null; sideObjects: string | null; deliveryId: string; activityIndex: number | null },
+>(db: Database, rows: T[]): Promise<Array<T & { payload: string; sideObjects: string | null }>> {
+  const activities = await loadActivities(db.prisma, rows);
+  return rows.map((r, i) => ({ ...r, payload: activities[i]!.payload, sideObjects: activities[i]!.sideObjects }));
 }
 
 export interface TestApp extends ReceiverApp {

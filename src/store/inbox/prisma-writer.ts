@@ -55,14 +55,17 @@ export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[]):
     for (const part of chunks(ordered, ROWS_PER_STATEMENT)) {
       const rows = await tx.$queryRaw<Array<{ id: string }>>(Prisma.sql`
         INSERT INTO events (id, dedupe_key, type, action, for_user_id, format, occurred_at, received_at,
-                            delivery_id, payload, side_objects, duplicate_count, state, available_at)
+                            delivery_id, payload, side_objects, activity_index, duplicate_count, state, available_at)
         VALUES ${Prisma.join(
           part.map(([{ delivery, eventIndex }, i]) => {
             const d = deliveries[delivery]!;
             const event = d.events[eventIndex]!;
+            // Normalized from the body: kept by reference into it (inbox/activity.ts reads it back).
+            const byReference = event.activityIndex != null;
             return Prisma.sql`(${eventIds[i]}, ${event.dedupeKey}, ${event.type}, ${event.action ?? null},
               ${event.forUserId ?? null}, ${event.format}, ${event.occurredAt ?? null}, ${d.receivedAt},
-              ${deliveryIds[delivery]}, ${event.payload}, ${event.sideObjects ?? null}, 0, 'pending', ${d.receivedAt})`;
+              ${deliveryIds[delivery]}, ${byReference ? null : event.payload}, ${byReference ? null : (event.sideObjects ?? null)},
+              ${byReference ? event.activityIndex : null}, 0, 'pending', ${d.receivedAt})`;
           }),
         )}
         ON CONFLICT (dedupe_key) DO UPDATE SET duplicate_count = events.duplicate_count + 1

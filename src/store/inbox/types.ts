@@ -21,6 +21,12 @@ export interface EventInput {
   payload: string;
   /** The envelope's side objects (users, apps, ...) as JSON text. */
   sideObjects?: string | null;
+  /**
+   * The event's position among the activities of its delivery's body, when the normalizer made it
+   * from that body: the store then keeps payload and side objects by this reference (read back
+   * with normalize/prepare.ts activitiesOf), not as a second copy. Absent: stored as given.
+   */
+  activityIndex?: number | null;
 }
 
 export type DeliveryStatus = 'accepted' | 'duplicate' | 'unparseable';

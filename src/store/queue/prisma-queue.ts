@@ -1,6 +1,7 @@
 import { Prisma } from '../generated/sqlite/client.js';
 import type { Database } from '../database.js';
 import { newId } from '../ids.js';
+import { deliveriesToLoad, readActivities } from '../inbox/activity.js';
 import type { AttemptRecord, ClaimOptions, EventOutcome, HandlerRunRow, QueuedEvent, WorkQueue } from './types.js';
 
 /**
@@ -20,7 +21,7 @@ function nullableDate(value: unknown): Date | null {
 
 type Row = Record<string, unknown>;
 
-function toEvent(r: Row): QueuedEvent {
+function toEvent(r: Row, activity: { payload: string; sideObjects: string | null }): QueuedEvent {
   return {
     id: String(r.id),
     dedupeKey: String(r.dedupe_key),
@@ -30,8 +31,8 @@ function toEvent(r: Row): QueuedEvent {
     format: String(r.format),
     occurredAt: nullableDate(r.occurred_at),
     receivedAt: date(r.received_at),
-    payload: String(r.payload),
-    sideObjects: r.side_objects == null ? null : String(r.side_objects),
+    payload: activity.payload,
+    sideObjects: activity.sideObjects,
   };
 }
 
@@ -54,8 +55,20 @@ export async function claimEvents(db: Database, o: ClaimOptions): Promise<Queued
       LIMIT ${o.limit}
       ${lock}
     )
-    RETURNING id, dedupe_key, type, action, for_user_id, format, occurred_at, received_at, payload, side_objects`);
-  return rows.map(toEvent).sort((a, b) => (a.id < b.id ? -1 : 1));
+    RETURNING id, dedupe_key, type, action, for_user_id, format, occurred_at, received_at, payload, side_objects,
+              delivery_id, activity_index`);
+  const refs = rows.map((r) => ({
+    payload: r.payload == null ? null : String(r.payload),
+    sideObjects: r.side_objects == null ? null : String(r.side_objects),
+    deliveryId: String(r.delivery_id),
+    activityIndex: r.activity_index == null ? null : Number(r.activity_index),
+  }));
+  const ids = deliveriesToLoad(refs);
+  const bodies = ids.length
+    ? await db.prisma.delivery.findMany({ where: { id: { in: ids } }, select: { id: true, body: true } })
+    : [];
+  const activities = readActivities(refs, new Map(bodies.map((b) => [b.id, b.body])));
+  return rows.map((r, i) => toEvent(r, activities[i]!)).sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
 /** Creates the missing (event, handler) runs and returns all runs of these events. */

@@ -35,9 +35,9 @@ export function deliveryStatements(db: Connection) {
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`);
   const upsertEvent = db.prepare(`
     INSERT INTO events (id, dedupe_key, type, action, for_user_id, format, occurred_at, received_at,
-                        delivery_id, payload, side_objects, duplicate_count, state, available_at,
-                        lease_owner, lease_until, completed_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
+                        delivery_id, payload, side_objects, activity_index, duplicate_count, state,
+                        available_at, lease_owner, lease_until, completed_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
     ON CONFLICT (dedupe_key) DO UPDATE SET duplicate_count = events.duplicate_count + 1
     RETURNING id`);
   const addRepeats = db.prepare('UPDATE events SET duplicate_count = duplicate_count + ? WHERE dedupe_key = ?');
@@ -76,6 +76,7 @@ export function deliveryStatements(db: Connection) {
       const e = d.events[eventIndex]!;
       const id = newId(d.receivedAt.getTime());
       const received = sqliteTime(d.receivedAt);
+      const byReference = e.activityIndex != null;
       let state = 'pending';
       let leaseOwner: string | null = null;
       let leaseUntil: string | null = null;
@@ -104,8 +105,9 @@ export function deliveryStatements(db: Connection) {
         e.occurredAt ? sqliteTime(e.occurredAt) : null,
         received,
         deliveryIds[delivery],
-        e.payload,
-        e.sideObjects ?? null,
+        byReference ? null : e.payload,
+        byReference ? null : (e.sideObjects ?? null),
+        byReference ? e.activityIndex : null,
         state,
         received,
         leaseOwner,

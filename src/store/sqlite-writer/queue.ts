@@ -1,10 +1,11 @@
 import { newId } from '../ids.js';
+import { deliveriesToLoad, readActivities } from '../inbox/activity.js';
 import type { AttemptRecord, ClaimOptions, EventOutcome, HandlerRunRow, QueuedEvent } from '../queue/types.js';
 import { sqliteTime, type Connection } from './connection.js';
 
 type Row = Record<string, unknown>;
 
-function toEvent(r: Row): QueuedEvent {
+function toEvent(r: Row, activity: { payload: string; sideObjects: string | null }): QueuedEvent {
   return {
     id: String(r.id),
     dedupeKey: String(r.dedupe_key),
@@ -14,8 +15,17 @@ function toEvent(r: Row): QueuedEvent {
     format: String(r.format),
     occurredAt: r.occurred_at == null ? null : new Date(String(r.occurred_at)),
     receivedAt: new Date(String(r.received_at)),
-    payload: String(r.payload),
+    payload: activity.payload,
+    sideObjects: activity.sideObjects,
+  };
+}
+
+function stored(r: Row) {
+  return {
+    payload: r.payload == null ? null : String(r.payload),
     sideObjects: r.side_objects == null ? null : String(r.side_objects),
+    deliveryId: String(r.delivery_id),
+    activityIndex: r.activity_index == null ? null : Number(r.activity_index),
   };
 }
 
@@ -36,7 +46,9 @@ function toRun(r: Row): HandlerRunRow {
  * transactions, so that claims and outcomes share commits with deliveries.
  */
 export function queueStatements(db: Connection) {
-  const claimColumns = 'id, dedupe_key, type, action, for_user_id, format, occurred_at, received_at, payload, side_objects';
+  const claimColumns =
+    'id, dedupe_key, type, action, for_user_id, format, occurred_at, received_at, payload, side_objects, delivery_id, activity_index';
+  const bodyOf = db.prepare('SELECT body FROM deliveries WHERE id = ?').pluck();
   const claimAny = db.prepare(`
     UPDATE events SET lease_owner = ?, lease_until = ?
     WHERE id IN (
@@ -77,7 +89,10 @@ export function queueStatements(db: Connection) {
       const now = sqliteTime(o.now);
       const until = sqliteTime(new Date(o.now.getTime() + o.leaseMs));
       const rows = (o.perUserOrder ? claimPerUser : claimAny).all(o.owner, until, now, now, o.limit) as Row[];
-      return rows.map(toEvent).sort((a, b) => (a.id < b.id ? -1 : 1));
+      const refs = rows.map(stored);
+      const bodies = new Map(deliveriesToLoad(refs).map((id) => [id, bodyOf.get(id) as Uint8Array]));
+      const activities = readActivities(refs, bodies);
+      return rows.map((r, i) => toEvent(r, activities[i]!)).sort((a, b) => (a.id < b.id ? -1 : 1));
     },
 
     ensureRuns(wanted: Array<{ eventId: string; handlers: string[] }>, now: Date): HandlerRunRow[] {

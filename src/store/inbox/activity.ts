@@ -1,0 +1,38 @@
+import { activitiesOf } from '../../normalize/prepare.js';
+
+/** An event row as stored: its payload inline, or by reference into its delivery's body. */
+export interface StoredActivity {
+  payload: string | null;
+  sideObjects: string | null;
+  deliveryId: string;
+  activityIndex: number | null;
+}
+
+/** Rows stored by reference, whose delivery bodies must be loaded to read their payload. */
+export function deliveriesToLoad(rows: readonly StoredActivity[]): string[] {
+  return [...new Set(rows.filter((r) => r.payload === null && r.activityIndex !== null).map((r) => r.deliveryId))];
+}
+
+/**
+ * The payload and side objects of each row as JSON text, reading those stored by reference from
+ * their delivery's body (`bodies`: delivery id -> body). A body that no longer yields the activity
+ * (which only a changed normalizer could cause) gives the whole body as the payload, so that the
+ * data as X sent it still reaches the handler.
+ */
+export function readActivities(
+  rows: readonly StoredActivity[],
+  bodies: ReadonlyMap<string, Uint8Array>,
+): Array<{ payload: string; sideObjects: string | null }> {
+  // Each body is normalized once, however many of its events are read.
+  const normalized = new Map<string, ReturnType<typeof activitiesOf>>();
+  return rows.map((r) => {
+    if (r.payload !== null || r.activityIndex === null) return { payload: r.payload ?? 'null', sideObjects: r.sideObjects };
+    const body = bodies.get(r.deliveryId);
+    if (!body) return { payload: 'null', sideObjects: r.sideObjects };
+    let all = normalized.get(r.deliveryId);
+    if (!all) normalized.set(r.deliveryId, (all = activitiesOf(body)));
+    const activity = all[r.activityIndex];
+    if (activity) return activity;
+    return { payload: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'), sideObjects: r.sideObjects };
+  });
+}
