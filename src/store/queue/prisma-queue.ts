@@ -2,39 +2,15 @@ import { Prisma } from '../generated/sqlite/client.js';
 import type { Database } from '../database.js';
 import { newId } from '../ids.js';
 import { deliveriesToLoad, readActivities } from '../inbox/activity.js';
+import { CLAIM_COLUMNS, storedActivity, toQueuedEvent, type EventRow as Row } from './rows.js';
 import type { AttemptRecord, ClaimOptions, EventOutcome, HandlerRunRow, QueuedEvent, WorkQueue } from './types.js';
 
 /**
  * The work queue through Prisma: PostgreSQL, and SQLite from a process that is not the server
- * (`xaa worker`, the CLI, tests). The dispatch queue over the events table: leases with expiry, per-(event, handler) runs with
- * exactly one completion, retries and dead letters. Works on SQLite (one writer at a time) and on
+ * (`xaa worker`, the CLI, tests). The dispatch queue over the events table: leases with expiry,
+ * per-(event, handler) runs with exactly one completion, retries and dead letters. Works on SQLite (one writer at a time) and on
  * PostgreSQL with any number of processes (claims take row locks with FOR UPDATE SKIP LOCKED).
  */
-
-function date(value: unknown): Date {
-  return value instanceof Date ? value : new Date(String(value));
-}
-
-function nullableDate(value: unknown): Date | null {
-  return value == null ? null : date(value);
-}
-
-type Row = Record<string, unknown>;
-
-function toEvent(r: Row, activity: { payload: string; sideObjects: string | null }): QueuedEvent {
-  return {
-    id: String(r.id),
-    dedupeKey: String(r.dedupe_key),
-    type: String(r.type),
-    action: r.action == null ? null : String(r.action),
-    forUserId: r.for_user_id == null ? null : String(r.for_user_id),
-    format: String(r.format),
-    occurredAt: nullableDate(r.occurred_at),
-    receivedAt: date(r.received_at),
-    payload: activity.payload,
-    sideObjects: activity.sideObjects,
-  };
-}
 
 /** Leases up to `limit` events that are due, oldest first. */
 export async function claimEvents(db: Database, o: ClaimOptions): Promise<QueuedEvent[]> {
@@ -55,20 +31,14 @@ export async function claimEvents(db: Database, o: ClaimOptions): Promise<Queued
       LIMIT ${o.limit}
       ${lock}
     )
-    RETURNING id, dedupe_key, type, action, for_user_id, format, occurred_at, received_at, payload, side_objects,
-              delivery_id, activity_index`);
-  const refs = rows.map((r) => ({
-    payload: r.payload == null ? null : String(r.payload),
-    sideObjects: r.side_objects == null ? null : String(r.side_objects),
-    deliveryId: String(r.delivery_id),
-    activityIndex: r.activity_index == null ? null : Number(r.activity_index),
-  }));
+    RETURNING ${Prisma.raw(CLAIM_COLUMNS)}`);
+  const refs = rows.map(storedActivity);
   const ids = deliveriesToLoad(refs);
   const bodies = ids.length
     ? await db.prisma.delivery.findMany({ where: { id: { in: ids } }, select: { id: true, body: true } })
     : [];
   const activities = readActivities(refs, new Map(bodies.map((b) => [b.id, b.body])));
-  return rows.map((r, i) => toEvent(r, activities[i]!)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  return rows.map((r, i) => toQueuedEvent(r, activities[i]!)).sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
 /** Creates the missing (event, handler) runs and returns all runs of these events. */

@@ -1,33 +1,10 @@
 import { newId } from '../ids.js';
 import { deliveriesToLoad, readActivities } from '../inbox/activity.js';
 import type { AttemptRecord, ClaimOptions, EventOutcome, HandlerRunRow, QueuedEvent } from '../queue/types.js';
+import { CLAIM_COLUMNS, storedActivity, toQueuedEvent, type EventRow } from '../queue/rows.js';
 import { sqliteTime, type Connection } from './connection.js';
 
-type Row = Record<string, unknown>;
-
-function toEvent(r: Row, activity: { payload: string; sideObjects: string | null }): QueuedEvent {
-  return {
-    id: String(r.id),
-    dedupeKey: String(r.dedupe_key),
-    type: String(r.type),
-    action: r.action == null ? null : String(r.action),
-    forUserId: r.for_user_id == null ? null : String(r.for_user_id),
-    format: String(r.format),
-    occurredAt: r.occurred_at == null ? null : new Date(String(r.occurred_at)),
-    receivedAt: new Date(String(r.received_at)),
-    payload: activity.payload,
-    sideObjects: activity.sideObjects,
-  };
-}
-
-function stored(r: Row) {
-  return {
-    payload: r.payload == null ? null : String(r.payload),
-    sideObjects: r.side_objects == null ? null : String(r.side_objects),
-    deliveryId: String(r.delivery_id),
-    activityIndex: r.activity_index == null ? null : Number(r.activity_index),
-  };
-}
+type Row = EventRow;
 
 function toRun(r: Row): HandlerRunRow {
   return {
@@ -46,8 +23,6 @@ function toRun(r: Row): HandlerRunRow {
  * transactions, so that claims and outcomes share commits with deliveries.
  */
 export function queueStatements(db: Connection) {
-  const claimColumns =
-    'id, dedupe_key, type, action, for_user_id, format, occurred_at, received_at, payload, side_objects, delivery_id, activity_index';
   const bodyOf = db.prepare('SELECT body FROM deliveries WHERE id = ?').pluck();
   const claimAny = db.prepare(`
     UPDATE events SET lease_owner = ?, lease_until = ?
@@ -55,7 +30,7 @@ export function queueStatements(db: Connection) {
       SELECT e.id FROM events e
       WHERE e.state = 'pending' AND e.available_at <= ? AND (e.lease_until IS NULL OR e.lease_until < ?)
       ORDER BY e.id LIMIT ?)
-    RETURNING ${claimColumns}`);
+    RETURNING ${CLAIM_COLUMNS}`);
   const claimPerUser = db.prepare(`
     UPDATE events SET lease_owner = ?, lease_until = ?
     WHERE id IN (
@@ -63,7 +38,7 @@ export function queueStatements(db: Connection) {
       WHERE e.state = 'pending' AND e.available_at <= ? AND (e.lease_until IS NULL OR e.lease_until < ?)
         AND NOT EXISTS (SELECT 1 FROM events p WHERE p.for_user_id = e.for_user_id AND p.state = 'pending' AND p.id < e.id)
       ORDER BY e.id LIMIT ?)
-    RETURNING ${claimColumns}`);
+    RETURNING ${CLAIM_COLUMNS}`);
   const insertRun = db.prepare(`
     INSERT INTO handler_runs (id, event_id, handler, state, attempts, next_attempt_at)
     VALUES (?, ?, ?, 'pending', 0, ?) ON CONFLICT (event_id, handler) DO NOTHING`);
@@ -89,10 +64,10 @@ export function queueStatements(db: Connection) {
       const now = sqliteTime(o.now);
       const until = sqliteTime(new Date(o.now.getTime() + o.leaseMs));
       const rows = (o.perUserOrder ? claimPerUser : claimAny).all(o.owner, until, now, now, o.limit) as Row[];
-      const refs = rows.map(stored);
+      const refs = rows.map(storedActivity);
       const bodies = new Map(deliveriesToLoad(refs).map((id) => [id, bodyOf.get(id) as Uint8Array]));
       const activities = readActivities(refs, bodies);
-      return rows.map((r, i) => toEvent(r, activities[i]!)).sort((a, b) => (a.id < b.id ? -1 : 1));
+      return rows.map((r, i) => toQueuedEvent(r, activities[i]!)).sort((a, b) => (a.id < b.id ? -1 : 1));
     },
 
     ensureRuns(wanted: Array<{ eventId: string; handlers: string[] }>, now: Date): HandlerRunRow[] {
