@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/index.js';
 import { TEST_SECRET, xSignature } from '../support/app.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
-import { freePort, spawnXaa, waitForStatus, type Spawned } from '../support/process.js';
+import { freePort, lines, spawnXaa, until, waitForStatus, type Spawned } from '../support/process.js';
 
 const USERS = ['2244994945', '783214', '6253282', '17874544', '1375036644'];
 
@@ -51,16 +51,6 @@ async function postAll(port: number, bodies: Buffer[], concurrency: number): Pro
   return statuses;
 }
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
-
 describe.each(providersUnderTest())('intake with a handler plugin on %s', (provider) => {
   let testDb: TestDatabase;
   let dir: string;
@@ -100,7 +90,7 @@ describe.each(providersUnderTest())('intake with a handler plugin on %s', (provi
     const counts = statuses.reduce<Record<number, number>>((m, s) => ({ ...m, [s]: (m[s] ?? 0) + 1 }), {});
     expect(counts).toEqual({ 200: 2_000 });
 
-    await until(() => lines(path.join(dir, 'finishes.log')).length >= 2_000);
+    await until(() => lines(path.join(dir, 'finishes.log')).length >= 2_000, 60_000);
     // Nothing more arrives later: a second run of any event would show up here.
     await new Promise((r) => setTimeout(r, 500));
     const starts = lines(path.join(dir, 'starts.log'));
@@ -135,7 +125,7 @@ describe.each(providersUnderTest())('intake with a handler plugin on %s', (provi
     const bodies = Array.from({ length: total }, (_, i) => followDelivery(i, USERS[i % USERS.length]!));
     const statuses = await postAll(port, bodies, 32);
     expect(statuses.every((s) => s === 200)).toBe(true);
-    await until(() => new Set(lines(path.join(dir, 'finishes.log'))).size >= total);
+    await until(() => new Set(lines(path.join(dir, 'finishes.log'))).size >= total, 60_000);
     await new Promise((r) => setTimeout(r, 500));
 
     const db = await openDatabase(testDb.config);

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/index.js';
 import { TEST_SECRET, xSignature } from '../support/app.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
-import { freePort, spawnXaa, waitForStatus, type Spawned } from '../support/process.js';
+import { freePort, lines, spawnXaa, until, waitForStatus, type Spawned } from '../support/process.js';
 
 function followDelivery(i: number): Buffer {
   return Buffer.from(
@@ -26,16 +26,6 @@ async function post(port: number, body: Buffer): Promise<number> {
   });
   return res.status;
 }
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
 
 describe.each(providersUnderTest())('dispatch across process deaths on %s', (provider) => {
   let testDb: TestDatabase;
