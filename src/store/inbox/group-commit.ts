@@ -4,6 +4,12 @@ export type BatchWriter<In, Out> = (items: In[]) => Promise<Out[]>;
 export interface GroupCommitOptions {
   /** Most deliveries committed in one transaction. */
   maxBatch?: number;
+  /**
+   * Batches handed to the writer before the first of them has committed (default 1). A writer
+   * that queues batches itself and commits them in order (the SQLite writer thread) takes more,
+   * so it never waits idle for the next batch to reach it.
+   */
+  inFlight?: number;
   /** Observes each commit (batch size and duration), for metrics. */
   onCommit?: (size: number, seconds: number, ok: boolean) => void;
 }
@@ -24,9 +30,10 @@ export class GroupCommit<In, Out> {
   readonly #writeBatch: BatchWriter<In, Out>;
   readonly #close: () => Promise<void>;
   readonly #maxBatch: number;
+  readonly #maxInFlight: number;
   readonly #onCommit: GroupCommitOptions['onCommit'];
   #queue: Array<Pending<In, Out>> = [];
-  #flushing = false;
+  #inFlight = 0;
   #closed = false;
   #scheduled = false;
   #idle: Array<() => void> = [];
@@ -35,6 +42,7 @@ export class GroupCommit<In, Out> {
     this.#writeBatch = writeBatch;
     this.#close = close;
     this.#maxBatch = options.maxBatch ?? 256;
+    this.#maxInFlight = Math.max(1, options.inFlight ?? 1);
     this.#onCommit = options.onCommit;
   }
 
@@ -49,7 +57,7 @@ export class GroupCommit<In, Out> {
 
   /** Resolves when nothing is queued or being written. */
   drain(): Promise<void> {
-    if (!this.#flushing && this.#queue.length === 0) return Promise.resolve();
+    if (this.#inFlight === 0 && this.#queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
@@ -61,27 +69,24 @@ export class GroupCommit<In, Out> {
   }
 
   #schedule(): void {
-    if (this.#flushing || this.#scheduled) return;
+    if (this.#scheduled || this.#inFlight >= this.#maxInFlight) return;
     this.#scheduled = true;
     // One macrotask of delay lets the deliveries already read from their sockets join the batch.
     setImmediate(() => {
       this.#scheduled = false;
-      void this.#flush();
+      this.#flush();
     });
   }
 
-  async #flush(): Promise<void> {
-    if (this.#flushing) return;
-    this.#flushing = true;
-    try {
-      while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, this.#maxBatch);
-        await this.#commit(batch);
-      }
-    } finally {
-      this.#flushing = false;
-      if (this.#queue.length > 0) this.#schedule();
-      else for (const resolve of this.#idle.splice(0)) resolve();
+  #flush(): void {
+    while (this.#queue.length > 0 && this.#inFlight < this.#maxInFlight) {
+      const batch = this.#queue.splice(0, this.#maxBatch);
+      this.#inFlight++;
+      void this.#commit(batch).finally(() => {
+        this.#inFlight--;
+        if (this.#queue.length > 0) this.#schedule();
+        else if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
+      });
     }
   }
 

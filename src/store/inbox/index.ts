@@ -28,7 +28,9 @@ export function openInbox(db: Database, options: GroupCommitOptions = {}): Deliv
       synchronous: db.config.sqliteSynchronous,
       busyTimeoutMs: db.config.busyTimeoutMs,
     });
-    const commits = new GroupCommit((raws: RawDelivery[]) => writer.write(raws), options, () => writer.close());
+    // The thread queues what it is sent and commits it in order, merging whatever waits into one
+    // transaction: a few batches in flight keep it from idling while a commit's answer travels back.
+    const commits = new GroupCommit((raws: RawDelivery[]) => writer.write(raws), { inFlight: 4, ...options }, () => writer.close());
     return { write: (raw) => commits.write(raw), drain: () => commits.drain(), close: () => commits.close(), writer };
   }
   const commits = new GroupCommit((raws: RawDelivery[]) => recordDeliveries(db.prisma, raws.map(prepareDelivery)), options);
