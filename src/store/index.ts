@@ -1,8 +1,10 @@
 export { openDatabase, migrationState, sqlitePragmas } from './database.js';
 export type { Database, Db, MigrationState } from './database.js';
-export { GroupCommit, openInbox, recordDeliveries, recordDelivery } from './inbox/index.js';
+export { decodeBody, encodeBody, GroupCommit, openInbox, recordDeliveries, recordDelivery } from './inbox/index.js';
 export type {
   BatchWriter,
+  BodyEncoding,
+  StoredBody,
   DeliveryInbox,
   DeliveryInput,
   DeliveryStatus,

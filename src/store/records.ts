@@ -299,8 +299,8 @@ export interface EventDetail extends EventSummary {
 /** The payload and side objects of stored events, those kept by reference read from their delivery. */
 export async function loadActivities(prisma: Db, rows: StoredActivity[]) {
   const ids = deliveriesToLoad(rows);
-  const bodies = ids.length ? await prisma.delivery.findMany({ where: { id: { in: ids } }, select: { id: true, body: true } }) : [];
-  return readActivities(rows, new Map(bodies.map((b) => [b.id, b.body])));
+  const bodies = ids.length ? await prisma.delivery.findMany({ where: { id: { in: ids } }, select: { id: true, body: true, bodyEncoding: true } }) : [];
+  return readActivities(rows, new Map(bodies.map((b) => [b.id, b])));
 }
 
 function parseJson(text: string | null): unknown {

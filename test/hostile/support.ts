@@ -13,6 +13,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { expect } from 'vitest';
 import { createHttpServer } from '../../src/http/server.js';
+import { decodeBody } from '../../src/store/index.js';
 import { startTestApp, TEST_SECRET, xSignature, type TestApp } from '../support/app.js';
 import { repoRoot } from '../support/databases.js';
 
@@ -156,12 +157,16 @@ export async function storedCounts(app: TestApp): Promise<{ deliveries: number; 
   return { deliveries: await app.db.prisma.delivery.count(), events: await app.db.prisma.event.count() };
 }
 
-/** The latest delivery stored with these exact bytes (by hash, then compared byte for byte). */
+/**
+ * The latest delivery stored with these exact bytes (by hash, then compared byte for byte), its
+ * body as the store gives it back (decoded from its stored encoding).
+ */
 export async function storedDelivery(app: TestApp, body: Buffer) {
   const { createHash } = await import('node:crypto');
   const sha = createHash('sha256').update(body).digest('hex');
   const rows = await app.db.prisma.delivery.findMany({ where: { bodySha256: sha }, orderBy: { receivedAt: 'desc' }, take: 1 });
-  return rows[0];
+  const row = rows[0];
+  return row && { ...row, body: decodeBody(row.body, row.bodyEncoding) };
 }
 
 /** What the receiver must decide for a validly signed body: JSON (UTF-8 decoded) or not. */

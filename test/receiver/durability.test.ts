@@ -2,7 +2,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../src/store/index.js';
+import { decodeBody, openDatabase, type Database } from '../../src/store/index.js';
 import { startTestApp, TEST_SECRET, xSignature, type TestApp } from '../support/app.js';
 import { migratedDatabase, postgresUrl, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { freePort, spawnXaa, waitForStatus, type Spawned } from '../support/process.js';
@@ -93,7 +93,7 @@ describe.each(providersUnderTest())('store unavailable on %s', (provider) => {
     const deliveries = await app.db.prisma.delivery.findMany({ where: { bodySha256: sha256Hex(body) }, include: { events: true } });
     expect(deliveries).toHaveLength(1);
     expect(deliveries[0]!.events.map((e) => e.dedupeKey).sort()).toEqual([...keys].sort());
-    expect(Buffer.from(deliveries[0]!.body!).equals(body)).toBe(true);
+    expect(decodeBody(deliveries[0]!.body, deliveries[0]!.bodyEncoding).equals(body)).toBe(true);
   });
 
   it('counts the 503 in xaa_deliveries_total{result="unavailable"}', async () => {

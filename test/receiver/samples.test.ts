@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../../src/events/index.js';
+import { decodeBody } from '../../src/store/index.js';
 import { sample, sampleNames, startTestApp, withPayloads, type TestApp } from '../support/app.js';
 import { providersUnderTest } from '../support/databases.js';
 import { postDelivery, sha256Hex } from './helpers.js';
@@ -112,7 +113,7 @@ describe.each(providersUnderTest())('sample deliveries on %s', (provider) => {
     expect(delivery.signature).toMatch(/^sha256=/);
     // The raw body, byte for byte.
     expect(delivery.body).not.toBeNull();
-    expect(Buffer.from(delivery.body!).equals(body)).toBe(true);
+    expect(decodeBody(delivery.body, delivery.bodyEncoding).equals(body)).toBe(true);
 
     expect(await app.db.prisma.event.count()).toBe(before + expected!.events.length);
     const events = await withPayloads(app.db, [...delivery.events].sort((a, b) => a.id.localeCompare(b.id)));

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, recordDelivery, recordDeliveries, type Database, type DeliveryInput } from '../../src/store/index.js';
+import { decodeBody, openDatabase, recordDelivery, recordDeliveries, type Database, type DeliveryInput } from '../../src/store/index.js';
 import { migratedDatabase, providersUnderTest, repoRoot, type TestDatabase } from '../support/databases.js';
 
 const run = promisify(execFile);
@@ -77,7 +77,7 @@ describe.each(providersUnderTest())('store on %s', (provider) => {
     const body = Buffer.from([0x7b, 0xff, 0xfe, 0x00, 0x7d]);
     const r = await recordDelivery(db.prisma, { ...delivery([]), body, status: 'unparseable', format: 'unknown' });
     const row = await db.prisma.delivery.findUniqueOrThrow({ where: { id: r.deliveryId } });
-    expect(Buffer.from(row.body).equals(body)).toBe(true);
+    expect(decodeBody(row.body, row.bodyEncoding).equals(body)).toBe(true);
     expect(row.status).toBe('unparseable');
   });
 });

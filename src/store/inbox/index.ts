@@ -37,6 +37,8 @@ export function openInbox(db: Database, options: GroupCommitOptions = {}): Deliv
   return { write: (raw) => commits.write(raw), drain: () => commits.drain(), close: () => commits.close() };
 }
 
+export { decodeBody, encodeBody } from './body-codec.js';
+export type { BodyEncoding, StoredBody } from './body-codec.js';
 export { GroupCommit } from './group-commit.js';
 export type { BatchWriter, GroupCommitOptions } from './group-commit.js';
 export { recordDeliveries, recordDelivery } from './prisma-writer.js';

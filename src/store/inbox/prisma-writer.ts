@@ -1,6 +1,7 @@
 import { Prisma } from '../generated/sqlite/client.js';
 import type { Db } from '../database.js';
 import { newId } from '../ids.js';
+import { encodeBody } from './body-codec.js';
 import { planBatch, planResults } from './plan.js';
 import type { DeliveryInput, RecordedDelivery } from './types.js';
 
@@ -30,15 +31,16 @@ export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[]):
   return prisma.$transaction(async (tx) => {
     for (const part of chunks(deliveries.map((d, i) => [d, i] as const), ROWS_PER_STATEMENT)) {
       await tx.$executeRaw(Prisma.sql`
-        INSERT INTO deliveries (id, received_at, format, status, body, body_sha256, content_type, signature,
-                                user_agent, remote_addr, event_count, duplicate_count)
+        INSERT INTO deliveries (id, received_at, format, status, body, body_encoding, body_sha256, content_type,
+                                signature, user_agent, remote_addr, event_count, duplicate_count)
         VALUES ${Prisma.join(
-          part.map(
-            ([d, i]) => Prisma.sql`(${deliveryIds[i]}, ${d.receivedAt}, ${d.format}, ${d.status},
-              ${Buffer.from(d.body.buffer, d.body.byteOffset, d.body.byteLength)}, ${d.bodySha256},
+          part.map(([d, i]) => {
+            const stored = encodeBody(d.body);
+            return Prisma.sql`(${deliveryIds[i]}, ${d.receivedAt}, ${d.format}, ${d.status},
+              ${stored.body}, ${stored.encoding}, ${d.bodySha256},
               ${d.contentType ?? null}, ${d.signature ?? null}, ${d.userAgent ?? null}, ${d.remoteAddr ?? null},
-              ${d.events.length}, 0)`,
-          ),
+              ${d.events.length}, 0)`;
+          }),
         )}`);
     }
 

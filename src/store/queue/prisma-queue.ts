@@ -35,9 +35,9 @@ export async function claimEvents(db: Database, o: ClaimOptions): Promise<Queued
   const refs = rows.map(storedActivity);
   const ids = deliveriesToLoad(refs);
   const bodies = ids.length
-    ? await db.prisma.delivery.findMany({ where: { id: { in: ids } }, select: { id: true, body: true } })
+    ? await db.prisma.delivery.findMany({ where: { id: { in: ids } }, select: { id: true, body: true, bodyEncoding: true } })
     : [];
-  const activities = readActivities(refs, new Map(bodies.map((b) => [b.id, b.body])));
+  const activities = readActivities(refs, new Map(bodies.map((b) => [b.id, b])));
   return rows.map((r, i) => toQueuedEvent(r, activities[i]!)).sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 

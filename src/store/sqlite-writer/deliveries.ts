@@ -1,5 +1,6 @@
 import type { DeliveryInput, RecordedDelivery } from '../inbox/types.js';
 import { newId } from '../ids.js';
+import { encodeBody } from '../inbox/body-codec.js';
 import { planBatch, planResults } from '../inbox/plan.js';
 import type { DispatchAttachment, HandlerRunRow, PushedWork } from '../queue/types.js';
 import { sqliteTime, type Connection } from './connection.js';
@@ -30,9 +31,9 @@ function wanted(plan: DispatchAttachment, type: string): string[] {
  */
 export function deliveryStatements(db: Connection) {
   const insertDelivery = db.prepare(`
-    INSERT INTO deliveries (id, received_at, format, status, body, body_sha256, content_type, signature,
-                            user_agent, remote_addr, event_count, duplicate_count)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`);
+    INSERT INTO deliveries (id, received_at, format, status, body, body_encoding, body_sha256, content_type,
+                            signature, user_agent, remote_addr, event_count, duplicate_count)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`);
   const upsertEvent = db.prepare(`
     INSERT INTO events (id, dedupe_key, type, action, for_user_id, format, occurred_at, received_at,
                         delivery_id, payload, side_objects, activity_index, duplicate_count, state,
@@ -56,12 +57,14 @@ export function deliveryStatements(db: Connection) {
     const pushed: PushedWork[] = [];
     const deliveryIds = deliveries.map((d) => {
       const id = newId(d.receivedAt.getTime());
+      const stored = encodeBody(d.body);
       insertDelivery.run(
         id,
         sqliteTime(d.receivedAt),
         d.format,
         d.status,
-        Buffer.from(d.body.buffer, d.body.byteOffset, d.body.byteLength),
+        stored.body,
+        stored.encoding,
         d.bodySha256,
         d.contentType ?? null,
         d.signature ?? null,

@@ -1,5 +1,5 @@
 import { newId } from '../ids.js';
-import { deliveriesToLoad, readActivities } from '../inbox/activity.js';
+import { deliveriesToLoad, readActivities, type StoredBodyRow } from '../inbox/activity.js';
 import type { AttemptRecord, ClaimOptions, EventOutcome, HandlerRunRow, QueuedEvent } from '../queue/types.js';
 import { CLAIM_COLUMNS, storedActivity, toQueuedEvent, type EventRow } from '../queue/rows.js';
 import { sqliteTime, type Connection } from './connection.js';
@@ -23,7 +23,7 @@ function toRun(r: Row): HandlerRunRow {
  * transactions, so that claims and outcomes share commits with deliveries.
  */
 export function queueStatements(db: Connection) {
-  const bodyOf = db.prepare('SELECT body FROM deliveries WHERE id = ?').pluck();
+  const bodyOf = db.prepare('SELECT body, body_encoding AS bodyEncoding FROM deliveries WHERE id = ?');
   const claimAny = db.prepare(`
     UPDATE events SET lease_owner = ?, lease_until = ?
     WHERE id IN (
@@ -65,7 +65,7 @@ export function queueStatements(db: Connection) {
       const until = sqliteTime(new Date(o.now.getTime() + o.leaseMs));
       const rows = (o.perUserOrder ? claimPerUser : claimAny).all(o.owner, until, now, now, o.limit) as Row[];
       const refs = rows.map(storedActivity);
-      const bodies = new Map(deliveriesToLoad(refs).map((id) => [id, bodyOf.get(id) as Uint8Array]));
+      const bodies = new Map(deliveriesToLoad(refs).map((id) => [id, bodyOf.get(id) as StoredBodyRow]));
       const activities = readActivities(refs, bodies);
       return rows.map((r, i) => toQueuedEvent(r, activities[i]!)).sort((a, b) => (a.id < b.id ? -1 : 1));
     },
