@@ -27,6 +27,9 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'
  * by id gives the order rows were made in: the dispatcher relies on it for per-user order.
  */
 export function newId(now = Date.now()): string {
+  // Checked before the state below is touched: a NaN would stay in lastMs and zero the time of
+  // every later id (they would no longer sort), a time past 48 bits would make every later call throw.
+  if (!Number.isFinite(now) || now >= 2 ** 48) throw new RangeError(`not a time a UUIDv7 can hold: ${now}`);
   let ms = Math.max(now, lastMs);
   if (ms === lastMs) {
     counter++;
