@@ -146,9 +146,17 @@ async function dispatchLag(tmp) {
   }
 }
 
-/** PostgreSQL scale-out: the same 32 connections split over two receiver processes on one database. */
+/**
+ * PostgreSQL scale-out: the same 32 connections split over two receiver processes on one
+ * database, while an `xaa worker` process dispatches the stored events to a no-op plugin.
+ */
 async function twoReceivers(pgTarget) {
   const second = await startProcess('receiver #2, PostgreSQL', ['dist/src/main.js', 'serve'], { DATABASE_URL: pgTarget.databaseUrl, LOG_LEVEL: 'warn' }, '/healthz');
+  const worker = spawn(process.execPath, ['dist/src/main.js', 'worker'], {
+    cwd: root,
+    env: { PATH: process.env.PATH, X_CONSUMER_SECRET: SECRET, NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_URL: pgTarget.databaseUrl, HANDLERS: './bench/noop-plugin.mjs' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   try {
     const runs = [];
     for (let round = 0; round < rounds; round++) {
@@ -165,10 +173,22 @@ async function twoReceivers(pgTarget) {
       p99msOne: Math.max(...runs.map((r) => r.p99one)),
       p99msTwo: Math.max(...runs.map((r) => r.p99)),
       ok2xx: runs.reduce((x, r) => x + r.ok, 0),
+      workerDispatching: worker.exitCode === null,
+      ...(await eventStates(pgTarget.databaseUrl)),
     };
   } finally {
+    await new Promise((r) => { if (worker.exitCode !== null) return r(); worker.once('exit', r); worker.kill('SIGTERM'); });
     await second.stop();
   }
+}
+
+/** How many stored events the worker had dispatched when the load stopped. */
+async function eventStates(url) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query("SELECT count(*)::int AS stored, count(*) FILTER (WHERE state = 'done')::int AS done FROM events");
+  await client.end();
+  return { eventsStored: rows[0].stored, eventsDispatched: rows[0].done };
 }
 
 function residentMb(pid) {
@@ -176,10 +196,11 @@ function residentMb(pid) {
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
-function fileMb(file) {
+/** The store's size on disk: the database file and its write-ahead log. */
+function fileBytes(file) {
   let bytes = 0;
   for (const f of [file, `${file}-wal`]) if (fs.existsSync(f)) bytes += fs.statSync(f).size;
-  return Math.round(bytes / 2 ** 20);
+  return bytes;
 }
 
 /** The long run: memory and the store's size over LONG_EVENTS deliveries, and the rate as it grows. */
@@ -205,9 +226,10 @@ async function longRun(tmp) {
         ),
       );
       stored += r['2xx'];
-      const sample = { stored, requestsPerSecond: Math.round(r.requests.average), p99ms: r.latency.p99, rssMb: residentMb(target.child.pid), storeMb: fileMb(file), non2xx: r.non2xx + r.errors + r.timeouts };
+      const storeBytes = fileBytes(file);
+      const sample = { stored, requestsPerSecond: Math.round(r.requests.average), p99ms: r.latency.p99, rssMb: residentMb(target.child.pid), storeMb: Math.round(storeBytes / 2 ** 20), bytesPerDelivery: Math.round(storeBytes / stored), non2xx: r.non2xx + r.errors + r.timeouts };
       samples.push(sample);
-      process.stderr.write(`  long run: ${sample.stored} stored, ${sample.requestsPerSecond} req/s, p99 ${sample.p99ms} ms, RSS ${sample.rssMb} MB, store ${sample.storeMb} MB\n`);
+      process.stderr.write(`  long run: ${sample.stored} stored, ${sample.requestsPerSecond} req/s, p99 ${sample.p99ms} ms, RSS ${sample.rssMb} MB, store ${sample.storeMb} MB (${sample.bytesPerDelivery} B/delivery)\n`);
       if (r['2xx'] === 0) break;
     }
   } finally {
@@ -222,6 +244,7 @@ async function longRun(tmp) {
     samples,
     rssGrowthPercent: first && last ? Math.round(((last.rssMb - first.rssMb) / first.rssMb) * 100) : null,
     rateAtLastVsFirst: first && last ? Number((last.requestsPerSecond / first.requestsPerSecond).toFixed(2)) : null,
+    bytesPerDelivery: last ? last.bytesPerDelivery : null,
   };
 }
 
@@ -322,15 +345,17 @@ async function main() {
     lines.push(`| ${r.scenario} | ${r.target} | ${r.requestsPerSecond} | ${r.p50ms} | ${r.p99ms} | ${(r.requestsPerSecond / base.requestsPerSecond).toFixed(2)} | ${r.non2xx + r.errors} |`);
   }
   for (const r of results.filter((x) => x.lagP50ms !== undefined)) {
-    lines.push(`\ndispatch lag (receive -> handler start), no-op handler, ${r.requestsPerSecond} req/s: p50 ${r.lagP50ms?.toFixed(1)} ms, p99 ${r.lagP99ms?.toFixed(1)} ms; queue drained ${r.queueDrainedAfterMs} ms after the load stopped`);
+    const plain = results.find((x) => x.scenario === 'POST x32' && x.target === 'receiver, SQLite');
+    if (plain) lines.push(`\nintake with the no-op plugin dispatching in-server: ${r.requestsPerSecond} req/s, ${(r.requestsPerSecond / plain.requestsPerSecond).toFixed(2)}x the same receiver without plugins (${plain.requestsPerSecond} req/s)`);
+    lines.push(`dispatch lag (receive -> handler start), no-op handler, ${r.requestsPerSecond} req/s: p50 ${r.lagP50ms?.toFixed(1)} ms, p99 ${r.lagP99ms?.toFixed(1)} ms; queue drained ${r.queueDrainedAfterMs} ms after the load stopped`);
   }
   for (const r of results.filter((x) => x.scenario === 'long run')) {
-    lines.push(`\nlong run, ${r.events} deliveries into SQLite at 32 connections (stored: req/s, p99 ms, RSS MB, store MB):`);
-    for (const x of r.samples) lines.push(`  ${x.stored}: ${x.requestsPerSecond} req/s, p99 ${x.p99ms}, RSS ${x.rssMb}, store ${x.storeMb}`);
+    lines.push(`\nlong run, ${r.events} deliveries into SQLite at 32 connections (stored: req/s, p99 ms, RSS MB, store MB, bytes per delivery):`);
+    for (const x of r.samples) lines.push(`  ${x.stored}: ${x.requestsPerSecond} req/s, p99 ${x.p99ms}, RSS ${x.rssMb}, store ${x.storeMb}, ${x.bytesPerDelivery} B`);
     lines.push(`  RSS growth first -> last sample: ${r.rssGrowthPercent}%; rate at the last step / first step: ${r.rateAtLastVsFirst}`);
   }
   for (const r of results.filter((x) => x.twoReceivers !== undefined)) {
-    lines.push(`\nPostgreSQL, 32 connections: 1 receiver ${r.oneReceiver} req/s (p99 ${r.p99msOne} ms), 2 receiver processes ${r.twoReceivers} req/s (p99 ${r.p99msTwo} ms): ${(r.twoReceivers / r.oneReceiver).toFixed(2)}x`);
+    lines.push(`\nPostgreSQL, 32 connections: 1 receiver ${r.oneReceiver} req/s (p99 ${r.p99msOne} ms), 2 receiver processes ${r.twoReceivers} req/s (p99 ${r.p99msTwo} ms): ${(r.twoReceivers / r.oneReceiver).toFixed(2)}x; an xaa worker dispatching meanwhile: ${r.eventsDispatched} of ${r.eventsStored} events done when the load stopped`);
   }
   for (const r of results.filter((x) => x.scenario === 'stored check')) {
     lines.push(`\n${r.target}: ${r.acknowledged} deliveries acknowledged with 2xx, ${r.stored} stored`);
