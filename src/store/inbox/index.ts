@@ -35,6 +35,7 @@ export function openInbox(db: Database, options: GroupCommitOptions = {}): Deliv
   return { write: (raw) => commits.write(raw), drain: () => commits.drain(), close: () => commits.close() };
 }
 
+export { loadActivities } from './activity.js';
 export { GroupCommit } from './group-commit.js';
 export type { BatchWriter, GroupCommitOptions } from './group-commit.js';
 export { recordDeliveries, recordDelivery } from './prisma-writer.js';
