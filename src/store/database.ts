@@ -2,14 +2,54 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { DatabaseConfig, DatabaseProvider } from '../config/index.js';
-import type { PrismaClient } from './generated/sqlite/client.js';
+import type { Prisma, PrismaClient as SqliteClient } from './generated/sqlite/client.js';
 import { committedMigrations } from './paths.js';
 
+/** The models of prisma/models.prisma, by the name of their delegate on a client ('event', 'handlerRun'...). */
+type Model = Uncapitalize<Prisma.ModelName>;
+
 /**
- * The Prisma client type the store is written against. Both providers' generated clients
- * expose the same model API (the SQLite one is the common subset), so one type serves both.
+ * The operations of a model delegate that both clients type alike. Left out: aggregate and
+ * groupBy, whose generated signatures differ between the two at the type level (neither is
+ * assignable to the other), and the delegate's internal symbol-keyed type map.
  */
-export type Db = PrismaClient;
+type Operation =
+  | 'findUnique'
+  | 'findUniqueOrThrow'
+  | 'findFirst'
+  | 'findFirstOrThrow'
+  | 'findMany'
+  | 'count'
+  | 'create'
+  | 'createMany'
+  | 'createManyAndReturn'
+  | 'update'
+  | 'updateMany'
+  | 'updateManyAndReturn'
+  | 'upsert'
+  | 'delete'
+  | 'deleteMany';
+
+/**
+ * What a transaction offers: the model delegates and raw SQL. Both providers' generated clients
+ * have the same model API for the one data model, the SQLite one being the common subset (the
+ * PostgreSQL one accepts more, e.g. case-insensitive filters), so its operations are the type.
+ */
+export type DbTransaction = { [M in Model]: Pick<SqliteClient[M], Operation> } & Pick<
+  SqliteClient,
+  '$queryRaw' | '$executeRaw' | '$queryRawUnsafe' | '$executeRawUnsafe'
+>;
+
+/**
+ * The Prisma client the store is written against, whichever provider's: a structural type that
+ * both generated clients satisfy (openDatabase assigns each to it, so the compiler checks both).
+ * Transactions are interactive; their options are those both providers take.
+ */
+export interface Db extends DbTransaction {
+  $transaction<R>(fn: (tx: DbTransaction) => Promise<R>, options?: { maxWait?: number; timeout?: number }): Promise<R>;
+  $connect(): Promise<void>;
+  $disconnect(): Promise<void>;
+}
 
 export interface Database {
   provider: DatabaseProvider;
@@ -67,7 +107,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     prisma = new PrismaClient({ adapter: await sqliteAdapter(config) });
   } else {
     const { PrismaClient } = await import('./generated/postgresql/client.js');
-    prisma = new PrismaClient({ adapter: await postgresAdapter(config) }) as unknown as Db;
+    prisma = new PrismaClient({ adapter: await postgresAdapter(config) });
   }
   await prisma.$connect();
   return {

@@ -1,6 +1,6 @@
 export { openDatabase, migrationState, sqlitePragmas } from './database.js';
 export type { Database, Db, MigrationState } from './database.js';
-export { decodeBody, encodeBody, GroupCommit, openInbox, recordDeliveries, recordDelivery } from './inbox/index.js';
+export { decodeBody, encodeBody, GroupCommit, loadActivities, openInbox, recordDeliveries, recordDelivery } from './inbox/index.js';
 export type {
   BatchWriter,
   BodyEncoding,
@@ -20,42 +20,9 @@ export { committedMigrations, projectRoot } from './paths.js';
 export { lastCrcCheck, recordCrcCheck } from './crc-checks.js';
 export type { CrcCheckRecord } from './crc-checks.js';
 export * from './queue/index.js';
-export {
-  countSubscriptionRecords,
-  createReplayJob,
-  deleteWebhookRecord,
-  findReplayJob,
-  getEvent,
-  loadActivities,
-  listDeadLetters,
-  listEvents,
-  listReplayJobs,
-  listSubscriptionRecords,
-  listWebhookRecords,
-  markXaaSubscriptionRemoved,
-  reconcileReplayJobs,
-  redispatchEvents,
-  redriveDeadLetters,
-  replaceWebhookRecords,
-  setWebhookValidity,
-  syncAaaSubscriptions,
-  syncXaaSubscriptions,
-  upsertAaaSubscription,
-  upsertWebhookRecord,
-  upsertXaaSubscription,
-} from './records.js';
-export type {
-  DeadLetterRecord,
-  EventDetail,
-  EventFilter,
-  EventSummary,
-  ReplayJobRecord,
-  ReplayJobStatus,
-  RequeueResult,
-  SubscriptionRecord,
-  WebhookRecord,
-  XaaSubscriptionInput,
-} from './records.js';
+export * from './records/index.js';
+export { getEvent, listDeadLetters, listEvents } from './inspection.js';
+export type { DeadLetterRecord, EventDetail, EventFilter, EventSummary } from './inspection.js';
 export { prune, queueStats } from './retention.js';
 export type { PruneResult, RetentionPolicy } from './retention.js';
 export { retentionPolicy, startRetention } from './retention-job.js';

@@ -1,5 +1,6 @@
 import { activitiesOf } from '../../normalize/prepare.js';
 import { decodeBody } from './body-codec.js';
+import type { Db } from '../database.js';
 
 /** An event row as stored: its payload inline, or by reference into its delivery's body. */
 export interface StoredActivity {
@@ -42,4 +43,11 @@ export function readActivities(
     if (activity) return activity;
     return { payload: decodeBody(stored.body, stored.bodyEncoding).toString('utf8'), sideObjects: r.sideObjects };
   });
+}
+
+/** The payload and side objects of stored events, those kept by reference read from their delivery. */
+export async function loadActivities(prisma: Db, rows: StoredActivity[]) {
+  const ids = deliveriesToLoad(rows);
+  const bodies = ids.length ? await prisma.delivery.findMany({ where: { id: { in: ids } }, select: { id: true, body: true, bodyEncoding: true } }) : [];
+  return readActivities(rows, new Map(bodies.map((b) => [b.id, b])));
 }

@@ -39,6 +39,7 @@ export function openInbox(db: Database, options: GroupCommitOptions = {}): Deliv
 
 export { decodeBody, encodeBody } from './body-codec.js';
 export type { BodyEncoding, StoredBody } from './body-codec.js';
+export { loadActivities } from './activity.js';
 export { GroupCommit } from './group-commit.js';
 export type { BatchWriter, GroupCommitOptions } from './group-commit.js';
 export { recordDeliveries, recordDelivery } from './prisma-writer.js';

@@ -1,7 +1,7 @@
-import { Prisma } from '../generated/sqlite/client.js';
 import type { Db } from '../database.js';
 import { newId } from '../ids.js';
 import { encodeBody } from './body-codec.js';
+import { join, sql } from '../sql.js';
 import { planBatch, planResults } from './plan.js';
 import type { DeliveryInput, RecordedDelivery } from './types.js';
 
@@ -30,13 +30,13 @@ export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[]):
 
   return prisma.$transaction(async (tx) => {
     for (const part of chunks(deliveries.map((d, i) => [d, i] as const), ROWS_PER_STATEMENT)) {
-      await tx.$executeRaw(Prisma.sql`
+      await tx.$executeRaw(sql`
         INSERT INTO deliveries (id, received_at, format, status, body, body_encoding, body_sha256, content_type,
                                 signature, user_agent, remote_addr, event_count, duplicate_count)
-        VALUES ${Prisma.join(
+        VALUES ${join(
           part.map(([d, i]) => {
             const stored = encodeBody(d.body);
-            return Prisma.sql`(${deliveryIds[i]}, ${d.receivedAt}, ${d.format}, ${d.status},
+            return sql`(${deliveryIds[i]}, ${d.receivedAt}, ${d.format}, ${d.status},
               ${stored.body}, ${stored.encoding}, ${d.bodySha256},
               ${d.contentType ?? null}, ${d.signature ?? null}, ${d.userAgent ?? null}, ${d.remoteAddr ?? null},
               ${d.events.length}, 0)`;
@@ -55,16 +55,16 @@ export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[]):
         return ka < kb ? -1 : ka > kb ? 1 : 0;
       });
     for (const part of chunks(ordered, ROWS_PER_STATEMENT)) {
-      const rows = await tx.$queryRaw<Array<{ id: string }>>(Prisma.sql`
+      const rows = await tx.$queryRaw<Array<{ id: string }>>(sql`
         INSERT INTO events (id, dedupe_key, type, action, for_user_id, format, occurred_at, received_at,
                             delivery_id, payload, side_objects, activity_index, duplicate_count, state, available_at)
-        VALUES ${Prisma.join(
+        VALUES ${join(
           part.map(([{ delivery, eventIndex }, i]) => {
             const d = deliveries[delivery]!;
             const event = d.events[eventIndex]!;
             // Normalized from the body: kept by reference into it (inbox/activity.ts reads it back).
             const byReference = event.activityIndex != null;
-            return Prisma.sql`(${eventIds[i]}, ${event.dedupeKey}, ${event.type}, ${event.action ?? null},
+            return sql`(${eventIds[i]}, ${event.dedupeKey}, ${event.type}, ${event.action ?? null},
               ${event.forUserId ?? null}, ${event.format}, ${event.occurredAt ?? null}, ${d.receivedAt},
               ${deliveryIds[delivery]}, ${byReference ? null : event.payload}, ${byReference ? null : (event.sideObjects ?? null)},
               ${byReference ? event.activityIndex : null}, 0, 'pending', ${d.receivedAt})`;
@@ -76,7 +76,7 @@ export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[]):
     }
     // Repeats within this batch: counted on the row that was stored (or already existed).
     for (const [key, count] of [...plan.repeats].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      await tx.$executeRaw(Prisma.sql`UPDATE events SET duplicate_count = duplicate_count + ${count} WHERE dedupe_key = ${key}`);
+      await tx.$executeRaw(sql`UPDATE events SET duplicate_count = duplicate_count + ${count} WHERE dedupe_key = ${key}`);
     }
 
     const results = planResults(
@@ -87,7 +87,7 @@ export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[]):
     );
     for (const r of results) {
       if (r.duplicates === 0) continue;
-      await tx.$executeRaw(Prisma.sql`
+      await tx.$executeRaw(sql`
         UPDATE deliveries SET duplicate_count = ${r.duplicates}, status = ${r.status} WHERE id = ${r.deliveryId}`);
     }
     return results;

@@ -8,6 +8,8 @@ export {
   renewLeases,
 } from './prisma-queue.js';
 export { RemoteWorkQueue, WriterUnavailable } from './remote-queue.js';
+export { redispatchEvents, redriveDeadLetters } from './requeue.js';
+export type { RequeueResult } from './requeue.js';
 export type {
   AttemptRecord,
   ClaimOptions,

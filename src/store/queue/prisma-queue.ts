@@ -1,6 +1,6 @@
-import { Prisma } from '../generated/sqlite/client.js';
 import type { Database } from '../database.js';
 import { newId } from '../ids.js';
+import { empty, join, raw, sql } from '../sql.js';
 import { deliveriesToLoad, readActivities } from '../inbox/activity.js';
 import { CLAIM_COLUMNS, storedActivity, toQueuedEvent, type EventRow as Row } from './rows.js';
 import type { AttemptRecord, ClaimOptions, EventOutcome, HandlerRunRow, QueuedEvent, WorkQueue } from './types.js';
@@ -16,11 +16,11 @@ import type { AttemptRecord, ClaimOptions, EventOutcome, HandlerRunRow, QueuedEv
 export async function claimEvents(db: Database, o: ClaimOptions): Promise<QueuedEvent[]> {
   const until = new Date(o.now.getTime() + o.leaseMs);
   const perUser = o.perUserOrder
-    ? Prisma.sql`AND NOT EXISTS (SELECT 1 FROM events p WHERE p.for_user_id = e.for_user_id
+    ? sql`AND NOT EXISTS (SELECT 1 FROM events p WHERE p.for_user_id = e.for_user_id
                                  AND p.state = 'pending' AND p.id < e.id)`
-    : Prisma.empty;
-  const lock = db.provider === 'postgresql' ? Prisma.sql`FOR UPDATE SKIP LOCKED` : Prisma.empty;
-  const rows = await db.prisma.$queryRaw<Row[]>(Prisma.sql`
+    : empty;
+  const lock = db.provider === 'postgresql' ? sql`FOR UPDATE SKIP LOCKED` : empty;
+  const rows = await db.prisma.$queryRaw<Row[]>(sql`
     UPDATE events SET lease_owner = ${o.owner}, lease_until = ${until}
     WHERE id IN (
       SELECT e.id FROM events e
@@ -31,7 +31,7 @@ export async function claimEvents(db: Database, o: ClaimOptions): Promise<Queued
       LIMIT ${o.limit}
       ${lock}
     )
-    RETURNING ${Prisma.raw(CLAIM_COLUMNS)}`);
+    RETURNING ${raw(CLAIM_COLUMNS)}`);
   const refs = rows.map(storedActivity);
   const ids = deliveriesToLoad(refs);
   const bodies = ids.length
@@ -48,12 +48,12 @@ export async function ensureRuns(
   now: Date,
 ): Promise<HandlerRunRow[]> {
   const values = wanted.flatMap((w) =>
-    w.handlers.map((h) => Prisma.sql`(${newId(now.getTime())}, ${w.eventId}, ${h}, 'pending', 0, ${now})`),
+    w.handlers.map((h) => sql`(${newId(now.getTime())}, ${w.eventId}, ${h}, 'pending', 0, ${now})`),
   );
   if (values.length === 0) return [];
-  await db.prisma.$executeRaw(Prisma.sql`
+  await db.prisma.$executeRaw(sql`
     INSERT INTO handler_runs (id, event_id, handler, state, attempts, next_attempt_at)
-    VALUES ${Prisma.join(values)}
+    VALUES ${join(values)}
     ON CONFLICT (event_id, handler) DO NOTHING`);
   const rows = await db.prisma.handlerRun.findMany({
     where: { eventId: { in: wanted.map((w) => w.eventId) } },
@@ -96,9 +96,9 @@ export async function releaseEvents(db: Database, eventIds: string[], owner: str
 export async function renewLeases(db: Database, eventIds: string[], owner: string, until: Date): Promise<void> {
   if (eventIds.length === 0) return;
   if (db.provider === 'postgresql') {
-    await db.prisma.$executeRaw(Prisma.sql`
+    await db.prisma.$executeRaw(sql`
       UPDATE events SET lease_until = ${until}
-      WHERE id IN (SELECT id FROM events WHERE id IN (${Prisma.join(eventIds)}) AND lease_owner = ${owner}
+      WHERE id IN (SELECT id FROM events WHERE id IN (${join(eventIds)}) AND lease_owner = ${owner}
                    FOR UPDATE SKIP LOCKED)`);
     return;
   }

@@ -1,0 +1,161 @@
+import type { Db } from './database.js';
+import { loadActivities } from './inbox/activity.js';
+
+/** The operator's views of the local store: events, their handler runs and attempts, dead letters. */
+
+export interface EventSummary {
+  id: string;
+  dedupeKey: string;
+  type: string;
+  action: string | null;
+  forUserId: string | null;
+  format: string;
+  state: string;
+  occurredAt: Date | null;
+  receivedAt: Date;
+  duplicateCount: number;
+  completedAt: Date | null;
+}
+
+const summarySelect = {
+  id: true,
+  dedupeKey: true,
+  type: true,
+  action: true,
+  forUserId: true,
+  format: true,
+  state: true,
+  occurredAt: true,
+  receivedAt: true,
+  duplicateCount: true,
+  completedAt: true,
+} as const;
+
+export interface EventFilter {
+  type?: string;
+  state?: string;
+  forUserId?: string;
+  since?: Date;
+  limit?: number;
+}
+
+/** Newest first. */
+export async function listEvents(prisma: Db, f: EventFilter = {}): Promise<EventSummary[]> {
+  return prisma.event.findMany({
+    where: {
+      ...(f.type ? { type: f.type } : {}),
+      ...(f.state ? { state: f.state } : {}),
+      ...(f.forUserId ? { forUserId: f.forUserId } : {}),
+      ...(f.since ? { receivedAt: { gte: f.since } } : {}),
+    },
+    orderBy: { id: 'desc' },
+    take: f.limit ?? 50,
+    select: summarySelect,
+  });
+}
+
+export interface EventDetail extends EventSummary {
+  payload: unknown;
+  sideObjects: unknown;
+  deliveryId: string;
+  runs: Array<{
+    handler: string;
+    state: string;
+    attempts: number;
+    nextAttemptAt: Date;
+    lastError: string | null;
+    completedAt: Date | null;
+    history: Array<{ attempt: number; worker: string; startedAt: Date; finishedAt: Date | null; outcome: string | null; error: string | null }>;
+  }>;
+  deadLetters: Array<{ id: string; handler: string; attempts: number; error: string; deadAt: Date; redrivenAt: Date | null }>;
+}
+
+function parseJson(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** One event by our id or its dedupe key, with its handler runs, their attempts and dead letters. */
+export async function getEvent(prisma: Db, idOrKey: string): Promise<EventDetail | null> {
+  const row = await prisma.event.findFirst({
+    where: { OR: [{ id: idOrKey }, { dedupeKey: idOrKey }] },
+    include: {
+      runs: { orderBy: { handler: 'asc' }, include: { history: { orderBy: { startedAt: 'asc' } } } },
+      deadLetters: { orderBy: { deadAt: 'asc' } },
+    },
+  });
+  if (!row) return null;
+  const [activity] = await loadActivities(prisma, [row]);
+  return {
+    id: row.id,
+    dedupeKey: row.dedupeKey,
+    type: row.type,
+    action: row.action,
+    forUserId: row.forUserId,
+    format: row.format,
+    state: row.state,
+    occurredAt: row.occurredAt,
+    receivedAt: row.receivedAt,
+    duplicateCount: row.duplicateCount,
+    completedAt: row.completedAt,
+    deliveryId: row.deliveryId,
+    payload: parseJson(activity!.payload),
+    sideObjects: parseJson(activity!.sideObjects),
+    runs: row.runs.map((r) => ({
+      handler: r.handler,
+      state: r.state,
+      attempts: r.attempts,
+      nextAttemptAt: r.nextAttemptAt,
+      lastError: r.lastError,
+      completedAt: r.completedAt,
+      history: r.history.map((h) => ({
+        attempt: h.attempt,
+        worker: h.worker,
+        startedAt: h.startedAt,
+        finishedAt: h.finishedAt,
+        outcome: h.outcome,
+        error: h.error,
+      })),
+    })),
+    deadLetters: row.deadLetters.map((d) => ({ id: d.id, handler: d.handler, attempts: d.attempts, error: d.error, deadAt: d.deadAt, redrivenAt: d.redrivenAt })),
+  };
+}
+
+export interface DeadLetterRecord {
+  id: string;
+  eventId: string;
+  dedupeKey: string;
+  type: string;
+  handler: string;
+  attempts: number;
+  error: string;
+  deadAt: Date;
+  redrivenAt: Date | null;
+}
+
+export async function listDeadLetters(
+  prisma: Db,
+  f: { handler?: string; includeRedriven?: boolean; limit?: number } = {},
+): Promise<DeadLetterRecord[]> {
+  const rows = await prisma.deadLetter.findMany({
+    where: { ...(f.handler ? { handler: f.handler } : {}), ...(f.includeRedriven ? {} : { redrivenAt: null }) },
+    orderBy: { deadAt: 'desc' },
+    take: f.limit ?? 50,
+    include: { event: { select: { dedupeKey: true, type: true } } },
+  });
+  return rows.map((r) => ({
+    id: r.id,
+    eventId: r.eventId,
+    dedupeKey: r.event.dedupeKey,
+    type: r.event.type,
+    handler: r.handler,
+    attempts: r.attempts,
+    error: r.error,
+    deadAt: r.deadAt,
+    redrivenAt: r.redrivenAt,
+  }));
+}

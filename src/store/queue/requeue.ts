@@ -1,0 +1,83 @@
+import type { Db } from '../database.js';
+
+/**
+ * Requeueing by hand (the operator's redispatch and redrive): events back to pending, their runs
+ * with a fresh retry schedule, for the dispatcher to run again.
+ */
+
+export interface RequeueResult {
+  /** Events set back to pending. */
+  requeued: string[];
+  /** Events held by a dispatcher right now (a live lease): left alone, try again later. */
+  busy: string[];
+  /** Ids that match no event. */
+  missing: string[];
+}
+
+/**
+ * Sets events back to pending so the dispatcher runs their handlers again: the given handler's
+ * run (or every run) becomes pending with a fresh retry schedule, and the event is available now.
+ * Events under a live lease are skipped (a dispatcher is running them).
+ */
+export async function redispatchEvents(prisma: Db, idsOrKeys: string[], now: Date, handler?: string): Promise<RequeueResult> {
+  const result: RequeueResult = { requeued: [], busy: [], missing: [] };
+  for (const key of idsOrKeys) {
+    const event = await prisma.event.findFirst({ where: { OR: [{ id: key }, { dedupeKey: key }] }, select: { id: true, leaseUntil: true } });
+    if (!event) {
+      result.missing.push(key);
+      continue;
+    }
+    const ok = await prisma.$transaction(async (tx) => {
+      const taken = await tx.event.updateMany({
+        where: { id: event.id, OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
+        data: { state: 'pending', availableAt: now, leaseOwner: null, leaseUntil: null, completedAt: null },
+      });
+      if (taken.count === 0) return false;
+      await tx.handlerRun.updateMany({
+        where: { eventId: event.id, ...(handler ? { handler } : {}) },
+        data: { state: 'pending', attempts: 0, nextAttemptAt: now, completedAt: null },
+      });
+      await tx.deadLetter.updateMany({ where: { eventId: event.id, redrivenAt: null, ...(handler ? { handler } : {}) }, data: { redrivenAt: now } });
+      return true;
+    });
+    (ok ? result.requeued : result.busy).push(event.id);
+  }
+  return result;
+}
+
+/**
+ * Sends dead letters back to their handler: the (event, handler) run is pending again with a
+ * fresh retry schedule, the event available now, the dead letter marked redriven. Without ids,
+ * every dead letter not yet redriven (of `handler`, when given).
+ */
+export async function redriveDeadLetters(
+  prisma: Db,
+  select: { ids?: string[]; handler?: string },
+  now: Date,
+): Promise<{ redriven: string[]; busy: string[]; missing: string[] }> {
+  const letters = await prisma.deadLetter.findMany({
+    where: {
+      redrivenAt: null,
+      ...(select.ids ? { id: { in: select.ids } } : {}),
+      ...(select.handler ? { handler: select.handler } : {}),
+    },
+  });
+  const out = { redriven: [] as string[], busy: [] as string[], missing: (select.ids ?? []).filter((id) => !letters.some((l) => l.id === id)) };
+  for (const l of letters) {
+    const ok = await prisma.$transaction(async (tx) => {
+      const taken = await tx.event.updateMany({
+        where: { id: l.eventId, OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
+        data: { state: 'pending', availableAt: now, leaseOwner: null, leaseUntil: null, completedAt: null },
+      });
+      if (taken.count === 0) return false;
+      await tx.handlerRun.updateMany({
+        where: { eventId: l.eventId, handler: l.handler, state: 'dead' },
+        data: { state: 'pending', attempts: 0, nextAttemptAt: now, completedAt: null },
+      });
+      await tx.deadLetter.update({ where: { id: l.id }, data: { redrivenAt: now } });
+      return true;
+    });
+    (ok ? out.redriven : out.busy).push(l.id);
+  }
+  return out;
+}
