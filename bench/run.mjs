@@ -154,7 +154,7 @@ async function twoReceivers(pgTarget) {
   const second = await startProcess('receiver #2, PostgreSQL', ['dist/src/main.js', 'serve'], { DATABASE_URL: pgTarget.databaseUrl, LOG_LEVEL: 'warn' }, '/healthz');
   const worker = spawn(process.execPath, ['dist/src/main.js', 'worker'], {
     cwd: root,
-    env: { PATH: process.env.PATH, X_CONSUMER_SECRET: SECRET, NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_URL: pgTarget.databaseUrl, HANDLERS: './bench/noop-plugin.mjs' },
+    env: { PATH: process.env.PATH, X_CONSUMER_SECRET: SECRET, NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_URL: pgTarget.databaseUrl, HANDLERS: './bench/noop-plugin.mjs', DISPATCH_CONCURRENCY: '32' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
