@@ -106,6 +106,13 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
       req.resume();
       return;
     }
+    // A missing or malformed signature header is refused before the body is read (the
+    // connection is closed rather than drained): unsigned requests cannot make us buffer bodies.
+    const unsigned = deps.ingest.refuseUnsigned(req.headers, req.socket.remoteAddress);
+    if (unsigned) {
+      send(res, unsigned.status, unsigned.body, CLOSE);
+      return;
+    }
     let body: Buffer;
     try {
       body = await readRawBody(req, deps.maxBodyBytes);

@@ -3,7 +3,7 @@ import type { Metrics } from '../metrics/index.js';
 import type { RecordedDelivery } from '../store/index.js';
 import { CRC_TOKEN_PATTERN } from './crc.js';
 import type { RawDelivery } from '../store/index.js';
-import { SIGNATURE_HEADER, verifySignature } from './signature.js';
+import { SIGNATURE_HEADER, signatureDigest, verifySignature, type SignatureCheck } from './signature.js';
 
 export interface Reply {
   status: number;
@@ -46,20 +46,22 @@ export function createIngest({ secrets, inbox, metrics, logger }: IngestDeps) {
   // at most once a second with a count of the ones not logged: a flood cannot flood the log.
   let lastRejectLog = 0;
   let unlogged = 0;
-  return async function ingest(incoming: IncomingDelivery): Promise<Reply> {
-    const check = verifySignature(incoming.headers[SIGNATURE_HEADER], incoming.body, secrets);
-    if (!check.ok) {
-      metrics.deliveries.inc({ result: 'bad_signature' });
-      const now = Date.now();
-      if (now - lastRejectLog >= 1000) {
-        logger.warn({ reason: check.reason, remoteAddr: incoming.remoteAddr, notLogged: unlogged }, 'webhook signature rejected');
-        lastRejectLog = now;
-        unlogged = 0;
-      } else {
-        unlogged++;
-      }
-      return { status: 401, body: { error: 'invalid_signature', message: SIGNATURE_PROBLEMS[check.reason] } };
+  function rejected(reason: Exclude<SignatureCheck, { ok: true }>['reason'], remoteAddr: string | undefined): Reply {
+    metrics.deliveries.inc({ result: 'bad_signature' });
+    const now = Date.now();
+    if (now - lastRejectLog >= 1000) {
+      logger.warn({ reason, remoteAddr, notLogged: unlogged }, 'webhook signature rejected');
+      lastRejectLog = now;
+      unlogged = 0;
+    } else {
+      unlogged++;
     }
+    return { status: 401, body: { error: 'invalid_signature', message: SIGNATURE_PROBLEMS[reason] } };
+  }
+
+  async function ingest(incoming: IncomingDelivery): Promise<Reply> {
+    const check = verifySignature(incoming.headers[SIGNATURE_HEADER], incoming.body, secrets);
+    if (!check.ok) return rejected(check.reason, incoming.remoteAddr);
 
     // A body that has the shape of a CRC token may carry a signature our own CRC endpoint made
     // (the CRC answer is the HMAC of the token with the same key): never take it as a delivery.
@@ -102,7 +104,19 @@ export function createIngest({ secrets, inbox, metrics, logger }: IngestDeps) {
     if (fresh) metrics.events.inc({ outcome: 'new' }, fresh);
     if (recorded.duplicates) metrics.events.inc({ outcome: 'duplicate' }, recorded.duplicates);
     return { status: 200, body: { status: recorded.status, events: fresh, duplicates: recorded.duplicates } };
-  };
+  }
+
+  /**
+   * The answer to a delivery whose signature header is missing or malformed, decided from its
+   * headers alone (null when the header is well-formed): such a body is refused before it is
+   * read, so that unsigned requests cannot make the server buffer bodies.
+   */
+  function refuseUnsigned(headers: IncomingDelivery['headers'], remoteAddr: string | undefined): Reply | null {
+    const digest = signatureDigest(headers[SIGNATURE_HEADER]);
+    return Buffer.isBuffer(digest) ? null : rejected(digest, remoteAddr);
+  }
+
+  return Object.assign(ingest, { refuseUnsigned });
 }
 
 export type Ingest = ReturnType<typeof createIngest>;

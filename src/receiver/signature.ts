@@ -12,6 +12,19 @@ export type SignatureCheck = { ok: true } | { ok: false; reason: 'missing' | 'ma
 const SIGNATURE_PATTERN = /^sha256=([A-Za-z0-9+/]{43}=)$/;
 
 /**
+ * The 32-byte digest a signature header carries, or why it carries none. Needs no body: the
+ * webhook refuses a delivery whose header is missing or malformed before reading its body.
+ */
+export function signatureDigest(header: string | string[] | undefined): Buffer | 'missing' | 'malformed' {
+  if (header === undefined || header === '') return 'missing';
+  if (Array.isArray(header)) return 'malformed';
+  const match = SIGNATURE_PATTERN.exec(header.trim());
+  if (!match) return 'malformed';
+  const given = Buffer.from(match[1]!, 'base64');
+  return given.length === 32 ? given : 'malformed';
+}
+
+/**
  * Verifies a signature header against the exact body bytes, in constant time, with the current
  * secret and then any previous one (secret rotation).
  */
@@ -20,12 +33,8 @@ export function verifySignature(
   body: Uint8Array,
   secrets: readonly string[],
 ): SignatureCheck {
-  if (header === undefined || header === '') return { ok: false, reason: 'missing' };
-  if (Array.isArray(header)) return { ok: false, reason: 'malformed' };
-  const match = SIGNATURE_PATTERN.exec(header.trim());
-  if (!match) return { ok: false, reason: 'malformed' };
-  const given = Buffer.from(match[1]!, 'base64');
-  if (given.length !== 32) return { ok: false, reason: 'malformed' };
+  const given = signatureDigest(header);
+  if (!Buffer.isBuffer(given)) return { ok: false, reason: given };
   let ok = false;
   for (const secret of secrets) {
     const expected = createHmac('sha256', secret).update(body).digest();

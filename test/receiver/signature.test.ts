@@ -114,6 +114,45 @@ describe.each(providersUnderTest())('signatures and request shape on %s', (provi
     await expectRejected(body, xSignature(body, 'not-the-consumer-secret'));
   });
 
+  it.each([
+    ['missing', undefined],
+    ['malformed', 'sha256=not-a-digest'],
+  ])('refuses a %s signature header before reading the body, and closes the connection', async (_what, signature) => {
+    const before = await counts(app.db);
+    // 2,000 bytes announced (within this app's 2,048-byte limit), a few bytes sent, the rest never: an answer can
+    // only come from the headers.
+    const res = await new Promise<{ status: number; body: string; connection: string | undefined }>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/webhook',
+          headers: {
+            'content-type': 'application/json',
+            'content-length': '2000',
+            ...(signature ? { [SIGNATURE_HEADER]: signature } : {}),
+          },
+        },
+        (r) => {
+          let body = '';
+          r.setEncoding('utf8');
+          r.on('data', (d: string) => (body += d));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, body, connection: r.headers.connection }));
+        },
+      );
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
+      });
+      req.write('{"for_user_id":');
+    });
+    expect(res.status).toBe(401);
+    expect(res.connection).toBe('close');
+    expect(JSON.parse(res.body)).toMatchObject({ error: 'invalid_signature' });
+    expect(await counts(app.db)).toEqual(before);
+    // A server that waited for the body would never answer: the test fails on its timeout.
+  }, 20_000);
+
   it('refuses a missing signature header', async () => {
     await expectRejected(delivery(++n), null);
   });
