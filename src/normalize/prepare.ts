@@ -60,7 +60,6 @@ export function prepareDelivery(raw: RawDelivery): DeliveryInput {
     body,
     bodySha256: createHash('sha256').update(body).digest('hex'),
     contentType: raw.contentType,
-    signature: raw.signature,
     userAgent: raw.userAgent,
     remoteAddr: raw.remoteAddr,
   };

@@ -77,7 +77,6 @@ export function createIngest({ secrets, inbox, metrics, logger }: IngestDeps) {
         receivedAt: incoming.receivedAt ?? new Date(),
         body: incoming.body,
         contentType: header(incoming.headers, 'content-type'),
-        signature: header(incoming.headers, SIGNATURE_HEADER),
         userAgent: header(incoming.headers, 'user-agent'),
         remoteAddr: incoming.remoteAddr ?? null,
       });

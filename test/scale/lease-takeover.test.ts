@@ -41,7 +41,7 @@ describe.each(providersUnderTest())('lease takeover on %s', (provider) => {
   it('completes a run once when the old and the new lease holder both finish it', async () => {
     const body = followDelivery(1);
     await recordDeliveries(db.prisma, [
-      prepareDelivery({ receivedAt: new Date(), body, contentType: 'application/json', signature: null, userAgent: null, remoteAddr: null }),
+      prepareDelivery({ receivedAt: new Date(), body, contentType: 'application/json', userAgent: null, remoteAddr: null }),
     ]);
     const t = Date.now();
     const claim = (owner: string, now: number) =>
@@ -79,7 +79,7 @@ describe.each(providersUnderTest())('lease takeover on %s', (provider) => {
     await recordDeliveries(
       db.prisma,
       [2, 3].map((i) =>
-        prepareDelivery({ receivedAt: new Date(), body: followDelivery(i), contentType: 'application/json', signature: null, userAgent: null, remoteAddr: null }),
+        prepareDelivery({ receivedAt: new Date(), body: followDelivery(i), contentType: 'application/json', userAgent: null, remoteAddr: null }),
       ),
     );
     const t = Date.now();

@@ -32,13 +32,13 @@ export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[]):
     for (const part of chunks(deliveries.map((d, i) => [d, i] as const), ROWS_PER_STATEMENT)) {
       await tx.$executeRaw(sql`
         INSERT INTO deliveries (id, received_at, format, status, body, body_encoding, body_sha256, content_type,
-                                signature, user_agent, remote_addr, event_count, duplicate_count)
+                                user_agent, remote_addr, event_count, duplicate_count)
         VALUES ${join(
           part.map(([d, i]) => {
             const stored = encodeBody(d.body);
             return sql`(${deliveryIds[i]}, ${d.receivedAt}, ${d.format}, ${d.status},
               ${stored.body}, ${stored.encoding}, ${d.bodySha256},
-              ${d.contentType ?? null}, ${d.signature ?? null}, ${d.userAgent ?? null}, ${d.remoteAddr ?? null},
+              ${d.contentType ?? null}, ${d.userAgent ?? null}, ${d.remoteAddr ?? null},
               ${d.events.length}, 0)`;
           }),
         )}`);

@@ -3,7 +3,6 @@ export interface RawDelivery {
   receivedAt: Date;
   body: Uint8Array;
   contentType: string | null;
-  signature: string | null;
   userAgent: string | null;
   remoteAddr: string | null;
 }
@@ -40,7 +39,6 @@ export interface DeliveryInput {
   body: Uint8Array;
   bodySha256: string;
   contentType?: string | null;
-  signature?: string | null;
   userAgent?: string | null;
   remoteAddr?: string | null;
   events: EventInput[];

@@ -32,8 +32,8 @@ function wanted(plan: DispatchAttachment, type: string): string[] {
 export function deliveryStatements(db: Connection) {
   const insertDelivery = db.prepare(`
     INSERT INTO deliveries (id, received_at, format, status, body, body_encoding, body_sha256, content_type,
-                            signature, user_agent, remote_addr, event_count, duplicate_count)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`);
+                            user_agent, remote_addr, event_count, duplicate_count)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`);
   const upsertEvent = db.prepare(`
     INSERT INTO events (id, dedupe_key, type, action, for_user_id, format, occurred_at, received_at,
                         delivery_id, payload, side_objects, activity_index, duplicate_count, state,
@@ -67,7 +67,6 @@ export function deliveryStatements(db: Connection) {
         stored.encoding,
         d.bodySha256,
         d.contentType ?? null,
-        d.signature ?? null,
         d.userAgent ?? null,
         d.remoteAddr ?? null,
         d.events.length,

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "deliveries" DROP COLUMN "signature";
