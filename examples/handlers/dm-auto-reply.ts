@@ -6,14 +6,6 @@ import { definePlugin } from '../../src/plugins/index.js';
 
 export const name = 'dm-auto-reply';
 
-interface DirectMessageSender {
-  sendDirectMessage(fromUserId: string, toUserId: string, text: string): Promise<unknown>;
-}
-
-function canSend(x: unknown): x is DirectMessageSender {
-  return typeof (x as DirectMessageSender | undefined)?.sendDirectMessage === 'function';
-}
-
 export default definePlugin((hooks) => {
   const text = process.env.AUTO_REPLY_TEXT;
   if (!text) return;
@@ -21,7 +13,6 @@ export default definePlugin((hooks) => {
     if (event.action !== 'received' || !event.forUserId) return;
     const sender = event.payload.message_create?.sender_id;
     if (!sender || sender === event.forUserId) return;
-    if (!canSend(ctx.x)) throw new Error('dm-auto-reply needs the management client (X API credentials) to send DMs');
     await ctx.x.sendDirectMessage(event.forUserId, sender, text);
   });
 });

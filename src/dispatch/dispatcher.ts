@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AnyXEvent, EventFormat } from '../events/index.js';
 import type { Logger } from '../log/index.js';
-import { handlersFor, wants, type RegisteredPlugin } from '../plugins/registry.js';
+import { XClient } from '../management/client.js';
+import { errorHandlersFor, handlersFor, wants, type RegisteredPlugin } from '../plugins/registry.js';
 import type { HandlerContext } from '../plugins/types.js';
 import {
   GroupCommit,
@@ -34,8 +35,11 @@ export interface DispatcherOptions {
   /** The clock (tests drive a fake one). */
   now?: () => number;
   random?: () => number;
-  /** The management client, passed to handlers as ctx.x. */
-  x?: unknown;
+  /**
+   * The X API client handlers get as ctx.x. Default: a client without credentials, whose calls
+   * throw MissingCredentialError (serve and worker pass the one the configuration describes).
+   */
+  x?: XClient;
   /** Observes handler outcomes (metrics). */
   onHandled?: (o: { plugin: string; ok: boolean; seconds: number; lagSeconds: number | null }) => void;
 }
@@ -73,7 +77,7 @@ function toXEvent(e: QueuedEvent): AnyXEvent {
  */
 export class Dispatcher {
   readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  readonly #o: Required<Omit<DispatcherOptions, 'x' | 'onHandled' | 'queue'>> & Pick<DispatcherOptions, 'x' | 'onHandled'>;
+  readonly #o: Required<Omit<DispatcherOptions, 'onHandled' | 'queue'>> & Pick<DispatcherOptions, 'onHandled'>;
   readonly #queue: WorkQueue;
   /** Work in memory, not started yet: pushed by the writer, or claimed and waiting behind its user. */
   #ready: PushedWork[] = [];
@@ -101,6 +105,7 @@ export class Dispatcher {
       now: Date.now,
       random: Math.random,
       ...options,
+      x: options.x ?? new XClient({ baseUrl: 'https://api.x.com', credentials: {} }),
     };
     const queue = (this.#queue = options.queue ?? prismaWorkQueue(this.#o.db));
     this.#outcomes = new GroupCommit(async (outcomes: EventOutcome[]) => {
@@ -357,11 +362,18 @@ export class Dispatcher {
     const retryAt = retry === null ? null : new Date(retry);
     log.warn({ err: error, retryAt: retryAt?.toISOString() ?? null }, retryAt ? 'handler failed; will retry' : 'handler failed; dead-lettered');
     if (plugin) {
-      for (const onError of this.#o.plugins.flatMap((p) => p.errors)) {
+      // The failing plugin's own error handlers, and those registered for every plugin; each with
+      // its own plugin's context.
+      const failure = { error, event: xEvent, plugin: run.handler, attempt, final: retryAt === null };
+      for (const { plugin: owner, handler: onError } of errorHandlersFor(this.#o.plugins, run.handler)) {
+        const ownLog =
+          owner.name === run.handler
+            ? log
+            : this.#o.logger.child({ event: xEvent.id, type: xEvent.type, plugin: owner.name, failedPlugin: run.handler, attempt });
         try {
-          await onError({ error, event: xEvent, plugin: run.handler, attempt, final: retryAt === null }, ctx);
+          await onError(failure, owner.name === run.handler ? ctx : { ...ctx, plugin: owner.name, log: ownLog });
         } catch (e) {
-          log.error({ err: e }, 'onError handler threw');
+          ownLog.error({ err: e }, 'onError handler threw');
         }
       }
     }

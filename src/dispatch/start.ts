@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
+import type { XClient } from '../management/index.js';
 import { observeHandled, type Metrics } from '../metrics/index.js';
 import { loadPlugins } from '../plugins/loader.js';
 import type { Database, WorkQueue } from '../store/index.js';
@@ -11,7 +12,7 @@ export async function dispatcherFromConfig(
   db: Database,
   logger: Logger,
   metrics: Metrics,
-  x?: unknown,
+  x?: XClient,
   onHandled?: DispatcherOptions['onHandled'],
   queue?: WorkQueue,
 ): Promise<Dispatcher | undefined> {

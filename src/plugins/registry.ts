@@ -8,7 +8,8 @@ export interface RegisteredPlugin {
   name: string;
   byType: Map<EventType, AnyHandler[]>;
   any: AnyHandler[];
-  errors: ErrorHandler[];
+  /** Error handlers; `allPlugins`: told about every plugin's failures, not only this one's. */
+  errors: Array<{ handler: ErrorHandler; allPlugins: boolean }>;
 }
 
 export class UnknownEventTypeError extends Error {
@@ -34,8 +35,8 @@ export async function registerPlugin(name: string, plugin: Plugin): Promise<Regi
     onAny(handler) {
       registered.any.push(handler);
     },
-    onError(handler) {
-      registered.errors.push(handler);
+    onError(handler, options) {
+      registered.errors.push({ handler, allPlugins: options?.allPlugins === true });
     },
   };
   await plugin(hooks);
@@ -46,6 +47,17 @@ export async function registerPlugin(name: string, plugin: Plugin): Promise<Regi
 export function handlersFor(plugin: RegisteredPlugin, type: string): AnyHandler[] {
   const specific = isEventType(type) ? (plugin.byType.get(type) ?? []) : [];
   return [...specific, ...plugin.any];
+}
+
+/**
+ * The error handlers to tell about a failure of `failed`'s handlers, with the plugin that
+ * registered each: the failing plugin's own, and those registered with `allPlugins`, in load and
+ * registration order.
+ */
+export function errorHandlersFor(plugins: readonly RegisteredPlugin[], failed: string): Array<{ plugin: RegisteredPlugin; handler: ErrorHandler }> {
+  return plugins.flatMap((plugin) =>
+    plugin.errors.filter((e) => e.allPlugins || plugin.name === failed).map((e) => ({ plugin, handler: e.handler })),
+  );
 }
 
 /** Whether a plugin has anything to run for events of `type`. */

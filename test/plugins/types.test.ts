@@ -1,6 +1,16 @@
 // Type-level tests: checked by tsc (npm run typecheck, part of npm test) and run by vitest.
 import { describe, expectTypeOf, it } from 'vitest';
-import { definePlugin, type Hooks } from '../../src/plugins/index.js';
+import {
+  definePlugin,
+  MissingCredentialError,
+  RateLimitedError,
+  XApiError,
+  type HandlerContext,
+  type HandlerFailure,
+  type Hooks,
+  type SentDirectMessage,
+  type XClient,
+} from '../../src/plugins/index.js';
 import type { DirectMessagePayload, PostPayload, RelationshipPayload, XEvent } from '../../src/events/index.js';
 
 describe('plugin contract types', () => {
@@ -33,6 +43,42 @@ describe('plugin contract types', () => {
     definePlugin((hooks) => {
       // @ts-expect-error "tweet" is not an event type
       hooks.on('tweet', () => {});
+    });
+  });
+
+  it('types ctx.x as the X API client, always present, with what its calls answer and throw', () => {
+    definePlugin((hooks) => {
+      hooks.on('dm.message', async (event, ctx) => {
+        expectTypeOf(ctx.x).toEqualTypeOf<XClient>();
+        // No guard needed: ctx.x is never undefined.
+        const sent = await ctx.x.sendDirectMessage(event.forUserId!, '783214', 'thanks!');
+        expectTypeOf(sent).toEqualTypeOf<SentDirectMessage>();
+        expectTypeOf(ctx.x.sendDirectMessage).parameters.toEqualTypeOf<[fromUserId: string, toUserId: string, text: string]>();
+        // @ts-expect-error the client has no such call
+        void ctx.x.sendDM;
+        // @ts-expect-error the text is a string
+        void ctx.x.sendDirectMessage('1', '2', 3);
+      });
+      hooks.onError(({ error }) => {
+        if (error instanceof RateLimitedError) expectTypeOf(error.resetAt).toEqualTypeOf<Date | null>();
+        if (error instanceof XApiError) expectTypeOf(error.status).toEqualTypeOf<number>();
+        if (error instanceof MissingCredentialError) expectTypeOf(error.variables).toEqualTypeOf<string[]>();
+      });
+    });
+    expectTypeOf<HandlerContext['x']>().not.toBeNullable();
+  });
+
+  it('types onError: which plugin failed, and the allPlugins option', () => {
+    definePlugin((hooks) => {
+      hooks.onError((failure, ctx) => {
+        expectTypeOf(failure).toEqualTypeOf<HandlerFailure>();
+        expectTypeOf(failure.plugin).toEqualTypeOf<string>();
+        expectTypeOf(failure.final).toEqualTypeOf<boolean>();
+        expectTypeOf(ctx.plugin).toEqualTypeOf<string>();
+      });
+      hooks.onError(() => {}, { allPlugins: true });
+      // @ts-expect-error the option is allPlugins
+      hooks.onError(() => {}, { all: true });
     });
   });
 });
