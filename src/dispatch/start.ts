@@ -17,7 +17,7 @@ export async function dispatcherFromConfig(
   onHandled?: DispatcherOptions['onHandled'],
   queue?: WorkQueue,
 ): Promise<Dispatcher | undefined> {
-  const plugins = await loadPlugins(config.dispatch.handlers, { logger });
+  const plugins = await loadPlugins(config.dispatch.handlers, { logger, handlerOptions: config.dispatch.handlerOptions });
   if (plugins.length === 0) {
     // Events stay pending in the store; they are dispatched once plugins are configured.
     logger.info('no handler plugins (HANDLERS is empty): events are stored, not dispatched');

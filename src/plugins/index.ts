@@ -7,7 +7,9 @@ export type {
   HandlerFailure,
   Hooks,
   OnErrorOptions,
+  OptionsParser,
   Plugin,
+  PluginDefinition,
 } from './types.js';
 export type * from '../events/index.js';
 export { EVENT_TYPES } from '../events/index.js';

@@ -19,8 +19,8 @@ export class UnknownEventTypeError extends Error {
   }
 }
 
-/** Runs a plugin function against a fresh registry and returns what it registered. */
-export async function registerPlugin(name: string, plugin: Plugin): Promise<RegisteredPlugin> {
+/** Runs a plugin's setup (with its options) against a fresh registry and returns what it registered. */
+export async function registerPlugin(name: string, plugin: Plugin, options?: unknown): Promise<RegisteredPlugin> {
   const registered: RegisteredPlugin = { name, byType: new Map(), any: [], errors: [] };
   const hooks: Hooks = {
     on<T extends EventType>(type: T | readonly T[], handler: Handler<T>) {
@@ -39,7 +39,7 @@ export async function registerPlugin(name: string, plugin: Plugin): Promise<Regi
       registered.errors.push({ handler, allPlugins: options?.allPlugins === true });
     },
   };
-  await plugin(hooks);
+  await plugin(hooks, options);
   return registered;
 }
 

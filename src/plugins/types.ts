@@ -64,10 +64,50 @@ export interface Hooks {
   onError(handler: ErrorHandler, options?: OnErrorOptions): void;
 }
 
-/** A handler plugin: the default export of an ES module. It should also export its `name`. */
-export type Plugin = (hooks: Hooks) => void | Promise<void>;
+/**
+ * A plugin's setup: registers its handlers on `hooks`. `options` are the plugin's options from
+ * the configuration (the JSON of its HANDLER_OPTIONS_<NAME> variable), as its `options` parser
+ * returns them; without a parser, the JSON value as is (undefined when the variable is unset).
+ */
+export type Plugin<O = unknown> = (hooks: Hooks, options: O) => void | Promise<void>;
 
-/** Identity helper that types a plugin: `export default definePlugin((hooks) => { ... })`. */
-export function definePlugin(plugin: Plugin): Plugin {
+/**
+ * Checks and shapes a plugin's options: a function, or any schema with a `parse` method (a zod
+ * schema, for one). It gets the JSON value of HANDLER_OPTIONS_<NAME>, undefined when that is
+ * unset; what it throws stops the startup with a message naming the variable.
+ */
+export type OptionsParser<O> = ((input: unknown) => O) | { parse(input: unknown): O };
+
+/** A plugin as `definePlugin({ name, options, setup })` describes it: the module's default export. */
+export interface PluginDefinition<O = unknown> {
+  /**
+   * The plugin's stable name. Completion records key on it (each event completes once per name),
+   * and it names the plugin's options variable, HANDLER_OPTIONS_<NAME>. Renaming a plugin with
+   * pending work: see `xaa handlers rename`.
+   */
+  name: string;
+  /** Checks the plugin's options before setup runs; see OptionsParser. */
+  options?: OptionsParser<O>;
+  /** Registers the plugin's handlers. */
+  setup: Plugin<O>;
+}
+
+/**
+ * Types a plugin; its result is the module's default export.
+ *
+ * ```ts
+ * export default definePlugin({
+ *   name: 'crm',
+ *   options: z.object({ url: z.url() }),   // from HANDLER_OPTIONS_CRM='{"url":"https://..."}'
+ *   setup(hooks, options) { hooks.on('follow', async (event, ctx) => { ... options.url ... }); },
+ * });
+ * ```
+ *
+ * The older form, a function with the name exported beside it, still works:
+ * `export const name = 'crm'; export default definePlugin((hooks, options) => { ... })`.
+ */
+export function definePlugin<O = unknown>(plugin: PluginDefinition<O>): PluginDefinition<O>;
+export function definePlugin<O = unknown>(plugin: Plugin<O>): Plugin<O>;
+export function definePlugin<O>(plugin: PluginDefinition<O> | Plugin<O>): PluginDefinition<O> | Plugin<O> {
   return plugin;
 }

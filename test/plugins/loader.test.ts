@@ -1,4 +1,4 @@
-// The HANDLERS loader against real plugin modules on disk: plugin names.
+// The HANDLERS loader against real plugin modules on disk: names, the two plugin shapes, options.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log/index.js';
 import { loadPlugins, PluginLoadError } from '../../src/plugins/loader.js';
+import { repoRoot } from '../support/databases.js';
 
 describe('plugin loader', () => {
   let dir: string;
@@ -28,7 +29,8 @@ describe('plugin loader', () => {
     fs.writeFileSync(path.join(dir, file), source);
     return `./${file}`;
   }
-  const load = (specifiers: string[]) => loadPlugins(specifiers, { cwd: dir, logger: logger() });
+  const load = (specifiers: string[], handlerOptions: Record<string, unknown> = {}) =>
+    loadPlugins(specifiers, { cwd: dir, logger: logger(), handlerOptions });
   const failure = async (p: Promise<unknown>): Promise<string> => {
     const error = await p.then(
       () => undefined,
@@ -67,13 +69,72 @@ describe('plugin loader', () => {
   it('refuses a name that is not a non-empty string, naming the file', async () => {
     const empty = plugin('empty-name.mjs', `export const name = ' '; export default () => {};`);
     expect(await failure(load([empty]))).toMatch(/"\.\/empty-name\.mjs" has a name that is not a plugin name/);
-    const numeric = plugin('numeric-name.mjs', `export const name = 42; export default () => {};`);
+    const numeric = plugin('numeric-name.mjs', `export default { name: 42, setup() {} };`);
     expect(await failure(load([numeric]))).toMatch(/"\.\/numeric-name\.mjs" has a name that is not a plugin name/);
   });
 
   it('refuses two plugins of one name, naming both files', async () => {
     const a = plugin('a.mjs', `export const name = 'same'; export default () => {};`);
-    const b = plugin('b.mjs', `export const name = 'same'; export default () => {};`);
+    const b = plugin('b.mjs', `export default { name: 'same', setup() {} };`);
     expect(await failure(load([a, b]))).toBe('HANDLERS: "./a.mjs" and "./b.mjs" are both named "same"; each plugin needs its own name');
+  });
+
+  it('refuses a definition whose name differs from the exported name, and a default export that is no plugin', async () => {
+    const both = plugin('both.mjs', `export const name = 'one'; export default { name: 'two', setup() {} };`);
+    expect(await failure(load([both]))).toContain('is named "two" in definePlugin but exports the name "one"');
+    const none = plugin('none.mjs', `export default { name: 'x' };`);
+    expect(await failure(load([none]))).toContain('"./none.mjs" has no plugin as its default export');
+  });
+
+  it("hands each plugin the options of its HANDLER_OPTIONS_<NAME>, through the plugin's parser", async () => {
+    const definition = plugin(
+      'definition.mjs',
+      `export default {
+         name: 'dm-auto-reply',
+         options: (raw) => ({ text: raw?.text ?? 'default text', parsed: true }),
+         setup(hooks, options) { globalThis.__definitionOptions = options; hooks.onAny(() => {}); },
+       };`,
+    );
+    const fn = plugin('fn.mjs', `export const name = '@acme/crm'; export default (hooks, options) => { globalThis.__fnOptions = options; };`);
+    const unset = plugin('unset.mjs', `export const name = 'quiet'; export default (hooks, options) => { globalThis.__unsetOptions = options; };`);
+    const seen = globalThis as unknown as Record<string, unknown>;
+    const loaded = await load([definition, fn, unset], {
+      HANDLER_OPTIONS_DM_AUTO_REPLY: { text: 'hello' },
+      HANDLER_OPTIONS_ACME_CRM: { url: 'https://crm.example/hook', retries: 2 },
+    });
+    expect(loaded.map((p) => p.name)).toEqual(['dm-auto-reply', '@acme/crm', 'quiet']);
+    expect(seen.__definitionOptions).toEqual({ text: 'hello', parsed: true });
+    expect(seen.__fnOptions).toEqual({ url: 'https://crm.example/hook', retries: 2 });
+    expect(seen.__unsetOptions).toBeUndefined();
+    expect(logs).toEqual([]);
+  });
+
+  it('warns about a HANDLER_OPTIONS_ variable no loaded plugin takes', async () => {
+    const p = plugin('crm.mjs', `export const name = 'crm'; export default () => {};`);
+    await load([p], { HANDLER_OPTIONS_CRM: {}, HANDLER_OPTIONS_CMR: { typo: true } });
+    expect(messages()).toHaveLength(1);
+    expect(messages()[0]).toMatch(/^HANDLER_OPTIONS_CMR is set, but no loaded plugin takes its options from it/);
+  });
+
+  it('stops with the variable and the problem, never the value, when a schema rejects the options', async () => {
+    const forwarder = path.join(repoRoot, 'examples/handlers/forwarder.ts');
+    const bad = await failure(
+      loadPlugins([forwarder], { handlerOptions: { HANDLER_OPTIONS_FORWARDER: { url: 'ftp://files.example/drop', secret: 's3cr3t-value' } } }),
+    );
+    expect(bad).toMatch(/^HANDLER_OPTIONS_FORWARDER is invalid: plugin "forwarder" rejects its options: url: /);
+    expect(bad).not.toContain('ftp://files.example');
+    expect(bad).not.toContain('s3cr3t-value');
+
+    const required = plugin(
+      'required.mjs',
+      `export default { name: 'needs-options', options: (raw) => { if (!raw) throw new Error('url is required'); return raw; }, setup() {} };`,
+    );
+    expect(await failure(load([required]))).toBe('HANDLER_OPTIONS_NEEDS_OPTIONS is not set: plugin "needs-options" rejects its options: url is required');
+
+    // Valid options reach the example; unset, it registers nothing.
+    const [on] = await loadPlugins([forwarder], { handlerOptions: { HANDLER_OPTIONS_FORWARDER: { url: 'https://hooks.example/in' } } });
+    expect(on!.any).toHaveLength(1);
+    const [off] = await loadPlugins([forwarder]);
+    expect(off!.any).toHaveLength(0);
   });
 });

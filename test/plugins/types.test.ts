@@ -1,5 +1,6 @@
 // Type-level tests: checked by tsc (npm run typecheck, part of npm test) and run by vitest.
 import { describe, expectTypeOf, it } from 'vitest';
+import { z } from 'zod';
 import {
   definePlugin,
   MissingCredentialError,
@@ -8,6 +9,8 @@ import {
   type HandlerContext,
   type HandlerFailure,
   type Hooks,
+  type Plugin,
+  type PluginDefinition,
   type SentDirectMessage,
   type XClient,
 } from '../../src/plugins/index.js';
@@ -79,6 +82,63 @@ describe('plugin contract types', () => {
       hooks.onError(() => {}, { allPlugins: true });
       // @ts-expect-error the option is allPlugins
       hooks.onError(() => {}, { all: true });
+    });
+  });
+
+  it('types options from the options schema or parser, and requires a name in definePlugin({ ... })', () => {
+    const withSchema = definePlugin({
+      name: 'crm',
+      options: z.object({ url: z.url(), retries: z.number().default(3) }),
+      setup(hooks, options) {
+        expectTypeOf(options).toEqualTypeOf<{ url: string; retries: number }>();
+        expectTypeOf(hooks).toEqualTypeOf<Hooks>();
+      },
+    });
+    expectTypeOf(withSchema).toEqualTypeOf<PluginDefinition<{ url: string; retries: number }>>();
+
+    definePlugin({
+      name: 'optional',
+      options: z.object({ text: z.string() }).optional(),
+      setup(_hooks, options) {
+        expectTypeOf(options).toEqualTypeOf<{ text: string } | undefined>();
+      },
+    });
+
+    definePlugin({
+      name: 'parsed-by-hand',
+      options: (raw: unknown) => ({ limit: typeof raw === 'number' ? raw : 10 }),
+      setup(_hooks, options) {
+        expectTypeOf(options).toEqualTypeOf<{ limit: number }>();
+      },
+    });
+
+    definePlugin({
+      name: 'no-options',
+      setup(_hooks, options) {
+        expectTypeOf(options).toEqualTypeOf<unknown>();
+      },
+    });
+
+    // @ts-expect-error a plugin definition needs its name
+    definePlugin({ setup() {} });
+
+    definePlugin({
+      name: 'mismatch',
+      options: z.object({ url: z.string() }),
+      setup(_hooks, options) {
+        // @ts-expect-error the schema has no such option
+        void options.port;
+      },
+    });
+  });
+
+  it('keeps function plugins working, with options as a second argument', () => {
+    const old = definePlugin((hooks) => hooks.onAny(() => {}));
+    expectTypeOf(old).toEqualTypeOf<Plugin>();
+    const asPlugin: Plugin = (hooks) => hooks.onAny(() => {});
+    expectTypeOf(definePlugin(asPlugin)).toEqualTypeOf<Plugin>();
+    definePlugin((_hooks, options) => {
+      expectTypeOf(options).toEqualTypeOf<unknown>();
     });
   });
 });
