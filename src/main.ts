@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { handlersCommand } from './cli/handlers.js';
 import { registerManagementCommands } from './cli/management.js';
 import { serveCommand } from './cli/serve.js';
 import { workerCommand } from './cli/worker.js';
@@ -21,6 +22,7 @@ program
   .action(workerCommand);
 
 registerManagementCommands(program);
+program.addCommand(handlersCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) {

@@ -196,12 +196,54 @@ export interface XApiConfig {
 
 export interface DispatchConfig {
   handlers: string[];
+  /**
+   * Options for handler plugins: the JSON value of each HANDLER_OPTIONS_<NAME> variable, by
+   * variable name (see handlerOptionsVariable). The loader hands each plugin its own.
+   */
+  handlerOptions: Record<string, unknown>;
   inServer: boolean;
   concurrency: number;
   perUserOrder: boolean;
   retrySchedule: number[];
   leaseMs: number;
   pollMs: number;
+}
+
+const HANDLER_OPTIONS = 'HANDLER_OPTIONS_';
+
+/**
+ * The variable that holds a plugin's options: HANDLER_OPTIONS_ and the plugin's name in upper
+ * case, each run of other characters than letters and digits as one underscore
+ * ("dm-auto-reply" -> HANDLER_OPTIONS_DM_AUTO_REPLY, "@acme/crm" -> HANDLER_OPTIONS_ACME_CRM).
+ */
+export function handlerOptionsVariable(pluginName: string): string {
+  return HANDLER_OPTIONS + pluginName.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+}
+
+/** Every HANDLER_OPTIONS_<NAME> variable, parsed as JSON (one line naming the variable when it is not). */
+function handlerOptions(env: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith(HANDLER_OPTIONS) || key.length === HANDLER_OPTIONS.length) continue;
+    try {
+      out[key] = JSON.parse(value);
+    } catch {
+      throw new ConfigError(`${key} is invalid: expected JSON (the options of the handler plugin it names), such as {"url":"https://example.com/hook"}`);
+    }
+  }
+  return out;
+}
+
+/** String values under keys that name a secret (secret, token, password), anywhere in a JSON value. */
+function secretLeaves(value: unknown, out: string[] = []): string[] {
+  if (Array.isArray(value)) for (const v of value) secretLeaves(v, out);
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (typeof v === 'string' && /secret|token|password/i.test(k)) out.push(v);
+      else secretLeaves(v, out);
+    }
+  }
+  return out;
 }
 
 /** Resolves DATABASE_URL: picks the provider and makes SQLite paths absolute. */
@@ -260,6 +302,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       handlers: raw.HANDLERS.split(',')
         .map((h) => h.trim())
         .filter(Boolean),
+      handlerOptions: handlerOptions(cleaned as Record<string, string>),
       inServer: raw.DISPATCH_IN_SERVER === 'true',
       concurrency: raw.DISPATCH_CONCURRENCY,
       perUserOrder: raw.DISPATCH_PER_USER_ORDER === 'true',
@@ -296,9 +339,13 @@ export function requireReceiver(config: Config): Config & { consumerSecret: stri
   return config as Config & { consumerSecret: string };
 }
 
-/** Every secret value the configuration holds: loggers scrub them from every line. */
+/**
+ * Every secret value the configuration holds: loggers scrub them from every line. Handler
+ * options count under keys that name one (secret, token, password), as in the log redaction.
+ */
 export function secretValues(config: Config): Array<string | undefined> {
   return [
+    ...Object.values(config.dispatch.handlerOptions).flatMap((v) => secretLeaves(v)),
     config.consumerSecret,
     config.previousConsumerSecret,
     config.adminToken,

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AnyXEvent, EventFormat } from '../events/index.js';
 import type { Logger } from '../log/index.js';
-import { handlersFor, wants, type RegisteredPlugin } from '../plugins/registry.js';
+import { XClient } from '../management/client.js';
+import { errorHandlersFor, handlersFor, wants, type RegisteredPlugin } from '../plugins/registry.js';
 import type { HandlerContext } from '../plugins/types.js';
 import {
   GroupCommit,
@@ -34,8 +35,11 @@ export interface DispatcherOptions {
   /** The clock (tests drive a fake one). */
   now?: () => number;
   random?: () => number;
-  /** The management client, passed to handlers as ctx.x. */
-  x?: unknown;
+  /**
+   * The X API client handlers get as ctx.x. Default: a client without credentials, whose calls
+   * throw MissingCredentialError (serve and worker pass the one the configuration describes).
+   */
+  x?: XClient;
   /** Observes handler outcomes (metrics). */
   onHandled?: (o: { plugin: string; ok: boolean; seconds: number; lagSeconds: number | null }) => void;
 }
@@ -73,7 +77,7 @@ function toXEvent(e: QueuedEvent): AnyXEvent {
  */
 export class Dispatcher {
   readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  readonly #o: Required<Omit<DispatcherOptions, 'x' | 'onHandled' | 'queue'>> & Pick<DispatcherOptions, 'x' | 'onHandled'>;
+  readonly #o: Required<Omit<DispatcherOptions, 'onHandled' | 'queue'>> & Pick<DispatcherOptions, 'onHandled'>;
   readonly #queue: WorkQueue;
   /** Work in memory, not started yet: pushed by the writer, or claimed and waiting behind its user. */
   #ready: PushedWork[] = [];
@@ -91,6 +95,9 @@ export class Dispatcher {
   readonly #finishedRuns = new Set<string>();
   /** Group commit of outcomes: events finished together are recorded in one transaction. */
   readonly #outcomes: GroupCommit<EventOutcome, null>;
+  readonly #byName: Map<string, RegisteredPlugin>;
+  /** Handler names of runs met that no loaded plugin has (warned about once each). */
+  readonly #orphans = new Set<string>();
 
   constructor(options: DispatcherOptions) {
     this.#o = {
@@ -101,7 +108,9 @@ export class Dispatcher {
       now: Date.now,
       random: Math.random,
       ...options,
+      x: options.x ?? new XClient({ baseUrl: 'https://api.x.com', credentials: {} }),
     };
+    this.#byName = new Map(this.#o.plugins.map((p) => [p.name, p]));
     const queue = (this.#queue = options.queue ?? prismaWorkQueue(this.#o.db));
     this.#outcomes = new GroupCommit(async (outcomes: EventOutcome[]) => {
       await queue.recordOutcomes(outcomes);
@@ -253,7 +262,28 @@ export class Dispatcher {
     return this.#startReady();
   }
 
-  #begin(event: QueuedEvent, mine: HandlerRunRow[]): void {
+  /**
+   * The runs of loaded plugins. A run under a name no loaded plugin has (a plugin renamed or
+   * removed) is left alone: not tried, not dead-lettered, and not waited for (the event completes
+   * without it). Startup reports such runs; `xaa handlers rename|drop` moves or drops them.
+   */
+  #loadedOnly(runs: HandlerRunRow[]): HandlerRunRow[] {
+    const mine = runs.filter((r) => this.#byName.has(r.handler));
+    if (mine.length === runs.length) return runs;
+    for (const r of runs) {
+      if (this.#byName.has(r.handler) || r.state !== 'pending' || this.#orphans.has(r.handler)) continue;
+      this.#orphans.add(r.handler);
+      this.#o.logger.warn(
+        { handler: r.handler, loaded: this.pluginNames },
+        `pending handler runs of "${r.handler}" are left alone: no loaded plugin has that name. ` +
+          `Renamed plugin: \`xaa handlers rename ${r.handler} <new-name>\`; removed plugin: \`xaa handlers drop ${r.handler}\``,
+      );
+    }
+    return mine;
+  }
+
+  #begin(event: QueuedEvent, runs: HandlerRunRow[]): void {
+    const mine = this.#loadedOnly(runs);
     const controller = new AbortController();
     const user = this.#o.perUserOrder ? event.forUserId : null;
     if (user) this.#busyUsers.add(user);
@@ -316,7 +346,8 @@ export class Dispatcher {
   }
 
   async #attempt(xEvent: AnyXEvent, event: QueuedEvent, run: HandlerRunRow, signal: AbortSignal): Promise<EventOutcome['runs'][number] | null> {
-    const plugin = this.#o.plugins.find((p) => p.name === run.handler);
+    // #begin keeps only runs of loaded plugins.
+    const plugin = this.#byName.get(run.handler)!;
     const attempt = run.attempts + 1;
     const log = this.#o.logger.child({ event: xEvent.id, type: xEvent.type, plugin: run.handler, attempt });
     const ctx: HandlerContext = { log, attempt, plugin: run.handler, signal, x: this.#o.x };
@@ -325,28 +356,23 @@ export class Dispatcher {
     const t0 = performance.now();
     let error: unknown;
     let failed = false;
-    if (!plugin) {
-      failed = true;
-      error = new Error(`no plugin named "${run.handler}" is loaded in this process`);
-    } else {
-      const handlers = handlersFor(plugin, xEvent.type);
-      const running = (async () => {
-        for (const handler of handlers) await handler(xEvent, ctx);
-      })();
-      // A shutdown stops waiting for a handler that outlives it (the event is released).
-      const aborted = new Promise<'aborted'>((resolve) => {
-        if (signal.aborted) resolve('aborted');
-        else signal.addEventListener('abort', () => resolve('aborted'), { once: true });
-      });
-      try {
-        if ((await Promise.race([running, aborted])) === 'aborted') {
-          running.catch(() => {});
-          return null;
-        }
-      } catch (e) {
-        failed = true;
-        error = e;
+    const handlers = handlersFor(plugin, xEvent.type);
+    const running = (async () => {
+      for (const handler of handlers) await handler(xEvent, ctx);
+    })();
+    // A shutdown stops waiting for a handler that outlives it (the event is released).
+    const aborted = new Promise<'aborted'>((resolve) => {
+      if (signal.aborted) resolve('aborted');
+      else signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+    });
+    try {
+      if ((await Promise.race([running, aborted])) === 'aborted') {
+        running.catch(() => {});
+        return null;
       }
+    } catch (e) {
+      failed = true;
+      error = e;
     }
     const finishedAt = new Date(this.#o.now());
     const seconds = (performance.now() - t0) / 1000;
@@ -356,13 +382,18 @@ export class Dispatcher {
     const retry = nextRetry(this.#o.retrySchedule, attempt, finishedAt.getTime(), this.#o.random);
     const retryAt = retry === null ? null : new Date(retry);
     log.warn({ err: error, retryAt: retryAt?.toISOString() ?? null }, retryAt ? 'handler failed; will retry' : 'handler failed; dead-lettered');
-    if (plugin) {
-      for (const onError of this.#o.plugins.flatMap((p) => p.errors)) {
-        try {
-          await onError({ error, event: xEvent, plugin: run.handler, attempt, final: retryAt === null }, ctx);
-        } catch (e) {
-          log.error({ err: e }, 'onError handler threw');
-        }
+    // The failing plugin's own error handlers, and those registered for every plugin; each with
+    // its own plugin's context.
+    const failure = { error, event: xEvent, plugin: run.handler, attempt, final: retryAt === null };
+    for (const { plugin: owner, handler: onError } of errorHandlersFor(this.#o.plugins, run.handler)) {
+      const ownLog =
+        owner.name === run.handler
+          ? log
+          : this.#o.logger.child({ event: xEvent.id, type: xEvent.type, plugin: owner.name, failedPlugin: run.handler, attempt });
+      try {
+        await onError(failure, owner.name === run.handler ? ctx : { ...ctx, plugin: owner.name, log: ownLog });
+      } catch (e) {
+        ownLog.error({ err: e }, 'onError handler threw');
       }
     }
     return { run, startedAt, finishedAt, ok: false, error: describeError(error), retryAt };

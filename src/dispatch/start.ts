@@ -1,9 +1,11 @@
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
+import type { XClient } from '../management/index.js';
 import { observeHandled, type Metrics } from '../metrics/index.js';
 import { loadPlugins } from '../plugins/loader.js';
 import type { Database, WorkQueue } from '../store/index.js';
 import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
+import { reportOrphanedRuns } from './orphans.js';
 
 /** Loads HANDLERS and builds the dispatcher the configuration describes. */
 export async function dispatcherFromConfig(
@@ -11,17 +13,22 @@ export async function dispatcherFromConfig(
   db: Database,
   logger: Logger,
   metrics: Metrics,
-  x?: unknown,
+  x?: XClient,
   onHandled?: DispatcherOptions['onHandled'],
   queue?: WorkQueue,
 ): Promise<Dispatcher | undefined> {
-  const plugins = await loadPlugins(config.dispatch.handlers);
+  const plugins = await loadPlugins(config.dispatch.handlers, { logger, handlerOptions: config.dispatch.handlerOptions });
   if (plugins.length === 0) {
     // Events stay pending in the store; they are dispatched once plugins are configured.
     logger.info('no handler plugins (HANDLERS is empty): events are stored, not dispatched');
     return undefined;
   }
-  logger.info({ plugins: plugins.map((p) => p.name) }, 'handler plugins loaded');
+  const names = plugins.map((p) => p.name);
+  logger.info({ plugins: names }, 'handler plugins loaded');
+  // In the background: on a large store the count takes a moment, and nothing waits for it.
+  reportOrphanedRuns(db, names, logger).catch((error: unknown) =>
+    logger.warn({ err: error }, 'could not check the store for handler runs of plugins that are not loaded'),
+  );
   return new Dispatcher({
     db,
     ...(queue ? { queue } : {}),

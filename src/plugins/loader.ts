@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { handlerOptionsVariable } from '../config/index.js';
+import type { Logger } from '../log/index.js';
 import { registerPlugin, type RegisteredPlugin } from './registry.js';
-import type { Plugin } from './types.js';
+import type { OptionsParser, Plugin } from './types.js';
 
 export class PluginLoadError extends Error {
   constructor(message: string) {
@@ -10,14 +12,109 @@ export class PluginLoadError extends Error {
   }
 }
 
+export interface LoadOptions {
+  /** Where relative module paths start (default: the working directory). */
+  cwd?: string;
+  /** Told about deprecated plugin shapes (a plugin without a name) and unused options. */
+  logger?: Pick<Logger, 'warn'>;
+  /** The configured HANDLER_OPTIONS_<NAME> values, by variable name (config.dispatch.handlerOptions). */
+  handlerOptions?: Record<string, unknown>;
+}
+
+/** What a plugin module's exports come to. */
+interface Loaded {
+  setup: Plugin;
+  /** The definition's name, or the module's exported `name` (undefined: neither). */
+  name: unknown;
+  parser: OptionsParser<unknown> | undefined;
+}
+
+/** The file name without extension (and a package scope's @): what unnamed plugins are called. */
+function fileName(specifier: string): string {
+  return path.basename(specifier).replace(/\.[cm]?[jt]s$/, '').replace(/^@/, '');
+}
+
+/** The two shapes of a plugin module: definePlugin({ name, options, setup }), or a function and an exported name. */
+function shapeOf(specifier: string, mod: { default?: unknown; name?: unknown }): Loaded {
+  const plugin = mod.default;
+  if (typeof plugin === 'function') return { setup: plugin as Plugin, name: mod.name, parser: undefined };
+  const definition = plugin as { name?: unknown; options?: unknown; setup?: unknown } | null | undefined;
+  if (definition && typeof definition === 'object' && typeof definition.setup === 'function') {
+    const { options } = definition;
+    if (options !== undefined && typeof options !== 'function' && typeof (options as { parse?: unknown } | null)?.parse !== 'function') {
+      throw new PluginLoadError(`HANDLERS: "${specifier}": \`options\` is neither a function nor a schema with a parse method`);
+    }
+    if (definition.name !== undefined && mod.name !== undefined && definition.name !== mod.name) {
+      throw new PluginLoadError(
+        `HANDLERS: "${specifier}" is named "${String(definition.name)}" in definePlugin but exports the name "${String(mod.name)}"; keep one`,
+      );
+    }
+    return { setup: definition.setup as Plugin, name: definition.name ?? mod.name, parser: options as OptionsParser<unknown> | undefined };
+  }
+  throw new PluginLoadError(
+    `HANDLERS: "${specifier}" has no plugin as its default export (expected definePlugin({ name, setup(hooks) { hooks.on(...) } }) or (hooks) => { hooks.on(...) })`,
+  );
+}
+
+/**
+ * The plugin's stable name, which must be a non-empty string. A function plugin that exports no
+ * name is deprecated: it is still loaded, under its file name, with a warning (renaming the file
+ * would orphan its pending work).
+ */
+function nameOf(specifier: string, name: unknown, logger: LoadOptions['logger']): string {
+  if (name !== undefined) {
+    if (typeof name !== 'string' || !name.trim()) {
+      throw new PluginLoadError(`HANDLERS: "${specifier}" has a name that is not a plugin name: expected a non-empty string, such as 'crm'`);
+    }
+    return name;
+  }
+  const fallback = fileName(specifier);
+  logger?.warn(
+    { plugin: fallback, module: specifier },
+    `HANDLERS: "${specifier}" exports no \`name\`; it runs as "${fallback}", its file name. Completion records key on the ` +
+      `plugin name, so renaming the file would orphan its pending work: add \`export const name = '${fallback}'\` ` +
+      `(or use definePlugin({ name: '${fallback}', setup })). Plugins without a name are deprecated and a later version will refuse them.`,
+  );
+  return fallback;
+}
+
+/** A parse failure in words: a schema's issues (path and message, never the value), else the message's first line. */
+function describeInvalid(error: unknown): string {
+  const issues = (error as { issues?: unknown } | null)?.issues;
+  if (Array.isArray(issues) && issues.length > 0) {
+    return issues
+      .slice(0, 5)
+      .map((i: { path?: unknown; message?: unknown }) => {
+        const at = Array.isArray(i.path) && i.path.length ? `${i.path.join('.')}: ` : '';
+        return `${at}${String(i.message ?? 'invalid')}`;
+      })
+      .join('; ');
+  }
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+}
+
+/** Runs the plugin's options parser on the configured value; a failure names the variable. */
+function optionsFor(name: string, parser: OptionsParser<unknown> | undefined, variable: string, raw: unknown): unknown {
+  if (!parser) return raw;
+  try {
+    return typeof parser === 'function' ? parser(raw) : parser.parse(raw);
+  } catch (error) {
+    const state = raw === undefined ? 'is not set' : 'is invalid';
+    throw new PluginLoadError(`${variable} ${state}: plugin "${name}" rejects its options: ${describeInvalid(error)}`);
+  }
+}
+
 /**
  * Loads the HANDLERS list: comma-separated module paths (relative to the working directory)
- * or package names. Each module's default export is the plugin; its name is the module's
- * exported `name`, else its file name without extension.
+ * or package names. Each module's default export is the plugin (see shapeOf); each gets the
+ * options of its HANDLER_OPTIONS_<NAME> variable.
  */
-export async function loadPlugins(specifiers: readonly string[], cwd = process.cwd()): Promise<RegisteredPlugin[]> {
+export async function loadPlugins(specifiers: readonly string[], options: LoadOptions = {}): Promise<RegisteredPlugin[]> {
+  const cwd = options.cwd ?? process.cwd();
+  const configured = options.handlerOptions ?? {};
   const plugins: RegisteredPlugin[] = [];
-  const names = new Set<string>();
+  const names = new Map<string, string>();
+  const variables = new Map<string, string>();
   for (const specifier of specifiers) {
     const isPath = specifier.startsWith('.') || specifier.startsWith('/') || /\.[cm]?[jt]s$/.test(specifier);
     const target = isPath ? pathToFileURL(path.resolve(cwd, specifier)).href : specifier;
@@ -27,21 +124,31 @@ export async function loadPlugins(specifiers: readonly string[], cwd = process.c
     } catch (error) {
       throw new PluginLoadError(`HANDLERS: cannot load "${specifier}": ${(error as Error).message.split('\n')[0]}`);
     }
-    const plugin = mod.default;
-    if (typeof plugin !== 'function') {
-      throw new PluginLoadError(`HANDLERS: "${specifier}" has no default export function (expected (hooks) => { hooks.on(...) })`);
+    const loaded = shapeOf(specifier, mod);
+    const name = nameOf(specifier, loaded.name, options.logger);
+    const other = names.get(name);
+    if (other !== undefined) throw new PluginLoadError(`HANDLERS: "${other}" and "${specifier}" are both named "${name}"; each plugin needs its own name`);
+    names.set(name, specifier);
+    const variable = handlerOptionsVariable(name);
+    const sharing = variables.get(variable);
+    if (sharing !== undefined) {
+      throw new PluginLoadError(`HANDLERS: plugins "${sharing}" and "${name}" would both take their options from ${variable}; rename one`);
     }
-    const name =
-      typeof mod.name === 'string' && mod.name
-        ? mod.name
-        : path.basename(specifier).replace(/\.[cm]?[jt]s$/, '').replace(/^@/, '');
-    if (names.has(name)) throw new PluginLoadError(`HANDLERS: two plugins are named "${name}"; export a distinct \`name\``);
-    names.add(name);
+    variables.set(variable, name);
+    const pluginOptions = optionsFor(name, loaded.parser, variable, configured[variable]);
     try {
-      plugins.push(await registerPlugin(name, plugin as Plugin));
+      plugins.push(await registerPlugin(name, loaded.setup, pluginOptions));
     } catch (error) {
       throw new PluginLoadError(`HANDLERS: "${specifier}": ${(error as Error).message}`);
     }
+  }
+  const unused = Object.keys(configured).filter((v) => !variables.has(v));
+  if (unused.length && plugins.length) {
+    options.logger?.warn(
+      { unused, expected: Object.fromEntries(variables) },
+      `${unused.join(', ')} ${unused.length === 1 ? 'is' : 'are'} set, but no loaded plugin takes its options from ${unused.length === 1 ? 'it' : 'them'} ` +
+        '(HANDLER_OPTIONS_ and the plugin name in upper case, other characters as _)',
+    );
   }
   return plugins;
 }

@@ -8,7 +8,8 @@ export interface RegisteredPlugin {
   name: string;
   byType: Map<EventType, AnyHandler[]>;
   any: AnyHandler[];
-  errors: ErrorHandler[];
+  /** Error handlers; `allPlugins`: told about every plugin's failures, not only this one's. */
+  errors: Array<{ handler: ErrorHandler; allPlugins: boolean }>;
 }
 
 export class UnknownEventTypeError extends Error {
@@ -18,8 +19,8 @@ export class UnknownEventTypeError extends Error {
   }
 }
 
-/** Runs a plugin function against a fresh registry and returns what it registered. */
-export async function registerPlugin(name: string, plugin: Plugin): Promise<RegisteredPlugin> {
+/** Runs a plugin's setup (with its options) against a fresh registry and returns what it registered. */
+export async function registerPlugin(name: string, plugin: Plugin, options?: unknown): Promise<RegisteredPlugin> {
   const registered: RegisteredPlugin = { name, byType: new Map(), any: [], errors: [] };
   const hooks: Hooks = {
     on<T extends EventType>(type: T | readonly T[], handler: Handler<T>) {
@@ -34,11 +35,11 @@ export async function registerPlugin(name: string, plugin: Plugin): Promise<Regi
     onAny(handler) {
       registered.any.push(handler);
     },
-    onError(handler) {
-      registered.errors.push(handler);
+    onError(handler, options) {
+      registered.errors.push({ handler, allPlugins: options?.allPlugins === true });
     },
   };
-  await plugin(hooks);
+  await plugin(hooks, options);
   return registered;
 }
 
@@ -46,6 +47,17 @@ export async function registerPlugin(name: string, plugin: Plugin): Promise<Regi
 export function handlersFor(plugin: RegisteredPlugin, type: string): AnyHandler[] {
   const specific = isEventType(type) ? (plugin.byType.get(type) ?? []) : [];
   return [...specific, ...plugin.any];
+}
+
+/**
+ * The error handlers to tell about a failure of `failed`'s handlers, with the plugin that
+ * registered each: the failing plugin's own, and those registered with `allPlugins`, in load and
+ * registration order.
+ */
+export function errorHandlersFor(plugins: readonly RegisteredPlugin[], failed: string): Array<{ plugin: RegisteredPlugin; handler: ErrorHandler }> {
+  return plugins.flatMap((plugin) =>
+    plugin.errors.filter((e) => e.allPlugins || plugin.name === failed).map((e) => ({ plugin, handler: e.handler })),
+  );
 }
 
 /** Whether a plugin has anything to run for events of `type`. */

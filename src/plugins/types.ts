@@ -1,5 +1,6 @@
 import type { AnyXEvent, EventType, XEvent } from '../events/index.js';
 import type { Logger } from '../log/index.js';
+import type { XClient } from '../management/client.js';
 
 /** What a handler gets besides the event. */
 export interface HandlerContext {
@@ -7,21 +8,47 @@ export interface HandlerContext {
   log: Logger;
   /** 1 on the first try, 2 on the first retry, ... */
   attempt: number;
-  /** The plugin's stable name (completion records key on it). */
+  /** The plugin's stable name (completion records key on it): the plugin whose code is running. */
   plugin: string;
   /** Aborted when the process is shutting down and in-flight work is being released. */
   signal: AbortSignal;
-  /** The X API management client, when one is configured (see the management module). */
-  x?: unknown;
+  /**
+   * The X API client (X_API_BASE_URL and the X_* credentials): `ctx.x.sendDirectMessage(from, to,
+   * text)` and the webhook, subscription and replay calls. Always present; a call whose credential
+   * is not configured throws a `MissingCredentialError` naming the variables to set.
+   */
+  x: XClient;
 }
 
 export type Handler<T extends EventType = EventType> = (event: XEvent<T>, ctx: HandlerContext) => unknown;
 
-/** Called for every failed attempt of a handler. `final` is true when it went to the dead letters. */
-export type ErrorHandler = (
-  failure: { error: unknown; event: AnyXEvent; plugin: string; attempt: number; final: boolean },
-  ctx: HandlerContext,
-) => unknown;
+/** One failed attempt of a plugin's handlers on an event. */
+export interface HandlerFailure {
+  /** What the handler threw (or rejected with). */
+  error: unknown;
+  event: AnyXEvent;
+  /** The name of the plugin whose handler failed. */
+  plugin: string;
+  /** 1 on the first try, 2 on the first retry, ... */
+  attempt: number;
+  /** true when this was the last attempt: the (event, plugin) pair went to the dead letters. */
+  final: boolean;
+}
+
+/**
+ * Told about a failed attempt. `failure.plugin` names the plugin that failed; `ctx.plugin` and
+ * `ctx.log` are those of the plugin that registered the error handler.
+ */
+export type ErrorHandler = (failure: HandlerFailure, ctx: HandlerContext) => unknown;
+
+export interface OnErrorOptions {
+  /**
+   * true: be told about the failures of every loaded plugin's handlers, not only this plugin's
+   * own (for a plugin that reports or alerts on behalf of the others). Default false. (Earlier
+   * versions told every error handler about every plugin's failures: this option keeps that.)
+   */
+  allPlugins?: boolean;
+}
 
 /** The registry a plugin registers its handlers on. */
 export interface Hooks {
@@ -29,14 +56,58 @@ export interface Hooks {
   on<T extends EventType>(type: T | readonly T[], handler: Handler<T>): void;
   /** Handle every event, including `unknown` ones. */
   onAny(handler: (event: AnyXEvent, ctx: HandlerContext) => unknown): void;
-  /** Be told about handler failures (every failed attempt). */
-  onError(handler: ErrorHandler): void;
+  /**
+   * Be told about every failed attempt of THIS plugin's handlers (`failure.final` is true when
+   * the pair went to the dead letters). With `{ allPlugins: true }`, of every plugin's handlers.
+   * An error handler that throws is logged and otherwise ignored.
+   */
+  onError(handler: ErrorHandler, options?: OnErrorOptions): void;
 }
 
-/** A handler plugin: the default export of an ES module. It may also export a `name`. */
-export type Plugin = (hooks: Hooks) => void | Promise<void>;
+/**
+ * A plugin's setup: registers its handlers on `hooks`. `options` are the plugin's options from
+ * the configuration (the JSON of its HANDLER_OPTIONS_<NAME> variable), as its `options` parser
+ * returns them; without a parser, the JSON value as is (undefined when the variable is unset).
+ */
+export type Plugin<O = unknown> = (hooks: Hooks, options: O) => void | Promise<void>;
 
-/** Identity helper that types a plugin: `export default definePlugin((hooks) => { ... })`. */
-export function definePlugin(plugin: Plugin): Plugin {
+/**
+ * Checks and shapes a plugin's options: a function, or any schema with a `parse` method (a zod
+ * schema, for one). It gets the JSON value of HANDLER_OPTIONS_<NAME>, undefined when that is
+ * unset; what it throws stops the startup with a message naming the variable.
+ */
+export type OptionsParser<O> = ((input: unknown) => O) | { parse(input: unknown): O };
+
+/** A plugin as `definePlugin({ name, options, setup })` describes it: the module's default export. */
+export interface PluginDefinition<O = unknown> {
+  /**
+   * The plugin's stable name. Completion records key on it (each event completes once per name),
+   * and it names the plugin's options variable, HANDLER_OPTIONS_<NAME>. Renaming a plugin with
+   * pending work: see `xaa handlers rename`.
+   */
+  name: string;
+  /** Checks the plugin's options before setup runs; see OptionsParser. */
+  options?: OptionsParser<O>;
+  /** Registers the plugin's handlers. */
+  setup: Plugin<O>;
+}
+
+/**
+ * Types a plugin; its result is the module's default export.
+ *
+ * ```ts
+ * export default definePlugin({
+ *   name: 'crm',
+ *   options: z.object({ url: z.url() }),   // from HANDLER_OPTIONS_CRM='{"url":"https://..."}'
+ *   setup(hooks, options) { hooks.on('follow', async (event, ctx) => { ... options.url ... }); },
+ * });
+ * ```
+ *
+ * The older form, a function with the name exported beside it, still works:
+ * `export const name = 'crm'; export default definePlugin((hooks, options) => { ... })`.
+ */
+export function definePlugin<O = unknown>(plugin: PluginDefinition<O>): PluginDefinition<O>;
+export function definePlugin<O = unknown>(plugin: Plugin<O>): Plugin<O>;
+export function definePlugin<O>(plugin: PluginDefinition<O> | Plugin<O>): PluginDefinition<O> | Plugin<O> {
   return plugin;
 }

@@ -19,7 +19,7 @@ export interface PruneResult {
  * Removes what retention allows: completed events past the dedupe window (their handler runs and
  * attempts go with them), then deliveries past the retention window that no longer carry an
  * event, and old CRC records. Never touches pending events, nor events with a dead letter that
- * has not been redriven (someone has to look at those).
+ * has not been redriven or a pending handler run (someone has to look at those).
  */
 export async function prune(db: Database, policy: RetentionPolicy): Promise<PruneResult> {
   const chunk = policy.chunk ?? 1000;
@@ -30,6 +30,9 @@ export async function prune(db: Database, policy: RetentionPolicy): Promise<Prun
         state: 'done',
         receivedAt: { lt: policy.eventsBefore },
         deadLetters: { none: { redrivenAt: null } },
+        // A done event can still hold a pending run of a plugin that is not loaded (renamed or
+        // removed): kept until `xaa handlers rename|drop` settles it.
+        runs: { none: { state: 'pending' } },
       },
       select: { id: true },
       take: chunk,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseDotEnv, requireReceiver } from '../../src/config/index.js';
+import { ConfigError, handlerOptionsVariable, loadConfig, parseDotEnv, requireReceiver, secretValues } from '../../src/config/index.js';
 
 const cwd = '/srv/app';
 
@@ -56,5 +56,36 @@ describe('configuration', () => {
     expect(
       parseDotEnv('# c\nexport A=1\nB="two words"\nC=\'x#y\'\nD=plain # trailing\n\nbad line\n'),
     ).toEqual({ A: '1', B: 'two words', C: 'x#y', D: 'plain' });
+  });
+
+  it('reads HANDLER_OPTIONS_<NAME> variables as JSON, naming a malformed one without its value', () => {
+    const config = loadConfig(
+      {
+        HANDLER_OPTIONS_FORWARDER: '{"url":"https://hooks.example/in","secret":"fwd-secret-value","nested":{"api_token":"tok-value"}}',
+        HANDLER_OPTIONS_DM_AUTO_REPLY: '{"text":"thanks"}',
+        HANDLER_OPTIONS_EMPTY: '',
+      },
+      cwd,
+    );
+    expect(config.dispatch.handlerOptions).toEqual({
+      HANDLER_OPTIONS_FORWARDER: { url: 'https://hooks.example/in', secret: 'fwd-secret-value', nested: { api_token: 'tok-value' } },
+      HANDLER_OPTIONS_DM_AUTO_REPLY: { text: 'thanks' },
+    });
+    // Option values under secret-looking keys are scrubbed from logs like the X credentials.
+    const secrets = secretValues(config);
+    expect(secrets).toContain('fwd-secret-value');
+    expect(secrets).toContain('tok-value');
+    expect(secrets).not.toContain('thanks');
+    expect(secrets).not.toContain('https://hooks.example/in');
+
+    const bad = errorOf(() => loadConfig({ HANDLER_OPTIONS_CRM: "{url: 'https://crm.example', token: 'hunter2'}" }, cwd));
+    expect(bad).toMatch(/^HANDLER_OPTIONS_CRM is invalid: expected JSON/);
+    expect(bad).not.toContain('hunter2');
+  });
+
+  it("maps a plugin's name to its options variable", () => {
+    expect(handlerOptionsVariable('forwarder')).toBe('HANDLER_OPTIONS_FORWARDER');
+    expect(handlerOptionsVariable('dm-auto-reply')).toBe('HANDLER_OPTIONS_DM_AUTO_REPLY');
+    expect(handlerOptionsVariable('@acme/crm.v2')).toBe('HANDLER_OPTIONS_ACME_CRM_V2');
   });
 });

@@ -3,7 +3,7 @@ import type { AnyXEvent } from '../../src/events/index.js';
 import { Dispatcher } from '../../src/dispatch/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { registerPlugin, type RegisteredPlugin } from '../../src/plugins/registry.js';
-import type { Plugin } from '../../src/plugins/index.js';
+import { MissingCredentialError, type Plugin } from '../../src/plugins/index.js';
 import { openDatabase, type Database } from '../../src/store/index.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { eventInput, storeEvents } from '../support/events.js';
@@ -104,29 +104,86 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
     expect((await db.prisma.event.findFirstOrThrow()).state).toBe('done');
   });
 
-  it('gives onAny every event, unknown ones included, and onError every failure', async () => {
+  it('gives onAny every event, unknown ones included', async () => {
     const seen: string[] = [];
-    const failures: Array<{ plugin: string; attempt: number; final: boolean; message: string }> = [];
-    const d = await dispatcher(
-      [
-        ['catch-all', (h) => h.onAny((e) => void seen.push(e.type))],
-        ['failing', (h) => h.on('post.create', () => { throw new Error('nope'); })],
-        ['watcher', (h) => h.onError((f) => void failures.push({ plugin: f.plugin, attempt: f.attempt, final: f.final, message: String((f.error as Error).message) }))],
-      ],
-      { retrySchedule: [1_000] },
-    );
+    const d = await dispatcher([['catch-all', (h) => h.onAny((e) => void seen.push(e.type))]]);
     await storeEvents(db, [
       eventInput({ type: 'unknown', action: 'brand_new_events', payload: JSON.stringify({ x: 1 }) }),
       eventInput({ type: 'post.create', action: null, payload: JSON.stringify({ id_str: '1985234567890123456' }) }),
     ]);
     await d.runOnce();
+    expect(seen.sort()).toEqual(['post.create', 'unknown']);
+  });
+
+  it("gives onError its own plugin's failures, and every plugin's with allPlugins, naming the plugin that failed", async () => {
+    type Seen = { by: string; ctxPlugin: string; plugin: string; attempt: number; final: boolean; message: string };
+    const told: Seen[] = [];
+    const record = (by: string) => (f: { plugin: string; attempt: number; final: boolean; error: unknown }, ctx: { plugin: string }) =>
+      void told.push({ by, ctxPlugin: ctx.plugin, plugin: f.plugin, attempt: f.attempt, final: f.final, message: String((f.error as Error).message) });
+    const d = await dispatcher(
+      [
+        [
+          'failing',
+          (h) => {
+            h.on('post.create', () => { throw new Error('nope'); });
+            h.onError(record('failing'));
+          },
+        ],
+        [
+          'also-failing',
+          (h) => {
+            h.on('follow', () => { throw new Error('also nope'); });
+          },
+        ],
+        [
+          'healthy',
+          (h) => {
+            h.onAny(() => {});
+            // Scoped to its own handlers, which never fail: told nothing.
+            h.onError(record('healthy'));
+          },
+        ],
+        ['watcher', (h) => h.onError(record('watcher'), { allPlugins: true })],
+      ],
+      { retrySchedule: [1_000] },
+    );
+    await storeEvents(db, [
+      eventInput({ type: 'post.create', action: null, payload: JSON.stringify({ id_str: '1985234567890123456' }) }),
+    ]);
+    await storeEvents(db, [eventInput()]);
+    await d.runOnce();
     now += 1_000;
     await d.runOnce();
-    expect(seen.sort()).toEqual(['post.create', 'unknown']);
-    expect(failures).toEqual([
-      { plugin: 'failing', attempt: 1, final: false, message: 'nope' },
-      { plugin: 'failing', attempt: 2, final: true, message: 'nope' },
+    const key = (t: Seen) => `${t.by}|${t.plugin}|${t.attempt}`;
+    expect([...told].sort((a, b) => key(a).localeCompare(key(b)))).toEqual([
+      { by: 'failing', ctxPlugin: 'failing', plugin: 'failing', attempt: 1, final: false, message: 'nope' },
+      { by: 'failing', ctxPlugin: 'failing', plugin: 'failing', attempt: 2, final: true, message: 'nope' },
+      { by: 'watcher', ctxPlugin: 'watcher', plugin: 'also-failing', attempt: 1, final: false, message: 'also nope' },
+      { by: 'watcher', ctxPlugin: 'watcher', plugin: 'also-failing', attempt: 2, final: true, message: 'also nope' },
+      { by: 'watcher', ctxPlugin: 'watcher', plugin: 'failing', attempt: 1, final: false, message: 'nope' },
+      { by: 'watcher', ctxPlugin: 'watcher', plugin: 'failing', attempt: 2, final: true, message: 'nope' },
     ]);
+  });
+
+  it('gives handlers ctx.x, the X API client: without credentials its calls name what to set', async () => {
+    let error: unknown;
+    const d = await dispatcher([
+      [
+        'replier',
+        (h) =>
+          h.on('follow', async (e, ctx) => {
+            try {
+              await ctx.x.sendDirectMessage(e.forUserId!, '783214', 'thanks for the follow');
+            } catch (err) {
+              error = err;
+            }
+          }),
+      ],
+    ]);
+    await storeEvents(db, [eventInput()]);
+    await d.runOnce();
+    expect(error).toBeInstanceOf(MissingCredentialError);
+    expect(String((error as Error).message)).toMatch(/X_ACCESS_TOKEN.*X_OAUTH2_USER_TOKEN/);
   });
 
   it('hands handlers the stored event: ids as strings, typed payload, context', async () => {

@@ -1,6 +1,19 @@
 // Type-level tests: checked by tsc (npm run typecheck, part of npm test) and run by vitest.
 import { describe, expectTypeOf, it } from 'vitest';
-import { definePlugin, type Hooks } from '../../src/plugins/index.js';
+import { z } from 'zod';
+import {
+  definePlugin,
+  MissingCredentialError,
+  RateLimitedError,
+  XApiError,
+  type HandlerContext,
+  type HandlerFailure,
+  type Hooks,
+  type Plugin,
+  type PluginDefinition,
+  type SentDirectMessage,
+  type XClient,
+} from '../../src/plugins/index.js';
 import type { DirectMessagePayload, PostPayload, RelationshipPayload, XEvent } from '../../src/events/index.js';
 
 describe('plugin contract types', () => {
@@ -33,6 +46,99 @@ describe('plugin contract types', () => {
     definePlugin((hooks) => {
       // @ts-expect-error "tweet" is not an event type
       hooks.on('tweet', () => {});
+    });
+  });
+
+  it('types ctx.x as the X API client, always present, with what its calls answer and throw', () => {
+    definePlugin((hooks) => {
+      hooks.on('dm.message', async (event, ctx) => {
+        expectTypeOf(ctx.x).toEqualTypeOf<XClient>();
+        // No guard needed: ctx.x is never undefined.
+        const sent = await ctx.x.sendDirectMessage(event.forUserId!, '783214', 'thanks!');
+        expectTypeOf(sent).toEqualTypeOf<SentDirectMessage>();
+        expectTypeOf(ctx.x.sendDirectMessage).parameters.toEqualTypeOf<[fromUserId: string, toUserId: string, text: string]>();
+        // @ts-expect-error the client has no such call
+        void ctx.x.sendDM;
+        // @ts-expect-error the text is a string
+        void ctx.x.sendDirectMessage('1', '2', 3);
+      });
+      hooks.onError(({ error }) => {
+        if (error instanceof RateLimitedError) expectTypeOf(error.resetAt).toEqualTypeOf<Date | null>();
+        if (error instanceof XApiError) expectTypeOf(error.status).toEqualTypeOf<number>();
+        if (error instanceof MissingCredentialError) expectTypeOf(error.variables).toEqualTypeOf<string[]>();
+      });
+    });
+    expectTypeOf<HandlerContext['x']>().not.toBeNullable();
+  });
+
+  it('types onError: which plugin failed, and the allPlugins option', () => {
+    definePlugin((hooks) => {
+      hooks.onError((failure, ctx) => {
+        expectTypeOf(failure).toEqualTypeOf<HandlerFailure>();
+        expectTypeOf(failure.plugin).toEqualTypeOf<string>();
+        expectTypeOf(failure.final).toEqualTypeOf<boolean>();
+        expectTypeOf(ctx.plugin).toEqualTypeOf<string>();
+      });
+      hooks.onError(() => {}, { allPlugins: true });
+      // @ts-expect-error the option is allPlugins
+      hooks.onError(() => {}, { all: true });
+    });
+  });
+
+  it('types options from the options schema or parser, and requires a name in definePlugin({ ... })', () => {
+    const withSchema = definePlugin({
+      name: 'crm',
+      options: z.object({ url: z.url(), retries: z.number().default(3) }),
+      setup(hooks, options) {
+        expectTypeOf(options).toEqualTypeOf<{ url: string; retries: number }>();
+        expectTypeOf(hooks).toEqualTypeOf<Hooks>();
+      },
+    });
+    expectTypeOf(withSchema).toEqualTypeOf<PluginDefinition<{ url: string; retries: number }>>();
+
+    definePlugin({
+      name: 'optional',
+      options: z.object({ text: z.string() }).optional(),
+      setup(_hooks, options) {
+        expectTypeOf(options).toEqualTypeOf<{ text: string } | undefined>();
+      },
+    });
+
+    definePlugin({
+      name: 'parsed-by-hand',
+      options: (raw: unknown) => ({ limit: typeof raw === 'number' ? raw : 10 }),
+      setup(_hooks, options) {
+        expectTypeOf(options).toEqualTypeOf<{ limit: number }>();
+      },
+    });
+
+    definePlugin({
+      name: 'no-options',
+      setup(_hooks, options) {
+        expectTypeOf(options).toEqualTypeOf<unknown>();
+      },
+    });
+
+    // @ts-expect-error a plugin definition needs its name
+    definePlugin({ setup() {} });
+
+    definePlugin({
+      name: 'mismatch',
+      options: z.object({ url: z.string() }),
+      setup(_hooks, options) {
+        // @ts-expect-error the schema has no such option
+        void options.port;
+      },
+    });
+  });
+
+  it('keeps function plugins working, with options as a second argument', () => {
+    const old = definePlugin((hooks) => hooks.onAny(() => {}));
+    expectTypeOf(old).toEqualTypeOf<Plugin>();
+    const asPlugin: Plugin = (hooks) => hooks.onAny(() => {});
+    expectTypeOf(definePlugin(asPlugin)).toEqualTypeOf<Plugin>();
+    definePlugin((_hooks, options) => {
+      expectTypeOf(options).toEqualTypeOf<unknown>();
     });
   });
 });

@@ -60,6 +60,26 @@ describe.each(providersUnderTest())('retention on %s', (provider) => {
     expect(await prune(db, retentionPolicy({ days: 3, dedupeWindowDays: 7, intervalMs: 1000 }, now))).toMatchObject({ events: 0, deliveries: 0 });
   });
 
+  it('keeps a completed event while it holds a pending run of a plugin that is not loaded', async () => {
+    const now = Date.now();
+    const old = new Date(now - 10 * DAY);
+    await recordDeliveries(db.prisma, [delivery('old-done-orphan', old), delivery('old-done-settled', old)]);
+    await db.prisma.event.updateMany({ where: { dedupeKey: { in: ['old-done-orphan', 'old-done-settled'] } }, data: { state: 'done' } });
+    const [orphan, settled] = await Promise.all(
+      ['old-done-orphan', 'old-done-settled'].map((k) => db.prisma.event.findUniqueOrThrow({ where: { dedupeKey: k } })),
+    );
+    await db.prisma.handlerRun.createMany({
+      data: [
+        { id: 'run-orphan', eventId: orphan!.id, handler: 'renamed-away', state: 'pending', nextAttemptAt: old },
+        { id: 'run-settled', eventId: settled!.id, handler: 'crm', state: 'done', nextAttemptAt: old },
+      ],
+    });
+    await prune(db, retentionPolicy({ days: 3, dedupeWindowDays: 7, intervalMs: 1000 }, now));
+    const left = await db.prisma.event.findMany({ where: { dedupeKey: { in: ['old-done-orphan', 'old-done-settled'] } }, select: { dedupeKey: true } });
+    expect(left.map((e) => e.dedupeKey)).toEqual(['old-done-orphan']);
+    expect(await db.prisma.handlerRun.findUnique({ where: { id: 'run-orphan' } })).toMatchObject({ state: 'pending' });
+  });
+
   it('never lets the dedupe window be shorter than RETENTION_DAYS allows', () => {
     const now = Date.UTC(2026, 10, 27);
     const policy = retentionPolicy({ days: 2, dedupeWindowDays: 5, intervalMs: 1000 }, now);

@@ -7,6 +7,8 @@ export {
   releaseEvents,
   renewLeases,
 } from './prisma-queue.js';
+export { dropPendingRuns, handlerRunCounts, pendingRunsByHandler, renameHandlerRuns } from './handlers.js';
+export type { DropResult, HandlerRunCounts, RenameResult } from './handlers.js';
 export { RemoteWorkQueue, WriterUnavailable } from './remote-queue.js';
 export { redispatchEvents, redriveDeadLetters } from './requeue.js';
 export type { RequeueResult } from './requeue.js';
