@@ -98,7 +98,7 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
       },
     }),
   );
-  app.use(healthRoutes(db));
+  app.use(healthRoutes(db, config.adminToken));
   app.use(metricsRoute(metrics, config.adminToken));
   app.use(notFound);
   app.use(errorHandler(logger));

@@ -57,6 +57,27 @@ describe('/metrics on a running server', () => {
     expect(await wrong.text()).not.toContain(ADMIN);
   });
 
+  it('answers 401 to a token of the right length but the wrong value, and to a prefix of it', async () => {
+    for (const token of [ADMIN.replace(/.$/, 'x'), ADMIN.slice(0, -1), `${ADMIN}0`]) {
+      expect((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status, token).toBe(401);
+    }
+  });
+
+  it('/readyz: the status alone without the token, the details with it', async () => {
+    const anyone = await fetch(`${base}/readyz`);
+    expect(anyone.status).toBe(200);
+    expect(await anyone.json()).toEqual({ status: 'ready' });
+    const wrong = await fetch(`${base}/readyz`, { headers: { authorization: 'Bearer not-the-admin-token-at-all' } });
+    expect(await wrong.json()).toEqual({ status: 'ready' });
+    const admin = await fetch(`${base}/readyz`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    expect(admin.status).toBe(200);
+    expect(await admin.json()).toMatchObject({
+      status: 'ready',
+      database: { provider: 'sqlite', reachable: true },
+      migrations: { pending: [], failed: [] },
+    });
+  });
+
   it('serves the product series, changing as traffic flows', async () => {
     const before = await scrape();
     for (const name of [
