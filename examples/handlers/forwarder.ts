@@ -12,7 +12,8 @@ export default definePlugin({
   options: z
     .object({
       url: z.url({ protocol: /^https?$/ }),
-      secret: z.string().default(''),
+      // Required: without it the receiver there could not tell our requests from anyone's.
+      secret: z.string().min(16, 'a secret of at least 16 characters is required to sign what is forwarded'),
       timeoutMs: z.number().int().positive().default(10_000),
     })
     .optional(),

@@ -107,4 +107,13 @@ describe.each(providersUnderTest())('example plugins with options, in `xaa worke
     expect(w.output()).not.toContain(FORWARD_SECRET);
     expect(w.output()).not.toContain('not a url');
   });
+
+  it('the forwarder refuses to run without its secret (it would sign with an empty key)', async () => {
+    for (const options of [{ url: 'https://example.test/in' }, { url: 'https://example.test/in', secret: '' }]) {
+      const w = startWorker({ HANDLER_OPTIONS_FORWARDER: JSON.stringify(options) });
+      const { code } = await w.exited;
+      expect(code).toBe(1);
+      expect(w.output()).toMatch(/xaa: HANDLER_OPTIONS_FORWARDER is invalid: plugin "forwarder" rejects its options: secret: /);
+    }
+  });
 });
