@@ -16,8 +16,14 @@ export function emulateCommand(): Command {
     .option('--allow-loopback-http', 'test mode: accept http:// and ported webhook URLs on 127.0.0.1/localhost (X requires https without a port)')
     .option('--max-webhooks <n>', 'webhooks per app', '1')
     .option('--max-subscriptions <n>', 'AAA subscriptions per app', '3')
-    .action(async (o: { port: string; host: string; allowLoopbackHttp?: boolean; maxWebhooks: string; maxSubscriptions: string }) => {
+    .option('--allow-production', 'run even with NODE_ENV=production (the stand-in signs deliveries with the consumer secret it is given)')
+    .action(async (o: { port: string; host: string; allowLoopbackHttp?: boolean; maxWebhooks: string; maxSubscriptions: string; allowProduction?: boolean }) => {
       const env = readEnvironment();
+      // The stand-in signs whatever deliveries it is asked to with the consumer secret of the
+      // environment: on a production machine that would be a real secret, signing forged events.
+      if (env.NODE_ENV === 'production' && !o.allowProduction) {
+        throw new Error('emulate is a development tool and does not run with NODE_ENV=production (pass --allow-production to run it anyway)');
+      }
       const config = loadConfig(env);
       const made = (n: number) => randomBytes(n).toString('base64url');
       const consumerKey = config.x.consumerKey ?? made(18);

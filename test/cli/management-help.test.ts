@@ -51,4 +51,19 @@ describe('xaa management commands: --help and --json', () => {
     }
     expect((await run.exited).code).toBe(0);
   });
+
+  it('emulate refuses to run with NODE_ENV=production unless told to', async () => {
+    const port = await freePort();
+    const refused = spawnXaa(['emulate', '--port', String(port)], { NODE_ENV: 'production', X_CONSUMER_SECRET: 'a-production-secret' });
+    expect((await refused.exited).code).toBe(1);
+    expect(refused.output()).toContain('xaa: emulate is a development tool and does not run with NODE_ENV=production');
+    expect(refused.output()).not.toContain('a-production-secret');
+    const allowed = spawnXaa(['emulate', '--port', String(port), '--allow-production'], { NODE_ENV: 'production' });
+    try {
+      await waitUntil('the stand-in to listen', () => allowed.output().includes('listening'));
+    } finally {
+      allowed.child.kill('SIGTERM');
+    }
+    expect((await allowed.exited).code).toBe(0);
+  });
 });
