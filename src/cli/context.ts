@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig, readEnvironment, type Config } from '../config/index.js';
 import { clientFromConfig, formatWait, Management, type XClient } from '../management/index.js';
-import { migrationState, openDatabase, type Database } from '../store/index.js';
+import { DatabaseError, describeDatabaseError, migrationState, openDatabase, type Database } from '../store/index.js';
+import { databaseLabel } from './startup.js';
 
 /** What every management command gets: configuration, output, the X client, the database. */
 export class CliContext {
@@ -46,24 +47,27 @@ export class CliContext {
    */
   async db(required: boolean): Promise<Database | undefined> {
     if (this.#dbTried) {
-      if (!this.#db && required) throw new Error('the database is not usable (see above)');
+      if (!this.#db && required) throw new DatabaseError('the database is not usable (see above)');
       return this.#db;
     }
     this.#dbTried = true;
     let problem: string;
+    let db: Database | undefined;
     try {
-      const db = await openDatabase(this.config.database);
+      db = await openDatabase(this.config.database);
       const state = await migrationState(db);
       if (state.pending.length === 0) {
         this.#db = db;
         return db;
       }
       await db.close();
-      problem = `the database at DATABASE_URL has ${state.pending.length} pending migration(s): run \`npm run db:migrate\``;
+      problem = `the database at DATABASE_URL (${databaseLabel(this.config.database)}) has ${state.pending.length} pending migration(s): run \`npm run db:migrate\``;
     } catch (error) {
-      problem = `the database at DATABASE_URL cannot be opened: ${(error as Error).message}`;
+      await db?.close().catch(() => undefined);
+      // One line, e.g. "cannot reach the database server at 127.0.0.1:5432 (DATABASE_URL)"; never the password.
+      problem = describeDatabaseError(error, this.config.database);
     }
-    if (required) throw new Error(problem);
+    if (required) throw new DatabaseError(problem);
     this.progress(`note: ${problem}; continuing without local records`);
     return undefined;
   }

@@ -1,5 +1,7 @@
 export { openDatabase, migrationState, sqlitePragmas } from './database.js';
 export type { Database, Db, MigrationState } from './database.js';
+export { DatabaseError, describeDatabaseError, isDatabaseError, redactDatabaseUrl } from './errors.js';
+export { applyMigrations } from './migrate.js';
 export { decodeBody, encodeBody, GroupCommit, loadActivities, openInbox, recordDeliveries, recordDelivery } from './inbox/index.js';
 export type {
   BatchWriter,
