@@ -8,7 +8,7 @@ export {
   renewLeases,
 } from './prisma-queue.js';
 export { RemoteWorkQueue, WriterUnavailable } from './remote-queue.js';
-export { redispatchEvents, redriveDeadLetters } from './requeue.js';
+export { eventHandlers, recordedHandlers, redispatchEvents, redriveDeadLetters } from './requeue.js';
 export type { RequeueResult } from './requeue.js';
 export type {
   AttemptRecord,
