@@ -239,4 +239,22 @@ describe.each(providersUnderTest())('xaa management end to end, through the CLI,
     const during = await standin.emit('follow', USER.id);
     expect(during.deliveries).toEqual([]);
   });
+
+  it('replay run --wait that times out says so, with the job, its status and what to run next, and exits 1', async () => {
+    // The webhook is still invalid (previous test): X's replay fails its CRC and no replay_job_status arrives.
+    const r = await runXaa(['replay', 'run', '--from', '10m', '--wait', '--timeout', '2s', '--json'], env());
+    expect(r.code).toBe(1);
+    const job = JSON.parse(r.stdout) as { id: string; xJobId: string; status: string };
+    expect(job.status).toBe('requested');
+    const lines = r.stderr.trim().split('\n');
+    const timedOut = lines[lines.length - 1]!;
+    expect(timedOut).toContain(`xaa: timed out after 2s waiting for replay job ${job.id} (X job ${job.xJobId}): its status is still "requested"`);
+    expect(timedOut).toContain('`xaa doctor`');
+    expect(timedOut).toContain(`\`xaa replay status ${job.id} --wait\``);
+
+    const status = await runXaa(['replay', 'status', job.id, '--wait', '--timeout', '1s'], env());
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/requested/);
+    expect(status.stderr).toContain(`timed out after 1s waiting for replay job ${job.id}`);
+  });
 });
