@@ -119,6 +119,20 @@ describe.each(providersUnderTest())('xaa management end to end, through the CLI,
     expect(JSON.parse(count.stdout)).toMatchObject({ subscriptions_count_all: '1' });
   });
 
+  it('subscriptions add is idempotent: X answers 409 DuplicateSubscriptionFailed, the command says so and succeeds', async () => {
+    const again = await runXaa(['subscriptions', 'add', '--json'], env());
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ webhookId, subscribed: true, alreadySubscribed: true, userId: USER.id });
+    const posts = standin.requests.filter((r) => r.route.startsWith('POST /2/account_activity'));
+    expect(posts.map((r) => r.status)).toEqual([200, 409]);
+    const human = await runXaa(['subscriptions', 'add'], env());
+    expect(human.code).toBe(0);
+    expect(human.stdout.trim()).toBe(`${USER.id} was already subscribed to webhook ${webhookId}: nothing to do`);
+    expect([...(standin.subscriptions.get(webhookId) ?? [])]).toEqual([USER.id]);
+    const records = await listSubscriptionRecords(db.prisma, { kind: 'aaa', status: 'active' });
+    expect(records.map((r) => r.userId)).toEqual([USER.id]);
+  });
+
   it('delivers signed events that the handlers run; a replay overlapping live deliveries runs no handler twice', async () => {
     const live = [
       await standin.emit('follow', USER.id, { at: minutesAgo(4) }),
