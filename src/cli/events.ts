@@ -77,12 +77,12 @@ export function eventsCommand(): Command {
         // HANDLERS loads (which the dispatcher gives the event once it is pending again).
         const configured = await configuredHandlers(ctx);
         const found = await eventHandlers(db.prisma, ids);
-        const unknown = [...found.values()].filter((e) => !e.handlers.includes(o.handler!) && !configured.includes(o.handler!));
-        if (unknown.length) {
-          const theirs = [...new Set(unknown.flatMap((e) => e.handlers))].sort();
+        const strangers = [...found.values()].filter((e) => !e.handlers.includes(o.handler!) && !configured.includes(o.handler!));
+        if (strangers.length) {
+          const theirs = [...new Set(strangers.flatMap((e) => e.handlers))].sort();
           throw new Error(
-            `unknown handler "${o.handler}" for event${unknown.length > 1 ? 's' : ''} ${unknown.map((e) => e.id).join(', ')}: ` +
-              `${unknown.length > 1 ? 'their' : 'its'} handlers are ${list(theirs)}; plugins in HANDLERS: ${list(configured)}. Nothing was requeued`,
+            `unknown handler "${o.handler}" for event${strangers.length > 1 ? 's' : ''} ${strangers.map((e) => e.id).join(', ')}: ` +
+              `${strangers.length > 1 ? 'their' : 'its'} handlers are ${list(theirs)}; plugins in HANDLERS: ${list(configured)}. Nothing was requeued`,
           );
         }
       }

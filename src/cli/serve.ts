@@ -5,8 +5,8 @@ import { createApp } from '../http/index.js';
 import { createHttpServer } from '../http/server.js';
 import { createLogger } from '../log/index.js';
 import { createMetrics, registerQueueGauges } from '../metrics/index.js';
-import { exitAfterFlush } from './output.js';
 import { queueStats, startRetention } from '../store/index.js';
+import { exitAfterFlush } from './output.js';
 import { databaseLabel, openServiceDatabase } from './startup.js';
 
 export interface Running {
