@@ -29,10 +29,7 @@ export function eventsCommand(): Command {
       .command('list')
       .addOption(new Option('--type <type>', 'canonical event type').choices(EVENT_TYPES))
       .addOption(
-        new Option(
-          '--state <state>',
-          'status: pending (waiting for its handlers), failing (a handler failed, a retry is scheduled), dead (a handler was dead-lettered) or done',
-        ).choices(EVENT_STATUSES),
+        new Option('--state <state>', 'status (failing: a handler failed and a retry is scheduled; dead: a handler was dead-lettered)').choices(EVENT_STATUSES),
       )
       .option('--user <id>', 'the subscribed user (for_user_id)')
       .option('--limit <n>', 'at most this many, newest first', '50')
