@@ -1,34 +1,64 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { handlersCommand } from './cli/handlers.js';
 import { registerManagementCommands } from './cli/management.js';
+import { exitAfterFlush } from './cli/output.js';
 import { serveCommand } from './cli/serve.js';
 import { workerCommand } from './cli/worker.js';
 import { ConfigError } from './config/index.js';
+import { describeDatabaseError, isDatabaseError } from './store/index.js';
 
-/** The `xaa` command line. Configuration errors print one line and exit 1. */
+/**
+ * The `xaa` command line. Configuration and database errors print one line and exit 1; every
+ * exit waits for stdout and stderr to be flushed (output piped to another program is not cut).
+ */
 const program = new Command('xaa')
   .description('Receiver for X Account Activity API (AAA) and X Activity API (XAA) webhooks')
   .showHelpAfterError();
 
+const MIGRATE = ['--migrate', 'apply pending database migrations first, as `npm run db:migrate` does (or set MIGRATE_ON_START=true)'] as const;
+
 program
   .command('serve')
-  .description('start the webhook receiver (configuration from the environment and .env)')
-  .action(serveCommand);
+  .description('start the webhook receiver (configuration from the environment and .env); refuses to start while database migrations are pending')
+  .option(...MIGRATE)
+  .action((o: { migrate?: boolean }) => serveCommand(o));
 
 program
   .command('worker')
-  .description('run handler plugins on stored events, without an HTTP server (scale out with several)')
-  .action(workerCommand);
+  .description('run handler plugins on stored events, without an HTTP server (scale out with several); refuses to start while database migrations are pending')
+  .option(...MIGRATE)
+  .action((o: { migrate?: boolean }) => workerCommand(o));
 
 registerManagementCommands(program);
 program.addCommand(handlersCommand());
 
-program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`xaa: configuration error: ${error.message}\n`);
-  } else {
-    process.stderr.write(`xaa: ${error instanceof Error ? error.message : String(error)}\n`);
-  }
-  process.exit(1);
-});
+/** Commander exits through us (see below), so that its own messages are flushed too. */
+function throwInsteadOfExit(cmd: Command): void {
+  cmd.exitOverride();
+  for (const sub of cmd.commands) throwInsteadOfExit(sub);
+}
+throwInsteadOfExit(program);
+
+/** One line: configuration and database errors are worded for people; others have their lines joined. */
+function describe(error: unknown): string {
+  if (error instanceof ConfigError) return `configuration error: ${error.message}`;
+  if (isDatabaseError(error)) return describeDatabaseError(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+program.parseAsync(process.argv).then(
+  () => {
+    // Leave by the event loop running dry (exit code set by the command); nothing to cut short.
+  },
+  (error: unknown) => {
+    if (error instanceof CommanderError) {
+      // Commander printed its message (or the help, exit code 0) already.
+      exitAfterFlush(error.exitCode);
+      return;
+    }
+    process.stderr.write(`xaa: ${describe(error)}\n`);
+    exitAfterFlush(1);
+  },
+);

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig, readEnvironment, type Config } from '../config/index.js';
 import { clientFromConfig, formatWait, Management, type XClient } from '../management/index.js';
-import { migrationState, openDatabase, type Database } from '../store/index.js';
+import { DatabaseError, describeDatabaseError, migrationState, openDatabase, type Database } from '../store/index.js';
+import { databaseLabel } from './startup.js';
 
 /** What every management command gets: configuration, output, the X client, the database. */
 export class CliContext {
@@ -46,24 +47,27 @@ export class CliContext {
    */
   async db(required: boolean): Promise<Database | undefined> {
     if (this.#dbTried) {
-      if (!this.#db && required) throw new Error('the database is not usable (see above)');
+      if (!this.#db && required) throw new DatabaseError('the database is not usable (see above)');
       return this.#db;
     }
     this.#dbTried = true;
     let problem: string;
+    let db: Database | undefined;
     try {
-      const db = await openDatabase(this.config.database);
+      db = await openDatabase(this.config.database);
       const state = await migrationState(db);
       if (state.pending.length === 0) {
         this.#db = db;
         return db;
       }
       await db.close();
-      problem = `the database at DATABASE_URL has ${state.pending.length} pending migration(s): run \`npm run db:migrate\``;
+      problem = `the database at DATABASE_URL (${databaseLabel(this.config.database)}) has ${state.pending.length} pending migration(s): run \`npm run db:migrate\``;
     } catch (error) {
-      problem = `the database at DATABASE_URL cannot be opened: ${(error as Error).message}`;
+      await db?.close().catch(() => undefined);
+      // One line, e.g. "cannot reach the database server at 127.0.0.1:5432 (DATABASE_URL)"; never the password.
+      problem = describeDatabaseError(error, this.config.database);
     }
-    if (required) throw new Error(problem);
+    if (required) throw new DatabaseError(problem);
     this.progress(`note: ${problem}; continuing without local records`);
     return undefined;
   }
@@ -111,15 +115,84 @@ function cell(v: unknown): string {
   return String(v);
 }
 
-/** A plain text table with a header row. */
-export function table(rows: Array<Record<string, unknown>>, columns: string[], empty = '(none)'): string {
+export interface TableOptions {
+  /** Wrap cells onto continuation lines to fit the width instead of ever cutting them (doctor). */
+  wrap?: boolean;
+}
+
+/** Where output goes when it is not a terminal (a pipe, a file): wrapped tables use this width. */
+export const PIPE_WIDTH = 100;
+
+/** The width of the terminal stdout writes to; undefined when stdout is not a terminal. */
+function terminalWidth(): number | undefined {
+  return process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : undefined;
+}
+
+/** Greedy word wrap; a word longer than `width` (a URL) keeps its own line, whole. */
+export function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ').filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** Column widths that fit `max` (two spaces between columns): the widest columns give way first, none below 20 (or its header). */
+function fitWidths(natural: number[], headers: string[], max: number): number[] {
+  const widths = natural.slice();
+  const floor = natural.map((w, i) => Math.max(headers[i]!.length, Math.min(20, w)));
+  const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
+  for (let excess = total() - max; excess > 0; excess = total() - max) {
+    const shrinkable = widths.map((_, i) => i).filter((i) => widths[i]! > floor[i]!);
+    if (shrinkable.length === 0) break;
+    const i = shrinkable.reduce((a, b) => (widths[b]! > widths[a]! ? b : a));
+    const next = Math.max(0, ...shrinkable.filter((j) => j !== i).map((j) => widths[j]!));
+    const target = Math.max(floor[i]!, next, widths[i]! - excess);
+    widths[i] = target < widths[i]! ? target : widths[i]! - 1;
+  }
+  return widths;
+}
+
+/**
+ * A plain text table with a header row. On a terminal, cells wider than 80 characters are cut
+ * with "…" (the full values are in --json); anywhere else (a pipe, a file) nothing is cut.
+ * `wrap`: cells are wrapped to fit the terminal's width (PIPE_WIDTH off a terminal), never cut.
+ */
+export function table(rows: Array<Record<string, unknown>>, columns: string[], empty = '(none)', options: TableOptions = {}): string {
   if (rows.length === 0) return empty;
   const cells = rows.map((r) => columns.map((c) => cell(r[c]).replace(/\s+/g, ' ')));
-  const widths = columns.map((c, i) => Math.min(80, Math.max(c.length, ...cells.map((r) => r[i]!.length))));
+  const header = columns.map((c) => c.toUpperCase());
+  const natural = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
+  const terminal = terminalWidth();
+
+  if (options.wrap) {
+    const widths = fitWidths(natural, header, terminal ?? PIPE_WIDTH);
+    const out: string[] = [];
+    for (const values of [header, ...cells]) {
+      const wrapped = values.map((v, i) => wrapText(v, widths[i]!));
+      const height = Math.max(...wrapped.map((w) => w.length));
+      for (let k = 0; k < height; k++) {
+        out.push(
+          wrapped
+            .map((w, i) => (w[k] ?? '').padEnd(widths[i]!))
+            .join('  ')
+            .trimEnd(),
+        );
+      }
+    }
+    return out.join('\n');
+  }
+
+  const widths = terminal ? natural.map((w) => Math.min(80, w)) : natural;
   const line = (values: string[]) =>
     values
       .map((v, i) => (v.length > widths[i]! ? `${v.slice(0, widths[i]! - 1)}…` : v.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
-  return [line(columns.map((c) => c.toUpperCase())), ...cells.map(line)].join('\n');
+  return [line(header), ...cells.map(line)].join('\n');
 }

@@ -126,12 +126,15 @@ export function doctorCommand(): Command {
       const failed = checks.some((x) => x.status === 'fail');
       ctx.print({ ok: !failed, checks, credentials, webhooks }, () =>
         [
-          table(checks as unknown as Array<Record<string, unknown>>, ['status', 'check', 'detail']),
+          // Wrapped, never cut: a detail is the sentence that says what to do.
+          table(checks as unknown as Array<Record<string, unknown>>, ['status', 'check', 'detail'], '(none)', { wrap: true }),
           '',
           'credentials per operation:',
           table(
             credentials.map((r) => ({ ...r, status: r.ok ? 'ok' : `missing ${r.missing.join(', ')}` })),
             ['operation', 'needs', 'status'],
+            '(none)',
+            { wrap: true },
           ),
         ].join('\n'),
       );

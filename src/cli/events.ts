@@ -1,6 +1,25 @@
-import { Command } from 'commander';
-import { getEvent, listDeadLetters, listEvents, redispatchEvents, redriveDeadLetters } from '../store/index.js';
-import { jsonAction, table } from './context.js';
+import { Command, Option } from 'commander';
+import { EVENT_TYPES } from '../events/index.js';
+import { pluginNames } from '../plugins/loader.js';
+import {
+  EVENT_STATUSES,
+  eventHandlers,
+  getEvent,
+  listDeadLetters,
+  listEvents,
+  recordedHandlers,
+  redispatchEvents,
+  redriveDeadLetters,
+  type EventStatus,
+} from '../store/index.js';
+import { jsonAction, table, type CliContext } from './context.js';
+
+/** The plugins HANDLERS names in this environment (none when it is unset). */
+async function configuredHandlers(ctx: CliContext): Promise<string[]> {
+  return ctx.config.dispatch.handlers.length ? pluginNames(ctx.config.dispatch.handlers) : [];
+}
+
+const list = (names: string[]) => (names.length ? names.join(', ') : 'none');
 
 export function eventsCommand(): Command {
   const cmd = new Command('events').description('events in the local store');
@@ -8,15 +27,19 @@ export function eventsCommand(): Command {
   jsonAction(
     cmd
       .command('list')
-      .option('--type <type>', 'canonical type, e.g. follow, post.create, replay.status')
-      .option('--state <state>', 'pending or done')
+      .addOption(new Option('--type <type>', 'canonical event type').choices(EVENT_TYPES))
+      .addOption(
+        new Option('--state <state>', 'status (failing: a handler failed and a retry is scheduled; dead: a handler was dead-lettered)').choices(EVENT_STATUSES),
+      )
       .option('--user <id>', 'the subscribed user (for_user_id)')
       .option('--limit <n>', 'at most this many, newest first', '50')
-      .description('list events, newest first'),
-    async (ctx, o: { type?: string; state?: string; user?: string; limit: string }) => {
+      .description('list events, newest first, with their status (pending, failing, dead, done)'),
+    async (ctx, o: { type?: string; state?: EventStatus; user?: string; limit: string }) => {
       const db = (await ctx.db(true))!;
-      const list = await listEvents(db.prisma, { type: o.type, state: o.state, forUserId: o.user, limit: Number(o.limit) || 50 });
-      ctx.print(list, () => table(list as unknown as Array<Record<string, unknown>>, ['id', 'type', 'action', 'forUserId', 'format', 'state', 'receivedAt', 'duplicateCount'], 'no events'));
+      const events = await listEvents(db.prisma, { type: o.type, state: o.state, forUserId: o.user, limit: Number(o.limit) || 50 });
+      ctx.print(events, () =>
+        table(events as unknown as Array<Record<string, unknown>>, ['id', 'type', 'action', 'forUserId', 'format', 'status', 'receivedAt', 'duplicateCount'], 'no events'),
+      );
     },
   );
 
@@ -26,7 +49,7 @@ export function eventsCommand(): Command {
     if (!e) throw new Error(`no event ${id}`);
     ctx.print(e, () =>
       [
-        table([e as unknown as Record<string, unknown>], ['id', 'type', 'action', 'forUserId', 'format', 'state', 'receivedAt']),
+        table([e as unknown as Record<string, unknown>], ['id', 'type', 'action', 'forUserId', 'format', 'status', 'receivedAt']),
         `dedupe key: ${e.dedupeKey}`,
         '',
         'handler runs:',
@@ -46,6 +69,20 @@ export function eventsCommand(): Command {
       .description('set events back to pending so the dispatcher runs their handlers again'),
     async (ctx, ids: string[], o: { handler?: string }) => {
       const db = (await ctx.db(true))!;
+      if (o.handler) {
+        // A handler name must mean something for every event named: one of its runs, or a plugin
+        // HANDLERS loads (which the dispatcher gives the event once it is pending again).
+        const configured = await configuredHandlers(ctx);
+        const found = await eventHandlers(db.prisma, ids);
+        const strangers = [...found.values()].filter((e) => !e.handlers.includes(o.handler!) && !configured.includes(o.handler!));
+        if (strangers.length) {
+          const theirs = [...new Set(strangers.flatMap((e) => e.handlers))].sort();
+          throw new Error(
+            `unknown handler "${o.handler}" for event${strangers.length > 1 ? 's' : ''} ${strangers.map((e) => e.id).join(', ')}: ` +
+              `${strangers.length > 1 ? 'their' : 'its'} handlers are ${list(theirs)}; plugins in HANDLERS: ${list(configured)}. Nothing was requeued`,
+          );
+        }
+      }
       const r = await redispatchEvents(db.prisma, ids, new Date(), o.handler);
       ctx.print(r, () =>
         [`requeued ${r.requeued.length} event(s)`, r.busy.length ? `busy (a dispatcher holds them; try again): ${r.busy.join(', ')}` : '', r.missing.length ? `not found: ${r.missing.join(', ')}` : '']
@@ -70,8 +107,10 @@ export function deadLettersCommand(): Command {
       .description('list dead letters'),
     async (ctx, o: { handler?: string; all?: boolean; limit: string }) => {
       const db = (await ctx.db(true))!;
-      const list = await listDeadLetters(db.prisma, { handler: o.handler, includeRedriven: o.all, limit: Number(o.limit) || 50 });
-      ctx.print(list, () => table(list as unknown as Array<Record<string, unknown>>, ['id', 'eventId', 'type', 'handler', 'attempts', 'deadAt', 'redrivenAt', 'error'], 'no dead letters'));
+      const letters = await listDeadLetters(db.prisma, { handler: o.handler, includeRedriven: o.all, limit: Number(o.limit) || 50 });
+      ctx.print(letters, () =>
+        table(letters as unknown as Array<Record<string, unknown>>, ['id', 'eventId', 'type', 'handler', 'attempts', 'deadAt', 'redrivenAt', 'error'], 'no dead letters'),
+      );
     },
   );
 
@@ -85,6 +124,12 @@ export function deadLettersCommand(): Command {
     async (ctx, ids: string[], o: { all?: boolean; handler?: string }) => {
       if (ids.length === 0 && !o.all && !o.handler) throw new Error('name dead letter ids, or pass --all (or --handler <name>)');
       const db = (await ctx.db(true))!;
+      if (o.handler) {
+        const known = [...new Set([...(await recordedHandlers(db.prisma)), ...(await configuredHandlers(ctx))])].sort();
+        if (!known.includes(o.handler)) {
+          throw new Error(`unknown handler "${o.handler}": handlers with runs in the store or plugins in HANDLERS are ${list(known)}`);
+        }
+      }
       const r = await redriveDeadLetters(db.prisma, { ...(ids.length ? { ids } : {}), ...(o.handler ? { handler: o.handler } : {}) }, new Date());
       ctx.print(r, () =>
         [`redriven ${r.redriven.length}`, r.busy.length ? `busy: ${r.busy.join(', ')}` : '', r.missing.length ? `not found or already redriven: ${r.missing.join(', ')}` : '']

@@ -1,11 +1,23 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { parseWhen, toXDate } from '../management/index.js';
 import { findReplayJob, listReplayJobs, type ReplayJobRecord } from '../store/index.js';
 import { jsonAction, table, type CliContext } from './context.js';
 
 const COLUMNS = ['id', 'kind', 'xJobId', 'webhookId', 'fromDate', 'toDate', 'status', 'requestedAt', 'completedAt', 'detail'];
 
-/** Waits until X's replay_job_status delivery (stored by the receiver) settles the job. */
+/**
+ * --wait ran out before X reported the job settled: say so on stderr (stdout keeps the job, for
+ * --json), with what to check and what to run next.
+ */
+function reportTimeout(ctx: CliContext, job: ReplayJobRecord, timeout: string): void {
+  ctx.progress(
+    `xaa: timed out after ${timeout} waiting for replay job ${job.id}${job.xJobId ? ` (X job ${job.xJobId})` : ''}: its status is still "${job.status}". ` +
+      "X reports the end with a replay_job_status delivery, which only a running receiver that X reaches can store: check it with `xaa doctor`, " +
+      `then follow the job with \`xaa replay status ${job.id} --wait\`.`,
+  );
+}
+
+/** Waits until X's replay_job_status delivery (stored by the receiver) settles the job, or the time is up (status still "requested"). */
 async function waitFor(ctx: CliContext, job: ReplayJobRecord, timeoutMs: number): Promise<ReplayJobRecord> {
   const db = (await ctx.db(true))!;
   const m = await ctx.management(true);
@@ -38,22 +50,25 @@ export function replayCommand(): Command {
       .command('run')
       .requiredOption('--from <when>', 'start: yyyymmddhhmm (UTC), ISO date-time, or an age such as 2h')
       .option('--to <when>', 'end: as --from (default now)', 'now')
-      .option('--api <api>', 'xaa: POST /2/webhooks/replay (last 24 h); aaa: the AAA replay (last 5 days, deprecated)', 'xaa')
+      .addOption(
+        new Option('--api <api>', 'xaa: POST /2/webhooks/replay (last 24 h); aaa: the AAA replay (last 5 days, deprecated)').choices(['xaa', 'aaa']).default('xaa'),
+      )
       .option('--webhook <id>', 'webhook id (default X_WEBHOOK_ID, or the only webhook)')
       .option('--wait', 'wait until X reports the job complete (the receiver must be running)')
       .option('--timeout <duration>', 'how long --wait waits', '5m')
       .description('request a replay job at X'),
-    async (ctx, o: { from: string; to: string; api: string; webhook?: string; wait?: boolean; timeout: string }) => {
-      if (o.api !== 'aaa' && o.api !== 'xaa') throw new Error('--api must be aaa or xaa');
+    async (ctx, o: { from: string; to: string; api: 'aaa' | 'xaa'; webhook?: string; wait?: boolean; timeout: string }) => {
       const from = parseWhen(o.from);
       const to = parseWhen(o.to);
       if (from >= to) throw new Error(`--from (${from.toISOString()}) must be before --to (${to.toISOString()})`);
+      const timeoutMs = parseDuration(o.timeout);
       const m = await ctx.management(true);
       const webhookId = await ctx.webhookId(o.webhook);
       ctx.progress(`requesting ${o.api.toUpperCase()} replay of webhook ${webhookId} from ${toXDate(from)} to ${toXDate(to)} (UTC) ...`);
       let job = (await m.replay(o.api, webhookId, from, to)) as ReplayJobRecord;
-      if (o.wait) job = await waitFor(ctx, job, parseDuration(o.timeout));
+      if (o.wait) job = await waitFor(ctx, job, timeoutMs);
       ctx.print(job, () => table([job as unknown as Record<string, unknown>], COLUMNS));
+      if (o.wait && job.status === 'requested') reportTimeout(ctx, job, o.timeout);
       return o.wait && job.status !== 'complete' ? 1 : 0;
     },
   );
@@ -75,10 +90,12 @@ export function replayCommand(): Command {
     async (ctx, id: string, o: { wait?: boolean; timeout: string }) => {
       const db = (await ctx.db(true))!;
       await (await ctx.management(true)).reconcileReplays();
+      const timeoutMs = parseDuration(o.timeout);
       let job = await findReplayJob(db.prisma, id);
       if (!job) throw new Error(`no replay job ${id} in the database`);
-      if (o.wait) job = await waitFor(ctx, job, parseDuration(o.timeout));
+      if (o.wait) job = await waitFor(ctx, job, timeoutMs);
       ctx.print(job, () => table([job as unknown as Record<string, unknown>], COLUMNS));
+      if (o.wait && job.status === 'requested') reportTimeout(ctx, job, o.timeout);
       return o.wait && job.status !== 'complete' ? 1 : 0;
     },
   );

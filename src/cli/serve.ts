@@ -5,7 +5,9 @@ import { createApp } from '../http/index.js';
 import { createHttpServer } from '../http/server.js';
 import { createLogger } from '../log/index.js';
 import { createMetrics, registerQueueGauges } from '../metrics/index.js';
-import { migrationState, openDatabase, queueStats, startRetention } from '../store/index.js';
+import { queueStats, startRetention } from '../store/index.js';
+import { exitAfterFlush } from './output.js';
+import { databaseLabel, openServiceDatabase } from './startup.js';
 
 export interface Running {
   server: Server;
@@ -14,23 +16,30 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** Apply pending database migrations before starting (`--migrate`; MIGRATE_ON_START=true does the same). */
+  migrate?: boolean;
+}
+
 /**
  * Starts the receiver: validated config, database, HTTP server, and (unless DISPATCH_IN_SERVER is
- * false) the dispatcher. stop(): POSTs get 503, in-flight deliveries are committed, handlers
- * finish or are released within SHUTDOWN_TIMEOUT_MS, the database is closed.
+ * false) the dispatcher. The database must answer and have every migration applied (applied
+ * here with `migrate` or MIGRATE_ON_START=true), else it throws a one-line DatabaseError before
+ * listening. stop(): POSTs get 503, in-flight deliveries are committed, handlers finish or are
+ * released within SHUTDOWN_TIMEOUT_MS, the database is closed.
  */
-export async function serve(env = readEnvironment()): Promise<Running> {
+export async function serve(env = readEnvironment(), options: StartOptions = {}): Promise<Running> {
   const config = requireReceiver(loadConfig(env));
   const logger = createLogger({
     level: config.logLevel,
     env: config.env,
     secrets: secretValues(config),
   });
-  const db = await openDatabase(config.database);
-  const migrations = await migrationState(db);
-  if (migrations.pending.length) {
-    logger.warn({ pending: migrations.pending }, 'database migrations pending: run `npm run db:migrate` (/readyz answers 503)');
-  }
+  const db = await openServiceDatabase(config, {
+    migrate: Boolean(options.migrate) || config.migrateOnStart,
+    env,
+    onMigrated: (report) => logger.info({ database: databaseLabel(config.database), report }, 'database migrations applied'),
+  });
   const metrics = createMetrics({ defaults: true });
   registerQueueGauges(metrics, () => queueStats(db));
   let dispatcher: DispatchThread | undefined;
@@ -85,15 +94,15 @@ export async function serve(env = readEnvironment()): Promise<Running> {
   return { server, url, dispatcher, stop };
 }
 
-/** Runs `start` until SIGTERM/SIGINT, then stops cleanly and exits 0 (1 if stopping failed). */
+/** Runs `start` until SIGTERM/SIGINT, then stops cleanly and exits 0 (1 if stopping failed), output flushed. */
 export async function runUntilSignal(start: () => Promise<{ stop(): Promise<void> }>): Promise<void> {
   const running = await start();
   const onSignal = () => {
     running.stop().then(
-      () => process.exit(0),
+      () => exitAfterFlush(0),
       (error: unknown) => {
         process.stderr.write(`xaa: shutdown failed: ${(error as Error).message}\n`);
-        process.exit(1);
+        exitAfterFlush(1);
       },
     );
   };
@@ -101,6 +110,6 @@ export async function runUntilSignal(start: () => Promise<{ stop(): Promise<void
   process.once('SIGINT', onSignal);
 }
 
-export async function serveCommand(): Promise<void> {
-  await runUntilSignal(() => serve());
+export async function serveCommand(options: StartOptions = {}): Promise<void> {
+  await runUntilSignal(() => serve(readEnvironment(), options));
 }

@@ -11,13 +11,15 @@ export function subscriptionsCommand(): Command {
     cmd
       .command('add')
       .option(...WEBHOOK)
-      .description('subscribe the user of the user context (X_ACCESS_TOKEN + X_ACCESS_TOKEN_SECRET, or X_OAUTH2_USER_TOKEN)'),
+      .description('subscribe the user of the user context (X_ACCESS_TOKEN + X_ACCESS_TOKEN_SECRET, or X_OAUTH2_USER_TOKEN); succeeds when already subscribed'),
     async (ctx, opts: { webhook?: string }) => {
       const m = await ctx.management();
       const webhookId = await ctx.webhookId(opts.webhook);
       const r = await m.subscribe(webhookId);
       const user = r.userId ?? userIdOfAccessToken(ctx.config.x.accessToken) ?? 'the token user';
-      ctx.print({ webhookId, ...r }, () => `subscribed ${user} to webhook ${webhookId}`);
+      ctx.print({ webhookId, ...r }, () =>
+        r.alreadySubscribed ? `${user} was already subscribed to webhook ${webhookId}: nothing to do` : `subscribed ${user} to webhook ${webhookId}`,
+      );
     },
   );
 

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { sign, SIGNATURE_HEADER } from '../receiver/signature.js';
 import { aaaBody, isSampleType, newActivity, SAMPLE_TYPES, xaaBody } from '../testing/samples.js';
 import { jsonAction } from './context.js';
@@ -6,15 +6,15 @@ import { jsonAction } from './context.js';
 export function triggerCommand(): Command {
   return jsonAction(
     new Command('trigger')
-      .argument('<type>', `the sample event: ${SAMPLE_TYPES.join(', ')}`)
+      .addArgument(new Argument('<type>', 'the sample event').choices(SAMPLE_TYPES))
       .option('--url <url>', 'where to post (default http://127.0.0.1:$PORT$WEBHOOK_PATH)')
-      .option('--format <format>', 'aaa or xaa envelope', 'aaa')
+      .addOption(new Option('--format <format>', 'the envelope: aaa or xaa').choices(['aaa', 'xaa']).default('aaa'))
       .option('--user-id <id>', 'the subscribed user (for_user_id / filter.user_id)', '2244994945')
       .option('--from-user-id <id>', 'the other party (follower, sender, author)', '1375036644')
       .description('sign a fresh sample event with X_CONSUMER_SECRET and post it, as X would'),
-    async (ctx, type: string, o: { url?: string; format: string; userId: string; fromUserId: string }) => {
+    async (ctx, type: string, o: { url?: string; format: 'aaa' | 'xaa'; userId: string; fromUserId: string }) => {
+      // Commander already rejected other values (with the allowed ones listed); this narrows the type.
       if (!isSampleType(type)) throw new Error(`unknown event type "${type}": use one of ${SAMPLE_TYPES.join(', ')}`);
-      if (o.format !== 'aaa' && o.format !== 'xaa') throw new Error('--format must be aaa or xaa');
       const secret = ctx.config.consumerSecret;
       if (!secret) throw new Error("trigger needs X_CONSUMER_SECRET (the app's consumer secret) to sign the event");
       const url = o.url ?? `http://127.0.0.1:${ctx.config.port}${ctx.config.webhookPath}`;

@@ -3,15 +3,26 @@ import { dispatcherFromConfig } from '../dispatch/index.js';
 import { createLogger } from '../log/index.js';
 import { clientFromConfig } from '../management/index.js';
 import { createMetrics } from '../metrics/index.js';
-import { openDatabase } from '../store/index.js';
-import { runUntilSignal } from './serve.js';
+import { runUntilSignal, type StartOptions } from './serve.js';
+import { databaseLabel, openServiceDatabase } from './startup.js';
 
-/** A dispatcher without an HTTP server: scale handlers out with as many as needed. */
-export async function worker(env = readEnvironment()) {
+/**
+ * A dispatcher without an HTTP server: scale handlers out with as many as needed. Like serve, it
+ * refuses to start (one line) while the database is unreachable or has pending migrations,
+ * unless `migrate` (or MIGRATE_ON_START=true) applies them first.
+ */
+export async function worker(env = readEnvironment(), options: StartOptions = {}) {
   const config = loadConfig(env);
   const logger = createLogger({ level: config.logLevel, env: config.env, secrets: secretValues(config) });
-  const db = await openDatabase(config.database);
-  const dispatcher = await dispatcherFromConfig(config, db, logger, createMetrics(), clientFromConfig(config));
+  const db = await openServiceDatabase(config, {
+    migrate: Boolean(options.migrate) || config.migrateOnStart,
+    env,
+    onMigrated: (report) => logger.info({ database: databaseLabel(config.database), report }, 'database migrations applied'),
+  });
+  const dispatcher = await dispatcherFromConfig(config, db, logger, createMetrics(), clientFromConfig(config)).catch(async (error: unknown) => {
+    await db.close();
+    throw error;
+  });
   if (!dispatcher) {
     await db.close();
     throw new Error('HANDLERS is empty: a worker needs at least one handler plugin');
@@ -30,6 +41,6 @@ export async function worker(env = readEnvironment()) {
   };
 }
 
-export async function workerCommand(): Promise<void> {
-  await runUntilSignal(() => worker());
+export async function workerCommand(options: StartOptions = {}): Promise<void> {
+  await runUntilSignal(() => worker(readEnvironment(), options));
 }

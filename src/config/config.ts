@@ -66,6 +66,10 @@ const schema = z.object({
     .enum(['FULL', 'NORMAL'])
     .default('FULL')
     .describe('FULL (an acknowledged delivery survives a power loss) or NORMAL (survives a process crash only)'),
+  MIGRATE_ON_START: z
+    .enum(['true', 'false'])
+    .default('false')
+    .describe('true (serve and worker apply pending database migrations before starting) or false (they refuse to start while migrations are pending)'),
   SQLITE_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).default(1000).describe('milliseconds, a whole number'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(16).describe('a whole number from 1 to 200'),
   HANDLERS: z
@@ -153,6 +157,8 @@ export interface Config {
   port: number;
   host: string;
   database: DatabaseConfig;
+  /** MIGRATE_ON_START: serve and worker apply pending migrations first (as `--migrate` does). */
+  migrateOnStart: boolean;
   /** Undefined unless set; the server refuses to start without it (see requireReceiver). */
   consumerSecret: string | undefined;
   /** Also accepted for event signatures (never for CRC answers) while the secret is rotated. */
@@ -292,6 +298,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       busyTimeoutMs: raw.SQLITE_BUSY_TIMEOUT_MS,
       poolSize: raw.DATABASE_POOL_SIZE,
     },
+    migrateOnStart: raw.MIGRATE_ON_START === 'true',
     consumerSecret: raw.X_CONSUMER_SECRET,
     previousConsumerSecret: raw.X_CONSUMER_SECRET_PREVIOUS,
     webhookPath: raw.WEBHOOK_PATH,

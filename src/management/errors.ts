@@ -114,6 +114,17 @@ export class XApiError extends Error {
   }
 }
 
+/**
+ * X refused to subscribe a user because the user is subscribed already: AAA's 409 Conflict with
+ * a DuplicateSubscriptionFailed reason (v1.1: code 355, "Subscription already exists").
+ */
+export function isDuplicateSubscription(error: unknown): error is XApiError {
+  if (!(error instanceof XApiError)) return false;
+  if (error.reasons.some((r) => /^DuplicateSubscription/.test(r))) return true;
+  const texts = [error.title, error.detail, ...error.body.problems.map((p) => p.message ?? p.detail)].filter(Boolean).join(' ');
+  return error.status === 409 || /already (subscribed|exists)/i.test(texts);
+}
+
 /** X answered 429 and the window resets later than we are willing to wait. */
 export class RateLimitedError extends XApiError {
   readonly resetAt: Date | null;

@@ -2,7 +2,7 @@ export { XClient, parseReplayAnswer } from './client.js';
 export type { ActivitySubscription, ActivitySubscriptionInput, ReplayJobAnswer, SentDirectMessage, SubscriptionCount, XClientOptions, XWebhook } from './client.js';
 export { XTransport, queryString } from './transport.js';
 export type { RateLimit, TransportOptions, WaitNotice, XRequest, XResponse } from './transport.js';
-export { MissingCredentialError, RateLimitedError, XApiError, XUnreachableError, describeXErrorBody, formatWait, parseXErrorBody } from './errors.js';
+export { MissingCredentialError, RateLimitedError, XApiError, XUnreachableError, describeXErrorBody, formatWait, isDuplicateSubscription, parseXErrorBody } from './errors.js';
 export type { XErrorBody, XProblem } from './errors.js';
 export { credentialsFromConfig, describeMissing, missingFor, resolveAuth, userIdOfAccessToken } from './credentials.js';
 export type { AuthKind, XCredentials } from './credentials.js';

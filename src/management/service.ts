@@ -14,7 +14,8 @@ import {
   type ReplayJobRecord,
 } from '../store/index.js';
 import type { ActivitySubscription, ActivitySubscriptionInput, XClient, XWebhook } from './client.js';
-import { XApiError } from './errors.js';
+import { userIdOfAccessToken } from './credentials.js';
+import { isDuplicateSubscription, XApiError } from './errors.js';
 
 /**
  * The X API client plus the local mirror: every change made at X is recorded (webhooks,
@@ -74,9 +75,19 @@ export class Management {
     if (this.db) await deleteWebhookRecord(this.db.prisma, id);
   }
 
-  /** Subscribes the user of the user context; the mirror learns the user id from X's list when the bearer token is set. */
-  async subscribe(webhookId: string): Promise<{ subscribed: boolean; userId: string | null }> {
-    const result = await this.client.subscribeUser(webhookId);
+  /**
+   * Subscribes the user of the user context; the mirror learns the user id from X's list when the
+   * bearer token is set. Idempotent: a user X says is subscribed already is a success
+   * (`alreadySubscribed: true`), recorded like a new subscription.
+   */
+  async subscribe(webhookId: string): Promise<{ subscribed: boolean; userId: string | null; alreadySubscribed: boolean }> {
+    let result: { subscribed: boolean; userId: string | null; alreadySubscribed: boolean };
+    try {
+      result = { ...(await this.client.subscribeUser(webhookId)), alreadySubscribed: false };
+    } catch (error) {
+      if (!isDuplicateSubscription(error)) throw error;
+      result = { subscribed: true, userId: userIdOfAccessToken(this.client.credentials.accessToken) ?? null, alreadySubscribed: true };
+    }
     if (this.db) {
       if (this.client.credentials.bearerToken) await this.listSubscriptions(webhookId);
       else if (result.userId) await upsertAaaSubscription(this.db.prisma, { webhookId, userId: result.userId, status: 'active', at: this.now() });

@@ -93,6 +93,27 @@ function describeInvalid(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }
 
+/** Imports one HANDLERS entry: a module path (relative to cwd) or a package name. */
+async function importModule(specifier: string, cwd: string): Promise<{ default?: unknown; name?: unknown }> {
+  const isPath = specifier.startsWith('.') || specifier.startsWith('/') || /\.[cm]?[jt]s$/.test(specifier);
+  const target = isPath ? pathToFileURL(path.resolve(cwd, specifier)).href : specifier;
+  try {
+    return (await import(target)) as { default?: unknown; name?: unknown };
+  } catch (error) {
+    throw new PluginLoadError(`HANDLERS: cannot load "${specifier}": ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** The names of the HANDLERS plugins (the names handler runs are recorded under), without setting them up. */
+export async function pluginNames(specifiers: readonly string[], cwd = process.cwd()): Promise<string[]> {
+  const names: string[] = [];
+  for (const specifier of specifiers) {
+    const loaded = shapeOf(specifier, await importModule(specifier, cwd));
+    names.push(nameOf(specifier, loaded.name, undefined));
+  }
+  return names;
+}
+
 /** Runs the plugin's options parser on the configured value; a failure names the variable. */
 function optionsFor(name: string, parser: OptionsParser<unknown> | undefined, variable: string, raw: unknown): unknown {
   if (!parser) return raw;
@@ -116,15 +137,7 @@ export async function loadPlugins(specifiers: readonly string[], options: LoadOp
   const names = new Map<string, string>();
   const variables = new Map<string, string>();
   for (const specifier of specifiers) {
-    const isPath = specifier.startsWith('.') || specifier.startsWith('/') || /\.[cm]?[jt]s$/.test(specifier);
-    const target = isPath ? pathToFileURL(path.resolve(cwd, specifier)).href : specifier;
-    let mod: { default?: unknown; name?: unknown };
-    try {
-      mod = (await import(target)) as typeof mod;
-    } catch (error) {
-      throw new PluginLoadError(`HANDLERS: cannot load "${specifier}": ${(error as Error).message.split('\n')[0]}`);
-    }
-    const loaded = shapeOf(specifier, mod);
+    const loaded = shapeOf(specifier, await importModule(specifier, cwd));
     const name = nameOf(specifier, loaded.name, options.logger);
     const other = names.get(name);
     if (other !== undefined) throw new PluginLoadError(`HANDLERS: "${other}" and "${specifier}" are both named "${name}"; each plugin needs its own name`);

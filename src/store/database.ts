@@ -138,7 +138,9 @@ export async function migrationState(db: Database): Promise<MigrationState> {
       'SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations',
     );
   } catch (error) {
-    if (!/_prisma_migrations/.test(String((error as Error).message))) throw error;
+    // No _prisma_migrations table yet: nothing applied. Anything else (unreachable, locked) is an error.
+    const message = String((error as Error).message);
+    if (!/_prisma_migrations/.test(message) || !/does not exist|no such table/i.test(message)) throw error;
   }
   const done = new Set(rows.filter((r) => r.finished_at != null && r.rolled_back_at == null).map((r) => r.migration_name));
   const failed = rows.filter((r) => r.finished_at == null && r.rolled_back_at == null).map((r) => r.migration_name);

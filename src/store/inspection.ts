@@ -1,7 +1,45 @@
 import type { Db } from './database.js';
+import type { Prisma } from './generated/sqlite/client.js';
 import { loadActivities } from './inbox/activity.js';
 
 /** The operator's views of the local store: events, their handler runs and attempts, dead letters. */
+
+/**
+ * What an event looks like to an operator, derived from the event and its handler runs:
+ * - `dead`: a handler was dead-lettered (failed every attempt) and not sent back since;
+ * - `failing`: still pending, and a handler has failed at least once (a retry is scheduled);
+ * - `pending`: waiting for its handlers (or for plugins to be configured);
+ * - `done`: every handler completed.
+ */
+export const EVENT_STATUSES = ['pending', 'failing', 'dead', 'done'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+
+export function isEventStatus(value: string): value is EventStatus {
+  return (EVENT_STATUSES as readonly string[]).includes(value);
+}
+
+/** The status of an event in `state` (events.state: pending | done) with these handler runs. */
+export function eventStatus(state: string, runs: ReadonlyArray<{ state: string; attempts: number }>): EventStatus {
+  if (runs.some((r) => r.state === 'dead')) return 'dead';
+  if (state === 'done') return 'done';
+  return runs.some((r) => r.state === 'pending' && r.attempts > 0) ? 'failing' : 'pending';
+}
+
+/** The events whose eventStatus() is `status`, as a query. */
+function statusWhere(status: EventStatus): Prisma.EventWhereInput {
+  const dead: Prisma.HandlerRunWhereInput = { state: 'dead' };
+  const failed: Prisma.HandlerRunWhereInput = { state: 'pending', attempts: { gt: 0 } };
+  switch (status) {
+    case 'dead':
+      return { runs: { some: dead } };
+    case 'done':
+      return { state: 'done', runs: { none: dead } };
+    case 'failing':
+      return { state: { not: 'done' }, AND: [{ runs: { none: dead } }, { runs: { some: failed } }] };
+    case 'pending':
+      return { state: { not: 'done' }, AND: [{ runs: { none: dead } }, { runs: { none: failed } }] };
+  }
+}
 
 export interface EventSummary {
   id: string;
@@ -10,7 +48,10 @@ export interface EventSummary {
   action: string | null;
   forUserId: string | null;
   format: string;
+  /** The dispatch state of the event row: pending | done (done includes dead-lettered handlers). */
   state: string;
+  /** What the operator sees: pending | failing | dead | done (see EVENT_STATUSES). */
+  status: EventStatus;
   occurredAt: Date | null;
   receivedAt: Date;
   duplicateCount: number;
@@ -29,11 +70,13 @@ const summarySelect = {
   receivedAt: true,
   duplicateCount: true,
   completedAt: true,
+  runs: { select: { state: true, attempts: true } },
 } as const;
 
 export interface EventFilter {
   type?: string;
-  state?: string;
+  /** A status (pending, failing, dead, done: see EVENT_STATUSES). */
+  state?: EventStatus;
   forUserId?: string;
   since?: Date;
   limit?: number;
@@ -41,10 +84,10 @@ export interface EventFilter {
 
 /** Newest first. */
 export async function listEvents(prisma: Db, f: EventFilter = {}): Promise<EventSummary[]> {
-  return prisma.event.findMany({
+  const rows = await prisma.event.findMany({
     where: {
       ...(f.type ? { type: f.type } : {}),
-      ...(f.state ? { state: f.state } : {}),
+      ...(f.state ? statusWhere(f.state) : {}),
       ...(f.forUserId ? { forUserId: f.forUserId } : {}),
       ...(f.since ? { receivedAt: { gte: f.since } } : {}),
     },
@@ -52,6 +95,7 @@ export async function listEvents(prisma: Db, f: EventFilter = {}): Promise<Event
     take: f.limit ?? 50,
     select: summarySelect,
   });
+  return rows.map(({ runs, ...row }) => ({ ...row, status: eventStatus(row.state, runs) }));
 }
 
 export interface EventDetail extends EventSummary {
@@ -98,6 +142,7 @@ export async function getEvent(prisma: Db, idOrKey: string): Promise<EventDetail
     forUserId: row.forUserId,
     format: row.format,
     state: row.state,
+    status: eventStatus(row.state, row.runs),
     occurredAt: row.occurredAt,
     receivedAt: row.receivedAt,
     duplicateCount: row.duplicateCount,

@@ -119,6 +119,20 @@ describe.each(providersUnderTest())('xaa management end to end, through the CLI,
     expect(JSON.parse(count.stdout)).toMatchObject({ subscriptions_count_all: '1' });
   });
 
+  it('subscriptions add is idempotent: X answers 409 DuplicateSubscriptionFailed, the command says so and succeeds', async () => {
+    const again = await runXaa(['subscriptions', 'add', '--json'], env());
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ webhookId, subscribed: true, alreadySubscribed: true, userId: USER.id });
+    const posts = standin.requests.filter((r) => r.route.startsWith('POST /2/account_activity'));
+    expect(posts.map((r) => r.status)).toEqual([200, 409]);
+    const human = await runXaa(['subscriptions', 'add'], env());
+    expect(human.code).toBe(0);
+    expect(human.stdout.trim()).toBe(`${USER.id} was already subscribed to webhook ${webhookId}: nothing to do`);
+    expect([...(standin.subscriptions.get(webhookId) ?? [])]).toEqual([USER.id]);
+    const records = await listSubscriptionRecords(db.prisma, { kind: 'aaa', status: 'active' });
+    expect(records.map((r) => r.userId)).toEqual([USER.id]);
+  });
+
   it('delivers signed events that the handlers run; a replay overlapping live deliveries runs no handler twice', async () => {
     const live = [
       await standin.emit('follow', USER.id, { at: minutesAgo(4) }),
@@ -238,5 +252,23 @@ describe.each(providersUnderTest())('xaa management end to end, through the CLI,
     // Deliveries stop while the webhook is invalid.
     const during = await standin.emit('follow', USER.id);
     expect(during.deliveries).toEqual([]);
+  });
+
+  it('replay run --wait that times out says so, with the job, its status and what to run next, and exits 1', async () => {
+    // The webhook is still invalid (previous test): X's replay fails its CRC and no replay_job_status arrives.
+    const r = await runXaa(['replay', 'run', '--from', '10m', '--wait', '--timeout', '2s', '--json'], env());
+    expect(r.code).toBe(1);
+    const job = JSON.parse(r.stdout) as { id: string; xJobId: string; status: string };
+    expect(job.status).toBe('requested');
+    const lines = r.stderr.trim().split('\n');
+    const timedOut = lines[lines.length - 1]!;
+    expect(timedOut).toContain(`xaa: timed out after 2s waiting for replay job ${job.id} (X job ${job.xJobId}): its status is still "requested"`);
+    expect(timedOut).toContain('`xaa doctor`');
+    expect(timedOut).toContain(`\`xaa replay status ${job.id} --wait\``);
+
+    const status = await runXaa(['replay', 'status', job.id, '--wait', '--timeout', '1s'], env());
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/requested/);
+    expect(status.stderr).toContain(`timed out after 1s waiting for replay job ${job.id}`);
   });
 });

@@ -33,6 +33,24 @@ describe('xaa management commands: --help and --json', () => {
     });
   });
 
+  it('options with a fixed set of values reject others, listing the allowed values, before doing anything', async () => {
+    const cases: Array<{ args: string[]; message: string }> = [
+      { args: ['events', 'list', '--state', 'dead-lettered'], message: "option '--state <state>' argument 'dead-lettered' is invalid. Allowed choices are pending, failing, dead, done." },
+      { args: ['events', 'list', '--type', 'tweet'], message: "option '--type <type>' argument 'tweet' is invalid. Allowed choices are post.create, post.delete, like, follow," },
+      { args: ['replay', 'run', '--from', '2h', '--api', 'v1'], message: "option '--api <api>' argument 'v1' is invalid. Allowed choices are xaa, aaa." },
+      { args: ['trigger', 'follow', '--format', 'json'], message: "option '--format <format>' argument 'json' is invalid. Allowed choices are aaa, xaa." },
+      { args: ['trigger', 'retweet'], message: "command-argument value 'retweet' is invalid for argument 'type'. Allowed choices are post.create, post.delete, like, follow, unfollow," },
+    ];
+    // DATABASE_URL points nowhere usable: the value is refused before any database or X call.
+    const runs = await Promise.all(cases.map((c) => runXaa(c.args, { DATABASE_URL: 'postgresql://u@127.0.0.1:1/db', X_CONSUMER_SECRET: 'choices-secret' })));
+    runs.forEach((r, i) => {
+      expect(r.code, cases[i]!.args.join(' ')).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(cases[i]!.message);
+      expect(r.stderr).not.toMatch(/database|cannot reach/);
+    });
+  });
+
   it('emulate runs the stand-in with the credentials of the environment, in test mode on request', async () => {
     const port = await freePort();
     const run = spawnXaa(['emulate', '--port', String(port), '--allow-loopback-http'], { X_BEARER_TOKEN: 'emulate-bearer', X_CONSUMER_SECRET: 'emulate-secret' });

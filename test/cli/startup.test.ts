@@ -1,7 +1,9 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freshDatabase, migrate, type TestDatabase } from '../support/databases.js';
-import { freePort, spawnXaa, waitForStatus } from '../support/process.js';
+import { freshDatabase, migrate, providersUnderTest, type TestDatabase } from '../support/databases.js';
+import { freePort, spawnXaa, until, waitForStatus } from '../support/process.js';
 
 const SECRET = 'startup-test-consumer-secret-value';
 
@@ -49,15 +51,84 @@ describe('xaa serve: startup', () => {
     expect(run.output()).not.toContain(SECRET);
   });
 
-  it('answers /readyz 503 while migrations are pending', async () => {
-    const db = await freshDatabase('sqlite');
+  it('exits non-zero with one line, without the password, when the PostgreSQL server cannot be reached', async () => {
+    const port = await freePort();
+    const run = spawnXaa(['serve'], {
+      X_CONSUMER_SECRET: SECRET,
+      DATABASE_URL: `postgresql://xaa:s3cretPassw0rd@127.0.0.1:${port}/xaa`,
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+    });
+    const { code } = await run.exited;
+    expect(code).toBe(1);
+    expect(run.output().trim().split('\n')).toEqual([`xaa: cannot reach the database server at 127.0.0.1:${port} (DATABASE_URL)`]);
+    expect(run.output()).not.toContain('s3cretPassw0rd');
+  });
+});
+
+describe.each(providersUnderTest())('xaa serve and worker with pending migrations (%s)', (provider) => {
+  const dropLater: TestDatabase[] = [];
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-startup-'));
+  afterAll(async () => {
+    await Promise.all(dropLater.map((d) => d.drop()));
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  async function unmigrated(): Promise<TestDatabase> {
+    const db = await freshDatabase(provider);
     dropLater.push(db);
+    return db;
+  }
+
+  it('serve refuses to start: exit 1 with one line naming `npm run db:migrate`, nothing listening', async () => {
+    const db = await unmigrated();
     const port = await freePort();
     const run = spawnXaa(['serve'], { X_CONSUMER_SECRET: SECRET, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1' });
+    const { code } = await run.exited;
+    expect(code).toBe(1);
+    const lines = run.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^xaa: the database at DATABASE_URL \(.+\) has \d+ pending migration\(s\) \(.*\): run `npm run db:migrate` first, or start with --migrate/);
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+
+  it('worker refuses to start the same way', async () => {
+    const db = await unmigrated();
+    const run = spawnXaa(['worker'], { DATABASE_URL: db.url, HANDLERS: './test/fixtures/plugins/recorder.ts', RECORDER_DIR: tmp });
+    const { code } = await run.exited;
+    expect(code).toBe(1);
+    const lines = run.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/pending migration\(s\).*run `npm run db:migrate`/);
+  });
+
+  it('serve --migrate applies the migrations (as npm run db:migrate) and serves, /readyz 200', async () => {
+    const db = await unmigrated();
+    const port = await freePort();
+    const run = spawnXaa(['serve', '--migrate'], { X_CONSUMER_SECRET: SECRET, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1' });
     try {
-      await waitForStatus(`http://127.0.0.1:${port}/healthz`, 200);
-      const ready = await waitForStatus(`http://127.0.0.1:${port}/readyz`, 503);
-      expect(await ready.json()).toMatchObject({ status: 'not ready' });
+      const ready = await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200);
+      expect(await ready.json()).toMatchObject({ status: 'ready', migrations: { pending: [] } });
+      expect(run.output()).toMatch(/database migrations applied/);
+      expect(run.output()).toMatch(/db:migrate .*: applied \d+ migration\(s\)/);
+    } finally {
+      run.child.kill('SIGTERM');
+    }
+    expect((await run.exited).code).toBe(0);
+  });
+
+  it('MIGRATE_ON_START=true makes the worker apply them, then it runs', async () => {
+    const db = await unmigrated();
+    const run = spawnXaa(['worker'], {
+      DATABASE_URL: db.url,
+      MIGRATE_ON_START: 'true',
+      HANDLERS: './test/fixtures/plugins/recorder.ts',
+      RECORDER_DIR: tmp,
+    });
+    try {
+      await until(() => run.output().includes('worker started') || run.child.exitCode !== null, 60_000);
+      expect(run.output()).toMatch(/database migrations applied/);
+      expect(run.output()).toContain('worker started');
     } finally {
       run.child.kill('SIGTERM');
     }

@@ -10,7 +10,7 @@ export {
 export { dropPendingRuns, handlerRunCounts, pendingRunsByHandler, renameHandlerRuns } from './handlers.js';
 export type { DropResult, HandlerRunCounts, RenameResult } from './handlers.js';
 export { RemoteWorkQueue, WriterUnavailable } from './remote-queue.js';
-export { redispatchEvents, redriveDeadLetters } from './requeue.js';
+export { eventHandlers, recordedHandlers, redispatchEvents, redriveDeadLetters } from './requeue.js';
 export type { RequeueResult } from './requeue.js';
 export type {
   AttemptRecord,

@@ -14,6 +14,25 @@ export interface RequeueResult {
   missing: string[];
 }
 
+/** For each id or dedupe key that names an event: the event's id and the handlers it has runs of. */
+export async function eventHandlers(prisma: Db, idsOrKeys: string[]): Promise<Map<string, { id: string; handlers: string[] }>> {
+  const out = new Map<string, { id: string; handlers: string[] }>();
+  for (const key of idsOrKeys) {
+    const event = await prisma.event.findFirst({
+      where: { OR: [{ id: key }, { dedupeKey: key }] },
+      select: { id: true, runs: { select: { handler: true }, orderBy: { handler: 'asc' } } },
+    });
+    if (event) out.set(key, { id: event.id, handlers: event.runs.map((r) => r.handler) });
+  }
+  return out;
+}
+
+/** Every handler name the store has a run of (the plugins that have ever been given an event). */
+export async function recordedHandlers(prisma: Db): Promise<string[]> {
+  const rows = await prisma.handlerRun.findMany({ distinct: ['handler'], select: { handler: true }, orderBy: { handler: 'asc' } });
+  return rows.map((r) => r.handler);
+}
+
 /**
  * Sets events back to pending so the dispatcher runs their handlers again: the given handler's
  * run (or every run) becomes pending with a fresh retry schedule, and the event is available now.
