@@ -47,7 +47,12 @@ export function quoteLongIntegers(text: string): string {
       const digits = i - start - (c === MINUS ? 1 : 0);
       // A leading zero makes the literal invalid JSON: left as is, so that JSON.parse rejects it.
       const leadingZero = text.charCodeAt(c === MINUS ? start + 1 : start) === 0x30;
-      if (isInteger && digits >= 16 && !leadingZero) {
+      // A number followed by ':' stands where a key must be: invalid JSON, left as is (quoted,
+      // it would become a valid key and the invalid text would parse).
+      let after = i;
+      while (after < n && /\s/.test(text[after]!)) after++;
+      const asKey = text.charCodeAt(after) === 0x3a;
+      if (isInteger && digits >= 16 && !leadingZero && !asKey) {
         out += text.slice(copiedUpTo, start) + '"' + text.slice(start, i) + '"';
         copiedUpTo = i;
       } else {

@@ -108,7 +108,7 @@ describe.each(providersUnderTest())('xaa serve and worker with pending migration
     const run = spawnXaa(['serve', '--migrate'], { X_CONSUMER_SECRET: SECRET, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1' });
     try {
       const ready = await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200);
-      expect(await ready.json()).toMatchObject({ status: 'ready', migrations: { pending: [] } });
+      expect(await ready.json()).toEqual({ status: 'ready' });
       expect(run.output()).toMatch(/database migrations applied/);
       expect(run.output()).toMatch(/db:migrate .*: applied \d+ migration\(s\)/);
     } finally {

@@ -180,6 +180,14 @@ describe('parseJsonLossless (pure)', () => {
     })
     .map((parts) => parts.join(''));
 
+  it('rejects a long integer standing where a key must be, as JSON.parse does', () => {
+    for (const text of ['{1000000000000000:0}', '{"a":1,12345678901234567 : 2}', '{-1000000000000000:0}']) {
+      expect(() => JSON.parse(text), text).toThrow();
+      expect(() => parseJsonLossless(text), text).toThrow();
+    }
+    expect(parseJsonLossless('{"a":[1000000000000000, 12345678901234567 ]}')).toEqual({ a: ['1000000000000000', '12345678901234567'] });
+  });
+
   it('accepts exactly the texts JSON.parse accepts', () => {
     fc.assert(
       fc.property(fc.oneof(jsonish, fc.jsonValue().map((v) => JSON.stringify(v))), (text) => {

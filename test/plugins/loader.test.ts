@@ -132,7 +132,7 @@ describe('plugin loader', () => {
     expect(await failure(load([required]))).toBe('HANDLER_OPTIONS_NEEDS_OPTIONS is not set: plugin "needs-options" rejects its options: url is required');
 
     // Valid options reach the example; unset, it registers nothing.
-    const [on] = await loadPlugins([forwarder], { handlerOptions: { HANDLER_OPTIONS_FORWARDER: { url: 'https://hooks.example/in' } } });
+    const [on] = await loadPlugins([forwarder], { handlerOptions: { HANDLER_OPTIONS_FORWARDER: { url: 'https://hooks.example/in', secret: 'a-forwarding-secret-0123' } } });
     expect(on!.any).toHaveLength(1);
     const [off] = await loadPlugins([forwarder]);
     expect(off!.any).toHaveLength(0);
