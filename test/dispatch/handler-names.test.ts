@@ -1,11 +1,10 @@
 // Runs under a handler name no loaded plugin has (a plugin renamed or removed): the dispatcher
 // leaves them alone instead of dead-lettering them, the startup check reports them, and the store
 // moves them to the new name or drops them.
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/dispatch/index.js';
 import { reportOrphanedRuns } from '../../src/dispatch/orphans.js';
-import { createLogger } from '../../src/log/index.js';
+import { capturingLogger } from '../support/logs.js';
 import { registerPlugin } from '../../src/plugins/registry.js';
 import type { Plugin } from '../../src/plugins/index.js';
 import {
@@ -24,17 +23,7 @@ describe.each(providersUnderTest())('handler names on %s', (provider) => {
   let db: Database;
   let now: number;
   let logs: string[];
-  const logger = () =>
-    createLogger({
-      level: 'warn',
-      env: 'test',
-      destination: new Writable({
-        write(chunk, _enc, done) {
-          logs.push(String(chunk));
-          done();
-        },
-      }),
-    });
+  const logger = () => capturingLogger(logs);
 
   beforeEach(async () => {
     testDb = await migratedDatabase(provider);

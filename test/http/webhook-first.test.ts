@@ -3,11 +3,10 @@
  * answers carry the security headers helmet would set, it is never rate limited nor logged per
  * request at info, and every other path still goes through Express.
  */
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookRoute } from '../../src/http/webhook.js';
-import { createLogger } from '../../src/log/index.js';
+import { capturingLogger } from '../support/logs.js';
 import { createMetrics } from '../../src/metrics/index.js';
 import { sample, startTestApp, TEST_SECRET, xSignature, type TestApp } from '../support/app.js';
 import { postDelivery } from '../receiver/helpers.js';
@@ -74,17 +73,7 @@ describe('the webhook route, answered before Express', () => {
 describe('an unexpected error on the webhook route', () => {
   it('is a 500 with a JSON body and no details, logged at error', async () => {
     const logs: string[] = [];
-    const logger = createLogger({
-      level: 'info',
-      env: 'test',
-      secrets: [TEST_SECRET],
-      destination: new Writable({
-        write(chunk, _enc, done) {
-          logs.push(String(chunk));
-          done();
-        },
-      }),
-    });
+    const logger = capturingLogger(logs, { level: 'info', secrets: [TEST_SECRET] });
     const webhook = webhookRoute({
       path: '/webhook',
       consumerSecret: TEST_SECRET,

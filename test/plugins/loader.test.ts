@@ -2,26 +2,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log/index.js';
+import { capturingLogger } from '../support/logs.js';
 import { loadPlugins, PluginLoadError } from '../../src/plugins/loader.js';
 import { repoRoot } from '../support/databases.js';
 
 describe('plugin loader', () => {
   let dir: string;
   let logs: string[];
-  const logger = () =>
-    createLogger({
-      level: 'warn',
-      env: 'test',
-      destination: new Writable({
-        write(chunk, _enc, done) {
-          logs.push(String(chunk));
-          done();
-        },
-      }),
-    });
+  const logger = () => capturingLogger(logs);
   const messages = () => logs.map((l) => (JSON.parse(l) as { msg: string }).msg);
 
   /** Writes a plugin module and returns its path relative to `dir`. */
