@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig, readEnvironment, type Config } from '../config/index.js';
 import { clientFromConfig, formatWait, Management, type XClient } from '../management/index.js';
 import { DatabaseError, describeDatabaseError, migrationState, openDatabase, type Database } from '../store/index.js';
-import { databaseLabel } from './startup.js';
+import { databaseLabel } from '../store/service-database.js';
 
 /** What every management command gets: configuration, output, the X client, the database. */
 export class CliContext {

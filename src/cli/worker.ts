@@ -4,7 +4,7 @@ import { createLogger } from '../log/index.js';
 import { clientFromConfig } from '../management/index.js';
 import { createMetrics } from '../metrics/index.js';
 import { runUntilSignal, type StartOptions } from './serve.js';
-import { databaseLabel, openServiceDatabase } from './startup.js';
+import { databaseLabel, openServiceDatabase } from '../store/service-database.js';
 
 /**
  * A dispatcher without an HTTP server: scale handlers out with as many as needed. Like serve, it

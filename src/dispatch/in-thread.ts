@@ -15,15 +15,17 @@ export interface DispatchThread {
 }
 
 /**
- * Starts the dispatcher on its own thread (configuration from the same environment). Resolves
+ * Starts the dispatcher on its own thread (configuration from the same environment, or `env`). Resolves
  * to undefined when HANDLERS is empty; rejects when a plugin cannot load.
  */
 export async function startDispatchThread(
   metrics: Metrics,
   logger: Logger,
   options: DispatchThreadData = { viaWriter: false },
+  /** The environment the thread reads its configuration from (default: this process's). */
+  env?: Record<string, string | undefined>,
 ): Promise<DispatchThread | undefined> {
-  const worker: Worker = startWorker(import.meta.url, './thread.js', { workerData: options });
+  const worker: Worker = startWorker(import.meta.url, './thread.js', { workerData: options, ...(env ? { env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) } : {}) });
   let stopped: (() => void) | undefined;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const started = await new Promise<{ plugins: string[] } | undefined>((resolve, reject) => {

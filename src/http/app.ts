@@ -13,7 +13,7 @@ import { errorHandler, notFound } from './errors.js';
 import { rateLimit } from './rate-limit.js';
 import { healthRoutes } from './health.js';
 import { metricsRoute } from './metrics-route.js';
-import { webhookRoute } from './webhook.js';
+import { webhookRoute, type WebhookHandler } from './webhook.js';
 
 export interface AppDeps {
   config: Config & { consumerSecret: string };
@@ -32,6 +32,8 @@ export interface ReceiverApp {
    * Express; every other request handed to `app`.
    */
   handler: RequestListener;
+  /** The webhook route alone: answers WEBHOOK_PATH and returns true, or returns false (embedding). */
+  webhook: WebhookHandler;
   inbox: DeliveryInbox;
   metrics: Metrics;
   /** From now on POSTs get 503 (graceful shutdown). */
@@ -108,6 +110,7 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
   return {
     app,
     handler,
+    webhook,
     inbox,
     metrics,
     startClosing: () => {

@@ -28,3 +28,4 @@ export type { DeadLetterRecord, EventDetail, EventFilter, EventStatus, EventSumm
 export { prune, queueStats } from './retention.js';
 export type { PruneResult, RetentionPolicy } from './retention.js';
 export { retentionPolicy, startRetention } from './retention-job.js';
+export { databaseLabel, openServiceDatabase } from './service-database.js';

@@ -1,5 +1,7 @@
 import type { Config, DatabaseConfig } from '../config/index.js';
-import { applyMigrations, DatabaseError, describeDatabaseError, migrationState, openDatabase, type Database, type MigrationState } from '../store/index.js';
+import { migrationState, openDatabase, type Database, type MigrationState } from './database.js';
+import { DatabaseError, describeDatabaseError } from './errors.js';
+import { applyMigrations } from './migrate.js';
 
 /** Where DATABASE_URL points, safe to print: "sqlite /data/xaa.db", "postgresql db.internal:5432/xaa". */
 export function databaseLabel(config: DatabaseConfig): string {

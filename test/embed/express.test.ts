@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { xWebhooks, type XWebhooksMiddleware } from '../../src/embed/express.js';
+import { openDatabase, type Database } from '../../src/store/index.js';
+import { sample, TEST_SECRET, xSignature } from '../support/app.js';
+import { migratedDatabase, repoRoot, type TestDatabase } from '../support/databases.js';
+import { until } from '../support/process.js';
+import { sha256Hex, SIGNATURE_HEADER } from '../receiver/helpers.js';
+
+// A user's own Express app, with routes and a JSON body parser of its own, and the receiver mounted in it.
+describe('xWebhooks() mounted in an Express app', () => {
+  let testDb: TestDatabase;
+  let db: Database;
+  let hooks: XWebhooksMiddleware;
+  let base: string;
+  let server: import('node:http').Server;
+  let dir: string;
+
+  beforeAll(async () => {
+    testDb = await migratedDatabase('sqlite');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-embed-'));
+    hooks = xWebhooks({
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'test',
+        X_CONSUMER_SECRET: TEST_SECRET,
+        DATABASE_URL: testDb.url,
+        WEBHOOK_PATH: '/x/webhook',
+        HANDLERS: path.join(repoRoot, 'test/fixtures/plugins/recorder.ts'),
+        RECORDER_DIR: dir,
+        DISPATCH_POLL_MS: '50',
+        LOG_LEVEL: 'warn',
+      },
+    });
+    const app = express();
+    app.get('/hello', (_req, res) => res.json({ hello: 'world' }));
+    app.use(hooks); // before the app's body parser: the receiver needs the raw bytes
+    app.use(express.json());
+    app.post('/api/echo', (req, res) => res.json(req.body));
+    server = app.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await hooks.ready();
+    db = await openDatabase(testDb.config);
+  });
+  afterAll(async () => {
+    await hooks?.close();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await db?.close();
+    await testDb?.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const post = (body: Buffer, signature: string | null) =>
+    fetch(`${base}/x/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(signature ? { [SIGNATURE_HEADER]: signature } : {}) },
+      body,
+    });
+
+  it('answers the CRC on its path', async () => {
+    const res = await fetch(`${base}/x/webhook?crc_token=abcdefghijklmnop`);
+    expect(res.status).toBe(200);
+    expect((await res.json()) as { response_token: string }).toEqual({ response_token: expect.stringMatching(/^sha256=/) });
+  });
+
+  it('refuses a bad signature with 401 and stores nothing', async () => {
+    const body = sample('aaa-tweet-create-mention.json');
+    expect((await post(body, xSignature(body, 'another-secret-0123456789'))).status).toBe(401);
+    expect((await post(body, null)).status).toBe(401);
+    expect(await db.prisma.delivery.count({ where: { bodySha256: sha256Hex(body) } })).toBe(0);
+  });
+
+  it('answers 200 once the delivery is committed, drops the duplicate, and runs the handler once', async () => {
+    const body = sample('aaa-tweet-create-mention.json');
+    const first = await post(body, xSignature(body));
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({ status: 'accepted', events: 1 });
+    // Committed before the 200: readable at once through another connection.
+    expect(await db.prisma.delivery.count({ where: { bodySha256: sha256Hex(body) } })).toBe(1);
+    const again = await post(body, xSignature(body));
+    expect(await again.json()).toMatchObject({ status: 'duplicate', duplicates: 1 });
+    const starts = () => (fs.existsSync(path.join(dir, 'starts.log')) ? fs.readFileSync(path.join(dir, 'starts.log'), 'utf8').trim().split('\n') : []);
+    await until(() => starts().length >= 1);
+    await until(async () => (await db.prisma.event.count({ where: { state: 'pending' } })) === 0);
+    expect(starts()).toHaveLength(1);
+    const runs = await db.prisma.handlerRun.findMany();
+    expect(runs).toEqual([expect.objectContaining({ handler: 'recorder', state: 'done' })]);
+  });
+
+  it("leaves the app's other routes and its body parser alone", async () => {
+    expect(await (await fetch(`${base}/hello`)).json()).toEqual({ hello: 'world' });
+    const echo = await fetch(`${base}/api/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+    expect(await echo.json()).toEqual({ a: 1 });
+  });
+});
