@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseJsonLossless } from '../../src/normalize/json.js';
+import { CRC_TOKEN_PATTERN } from '../../src/receiver/crc.js';
 import { expectCleanLogs, expectCleanResponse, post, RUNS, startHostile, storedDelivery, type Hostile } from './support.js';
 import { withPayloads } from '../support/app.js';
 
@@ -230,7 +231,9 @@ function isBig(v: unknown): v is { big: bigint } {
 describe('arbitrary JSON, signed', () => {
   it('any JSON value: 200, at least one event or a duplicate (kept whole as `unknown` when unrecognised)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.jsonValue(), async (value) => {
+      // A value whose text has a CRC token's shape (a number of 16+ digits) is refused by design
+      // (test/hostile/bytes.test.ts pins it): not part of this property.
+      fc.asyncProperty(fc.jsonValue().filter((v) => !CRC_TOKEN_PATTERN.test(JSON.stringify(v))), async (value) => {
         const { reply, delivery, events } = await accepted(JSON.stringify(value));
         // Only an AAA envelope with nothing but its meta keys has no activity at all.
         if (delivery.format === 'unknown') {
