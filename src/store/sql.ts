@@ -5,3 +5,13 @@
  * its provider's placeholder syntax.
  */
 export { empty, join, raw, Sql, sqltag as sql } from '@prisma/client/runtime/client';
+
+/** Rows per multi-row statement: far below SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
+export const ROWS_PER_STATEMENT = 500;
+
+/** `items` in slices of at most `size` (ROWS_PER_STATEMENT by default), for multi-row statements. */
+export function chunks<T>(items: T[], size = ROWS_PER_STATEMENT): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,18 +1,9 @@
 import type { Db } from '../database.js';
 import { newId } from '../ids.js';
 import { encodeBody } from './body-codec.js';
-import { join, sql } from '../sql.js';
+import { chunks, join, ROWS_PER_STATEMENT, sql } from '../sql.js';
 import { planBatch, planResults } from './plan.js';
 import type { DeliveryInput, RecordedDelivery } from './types.js';
-
-/** Rows per multi-row INSERT: far below SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
-const ROWS_PER_STATEMENT = 500;
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 /**
  * Writes deliveries and their events in ONE transaction, with a handful of statements whatever

@@ -1,6 +1,6 @@
 import type { Database } from '../database.js';
 import { newId } from '../ids.js';
-import { empty, join, raw, sql } from '../sql.js';
+import { chunks, empty, join, raw, ROWS_PER_STATEMENT, sql } from '../sql.js';
 import { deliveriesToLoad, readActivities } from '../inbox/activity.js';
 import { CLAIM_COLUMNS, storedActivity, toQueuedEvent, type EventRow as Row } from './rows.js';
 import type { AttemptRecord, ClaimOptions, EventOutcome, HandlerRunRow, QueuedEvent, WorkQueue } from './types.js';
@@ -103,15 +103,6 @@ export async function renewLeases(db: Database, eventIds: string[], owner: strin
     return;
   }
   await db.prisma.event.updateMany({ where: { id: { in: eventIds }, leaseOwner: owner }, data: { leaseUntil: until } });
-}
-
-/** Rows per statement: far below SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
-const ROWS_PER_STATEMENT = 500;
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /**
