@@ -47,6 +47,7 @@ export interface ReceiverApp {
 export function createApp({ config, db, logger, metrics = createMetrics(), onCommitted }: AppDeps): ReceiverApp {
   let closing = false;
   const inbox = openInbox(db, {
+    dedupeWindowMs: config.retention.dedupeWindowDays * 86_400_000,
     onCommit: (size, seconds, ok) => {
       metrics.commit.observe({ outcome: ok ? 'ok' : 'failed' }, seconds);
       metrics.commitBatch.observe(size);

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Every result a webhook POST can have. */
-export type DeliveryResult = 'accepted' | 'duplicate' | 'bad_signature' | 'unparseable' | 'rejected' | 'unavailable';
+export type DeliveryResult = 'accepted' | 'duplicate' | 'stale' | 'bad_signature' | 'unparseable' | 'rejected' | 'unavailable';
 
 /** The product's Prometheus series, on a registry of their own (one per app instance). */
 export function createMetrics(options: { defaults?: boolean } = {}) {
@@ -17,7 +17,7 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
     }),
     events: new Counter({
       name: 'xaa_events_total',
-      help: 'Events received, by whether they were new or duplicates',
+      help: 'Events received, by outcome: new, duplicate, or stale (older than the dedupe window: stored, not dispatched)',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),

@@ -46,6 +46,7 @@ export function createIngest({ secrets, inbox, metrics, logger }: IngestDeps) {
   // at most once a second with a count of the ones not logged: a flood cannot flood the log.
   let lastRejectLog = 0;
   let unlogged = 0;
+  let lastStaleLog = 0;
   function rejected(reason: Exclude<SignatureCheck, { ok: true }>['reason'], remoteAddr: string | undefined): Reply {
     metrics.deliveries.inc({ result: 'bad_signature' });
     const now = Date.now();
@@ -99,10 +100,25 @@ export function createIngest({ secrets, inbox, metrics, logger }: IngestDeps) {
       };
     }
     const fresh = recorded.newEventIds.length;
-    metrics.deliveries.inc({ result: recorded.status === 'duplicate' ? 'duplicate' : 'accepted' });
+    metrics.deliveries.inc({ result: recorded.status === 'duplicate' || recorded.status === 'stale' ? recorded.status : 'accepted' });
     if (fresh) metrics.events.inc({ outcome: 'new' }, fresh);
     if (recorded.duplicates) metrics.events.inc({ outcome: 'duplicate' }, recorded.duplicates);
-    return { status: 200, body: { status: recorded.status, events: fresh, duplicates: recorded.duplicates } };
+    if (recorded.stale) {
+      // Acknowledged (X must not retry it) and kept, never dispatched: see `xaa events list --state stale`.
+      metrics.events.inc({ outcome: 'stale' }, recorded.stale);
+      // At most one line a second: replayed bodies are signed and could come in numbers.
+      if (Date.now() - lastStaleLog >= 1000) {
+        lastStaleLog = Date.now();
+        logger.warn(
+          { delivery: recorded.deliveryId, stale: recorded.stale },
+          'delivery carried activities older than the dedupe window (a replayed body?): stored as stale, not dispatched',
+        );
+      }
+    }
+    return {
+      status: 200,
+      body: { status: recorded.status, events: fresh, duplicates: recorded.duplicates, ...(recorded.stale ? { stale: recorded.stale } : {}) },
+    };
   }
 
   /**

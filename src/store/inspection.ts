@@ -9,19 +9,22 @@ import { loadActivities } from './inbox/activity.js';
  * - `dead`: a handler was dead-lettered (failed every attempt) and not sent back since;
  * - `failing`: still pending, and a handler has failed at least once (a retry is scheduled);
  * - `pending`: waiting for its handlers (or for plugins to be configured);
- * - `done`: every handler completed.
+ * - `done`: every handler completed;
+ * - `stale`: the activity's own time was older than the dedupe window when it arrived (a replayed
+ *   body, or a very late redelivery): kept for inspection, never dispatched (unless redispatched).
  */
-export const EVENT_STATUSES = ['pending', 'failing', 'dead', 'done'] as const;
+export const EVENT_STATUSES = ['pending', 'failing', 'dead', 'done', 'stale'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 export function isEventStatus(value: string): value is EventStatus {
   return (EVENT_STATUSES as readonly string[]).includes(value);
 }
 
-/** The status of an event in `state` (events.state: pending | done) with these handler runs. */
+/** The status of an event in `state` (events.state: pending | done | stale) with these handler runs. */
 export function eventStatus(state: string, runs: ReadonlyArray<{ state: string; attempts: number }>): EventStatus {
   if (runs.some((r) => r.state === 'dead')) return 'dead';
   if (state === 'done') return 'done';
+  if (state === 'stale') return 'stale';
   return runs.some((r) => r.state === 'pending' && r.attempts > 0) ? 'failing' : 'pending';
 }
 
@@ -34,10 +37,12 @@ function statusWhere(status: EventStatus): Prisma.EventWhereInput {
       return { runs: { some: dead } };
     case 'done':
       return { state: 'done', runs: { none: dead } };
+    case 'stale':
+      return { state: 'stale', runs: { none: dead } };
     case 'failing':
-      return { state: { not: 'done' }, AND: [{ runs: { none: dead } }, { runs: { some: failed } }] };
+      return { state: { notIn: ['done', 'stale'] }, AND: [{ runs: { none: dead } }, { runs: { some: failed } }] };
     case 'pending':
-      return { state: { not: 'done' }, AND: [{ runs: { none: dead } }, { runs: { none: failed } }] };
+      return { state: { notIn: ['done', 'stale'] }, AND: [{ runs: { none: dead } }, { runs: { none: failed } }] };
   }
 }
 
@@ -48,7 +53,7 @@ export interface EventSummary {
   action: string | null;
   forUserId: string | null;
   format: string;
-  /** The dispatch state of the event row: pending | done (done includes dead-lettered handlers). */
+  /** The dispatch state of the event row: pending | done (done includes dead-lettered handlers) | stale. */
   state: string;
   /** What the operator sees: pending | failing | dead | done (see EVENT_STATUSES). */
   status: EventStatus;

@@ -9,6 +9,13 @@ import { loadActivities, openDatabase, type Database } from '../../src/store/ind
 import { migratedDatabase, type Provider, type TestDatabase } from './databases.js';
 
 export const TEST_SECRET = 'test-consumer-secret-0123456789abcdef';
+
+/**
+ * The fixtures' activities carry fixed times (November 2026): with the default 5-day dedupe
+ * window they would arrive stale (never dispatched). Test apps take a window of a century unless a
+ * test sets DEDUPE_WINDOW_DAYS itself (the staleness tests do).
+ */
+export const FIXTURE_WINDOW_DAYS = '36500';
 export const samplesDir = path.resolve(import.meta.dirname, '../fixtures/deliveries');
 
 /** X's signature, computed here independently of src/: sha256= + base64 HMAC-SHA256(secret, bytes). */
@@ -50,7 +57,7 @@ export async function startTestApp(
   testDb?: TestDatabase,
 ): Promise<TestApp> {
   const database = testDb ?? (await migratedDatabase(provider));
-  const config = loadConfig({ X_CONSUMER_SECRET: TEST_SECRET, DATABASE_URL: database.url, LOG_LEVEL: 'info', ...env });
+  const config = loadConfig({ X_CONSUMER_SECRET: TEST_SECRET, DATABASE_URL: database.url, LOG_LEVEL: 'info', DEDUPE_WINDOW_DAYS: FIXTURE_WINDOW_DAYS, ...env });
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk, _enc, done) {

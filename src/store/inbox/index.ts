@@ -21,19 +21,30 @@ export interface DeliveryInbox {
   writer?: SqliteWriter;
 }
 
-export function openInbox(db: Database, options: GroupCommitOptions = {}): DeliveryInbox {
+export interface InboxOptions extends GroupCommitOptions {
+  /** DEDUPE_WINDOW_DAYS in ms: activities older than this when received are stored stale, not dispatched. */
+  dedupeWindowMs?: number;
+}
+
+export function openInbox(db: Database, options: InboxOptions = {}): DeliveryInbox {
+  const { dedupeWindowMs } = options;
   if (db.provider === 'sqlite' && db.config.file) {
     const writer = new SqliteWriter({
       file: db.config.file,
       synchronous: db.config.sqliteSynchronous,
       busyTimeoutMs: db.config.busyTimeoutMs,
+      maxBytes: db.config.sqliteMaxBytes,
+      dedupeWindowMs,
     });
     // The thread queues what it is sent and commits it in order, merging whatever waits into one
     // transaction: a few batches in flight keep it from idling while a commit's answer travels back.
     const commits = new GroupCommit((raws: RawDelivery[]) => writer.write(raws), { inFlight: 4, ...options }, () => writer.close());
     return { write: (raw) => commits.write(raw), drain: () => commits.drain(), close: () => commits.close(), writer };
   }
-  const commits = new GroupCommit((raws: RawDelivery[]) => recordDeliveries(db.prisma, raws.map(prepareDelivery)), options);
+  const commits = new GroupCommit(
+    (raws: RawDelivery[]) => recordDeliveries(db.prisma, raws.map(prepareDelivery), { dedupeWindowMs, provider: db.provider }),
+    options,
+  );
   return { write: (raw) => commits.write(raw), drain: () => commits.drain(), close: () => commits.close() };
 }
 
@@ -42,5 +53,7 @@ export type { BodyEncoding, StoredBody } from './body-codec.js';
 export { loadActivities } from './activity.js';
 export { GroupCommit } from './group-commit.js';
 export type { BatchWriter, GroupCommitOptions } from './group-commit.js';
+export { isStale } from './plan.js';
 export { recordDeliveries, recordDelivery } from './prisma-writer.js';
+export type { RecordOptions } from './prisma-writer.js';
 export type { DeliveryInput, DeliveryStatus, EventInput, RawDelivery, RecordedDelivery } from './types.js';
