@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHmac } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { loadConfig } from '../../src/config/index.js';
+import { loadConfig, type Config } from '../../src/config/index.js';
 import { createApp, type ReceiverApp } from '../../src/http/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { loadActivities, openDatabase, type Database } from '../../src/store/index.js';
@@ -43,6 +43,7 @@ export async function withPayloads<
 }
 
 export interface TestApp extends ReceiverApp {
+  config: Config;
   db: Database;
   testDb: TestDatabase;
   /** Every log line the app wrote. */
@@ -70,6 +71,7 @@ export async function startTestApp(
   const receiver = createApp({ config: { ...config, consumerSecret: config.consumerSecret! }, db, logger });
   return {
     ...receiver,
+    config,
     db,
     testDb: database,
     logs,
