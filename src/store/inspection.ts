@@ -209,3 +209,41 @@ export async function listDeadLetters(
     redrivenAt: r.redrivenAt,
   }));
 }
+
+export interface BacklogReport {
+  /** Events waiting for their handlers (state pending), and when the oldest of them arrived. */
+  pending: { count: number; oldest: Date | null };
+  /**
+   * Of those, the ones no handler has taken (no handler run: no plugin wanted their type, or no
+   * dispatcher runs): what RETENTION_UNHANDLED_DAYS prunes.
+   */
+  unhandled: { count: number; oldest: Date | null };
+  /** Dead letters not yet redriven, and when the latest one died. */
+  deadLetters: { count: number; latest: Date | null };
+  /** Events stored stale (older than the dedupe window on arrival: not dispatched). */
+  stale: number;
+  /** Dedupe keys kept past their pruned events. */
+  keptKeys: number;
+}
+
+/** The queue as the operator's doctor sees it: backlog, events no handler took, dead letters. */
+export async function backlogReport(prisma: Db): Promise<BacklogReport> {
+  const unhandledWhere = { state: 'pending', runs: { none: {} } };
+  const [pending, oldestPending, unhandled, oldestUnhandled, deadLetters, latestDead, stale, keptKeys] = await Promise.all([
+    prisma.event.count({ where: { state: 'pending' } }),
+    prisma.event.findFirst({ where: { state: 'pending' }, orderBy: { receivedAt: 'asc' }, select: { receivedAt: true } }),
+    prisma.event.count({ where: unhandledWhere }),
+    prisma.event.findFirst({ where: unhandledWhere, orderBy: { receivedAt: 'asc' }, select: { receivedAt: true } }),
+    prisma.deadLetter.count({ where: { redrivenAt: null } }),
+    prisma.deadLetter.findFirst({ where: { redrivenAt: null }, orderBy: { deadAt: 'desc' }, select: { deadAt: true } }),
+    prisma.event.count({ where: { state: 'stale' } }),
+    prisma.dedupeKey.count(),
+  ]);
+  return {
+    pending: { count: pending, oldest: oldestPending?.receivedAt ?? null },
+    unhandled: { count: unhandled, oldest: oldestUnhandled?.receivedAt ?? null },
+    deadLetters: { count: deadLetters, latest: latestDead?.deadAt ?? null },
+    stale,
+    keptKeys,
+  };
+}
