@@ -1,6 +1,6 @@
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
-import type { RecordedDelivery } from '../store/index.js';
+import { storageFault, type RecordedDelivery, type StorageFault } from '../store/index.js';
 import { CRC_TOKEN_PATTERN } from './crc.js';
 import type { RawDelivery } from '../store/index.js';
 import { SIGNATURE_HEADER, signatureDigest, verifySignature, type SignatureCheck } from './signature.js';
@@ -47,6 +47,14 @@ export function createIngest({ secrets, inbox, metrics, logger }: IngestDeps) {
   let lastRejectLog = 0;
   let unlogged = 0;
   let lastStaleLog = 0;
+  // A full or unreachable store fails every delivery: one line a second, with the count not logged.
+  let lastStoreLog = 0;
+  let storeUnlogged = 0;
+  const STORE_PROBLEMS: Record<StorageFault, { error: string; message: string }> = {
+    full: { error: 'store_full', message: 'The store is full: the delivery could not be stored; retry later.' },
+    busy: { error: 'store_unavailable', message: 'The delivery could not be stored; retry later.' },
+    unavailable: { error: 'store_unavailable', message: 'The delivery could not be stored; retry later.' },
+  };
   function rejected(reason: Exclude<SignatureCheck, { ok: true }>['reason'], remoteAddr: string | undefined): Reply {
     metrics.deliveries.inc({ result: 'bad_signature' });
     const now = Date.now();
@@ -82,9 +90,19 @@ export function createIngest({ secrets, inbox, metrics, logger }: IngestDeps) {
         remoteAddr: incoming.remoteAddr ?? null,
       });
     } catch (error) {
+      const reason = storageFault(error);
       metrics.deliveries.inc({ result: 'unavailable' });
-      logger.error({ err: error }, 'could not store a delivery: answering 503 so that X retries');
-      return { status: 503, body: { error: 'store_unavailable', message: 'The delivery could not be stored; retry later.' } };
+      metrics.storeWriteFailures.inc({ reason });
+      const now = Date.now();
+      if (now - lastStoreLog >= 1000) {
+        logger.error({ err: error, reason, notLogged: storeUnlogged }, 'could not store a delivery: answering 503 so that X retries');
+        lastStoreLog = now;
+        storeUnlogged = 0;
+      } else {
+        storeUnlogged++;
+      }
+      // Nothing was acknowledged: X retries it, and intake resumes by itself once the store takes writes again.
+      return { status: 503, body: STORE_PROBLEMS[reason] };
     }
 
     if (recorded.status === 'unparseable') {

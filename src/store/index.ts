@@ -1,6 +1,7 @@
 export { openDatabase, migrationState, sqlitePragmas } from './database.js';
 export type { Database, Db, MigrationState } from './database.js';
-export { DatabaseError, describeDatabaseError, isDatabaseError, redactDatabaseUrl } from './errors.js';
+export { DatabaseError, describeDatabaseError, isDatabaseError, redactDatabaseUrl, storageFault } from './errors.js';
+export type { StorageFault } from './errors.js';
 export { applyMigrations } from './migrate.js';
 export { decodeBody, encodeBody, GroupCommit, loadActivities, openInbox, recordDeliveries, recordDelivery } from './inbox/index.js';
 export type {
@@ -8,6 +9,7 @@ export type {
   BodyEncoding,
   StoredBody,
   DeliveryInbox,
+  InboxHealthState,
   DeliveryInput,
   DeliveryStatus,
   EventInput,
