@@ -71,6 +71,11 @@ const schema = z.object({
     .default('false')
     .describe('true (serve and worker apply pending database migrations before starting) or false (they refuse to start while migrations are pending)'),
   SQLITE_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).default(1000).describe('milliseconds, a whole number'),
+  SQLITE_MAX_SIZE_MB: z.coerce
+    .number()
+    .min(0)
+    .default(0)
+    .describe('the largest size of the SQLite database in MiB (PRAGMA max_page_count), 0 for no limit'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(16).describe('a whole number from 1 to 200'),
   HANDLERS: z
     .string()
@@ -109,6 +114,16 @@ const schema = z.object({
     .min(5)
     .default(5)
     .describe('days to keep dedupe keys, at least 5 (the AAA replay window)'),
+  DEDUPE_UNTIMED_KEY_DAYS: z.coerce
+    .number()
+    .min(0)
+    .default(365)
+    .describe('days to keep the dedupe key of a pruned event that has no time of its own (0 keeps them forever)'),
+  RETENTION_UNHANDLED_DAYS: z.coerce
+    .number()
+    .min(0)
+    .default(7)
+    .describe('days to keep events that no handler has taken (0 keeps them until a handler does)'),
   RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000).describe('milliseconds between pruning runs, at least 1000'),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce
     .number()
@@ -149,6 +164,8 @@ export interface DatabaseConfig {
   file?: string;
   sqliteSynchronous: 'FULL' | 'NORMAL';
   busyTimeoutMs: number;
+  /** SQLITE_MAX_SIZE_MB in bytes; 0: no limit (the disk is the limit). */
+  sqliteMaxBytes: number;
   poolSize: number;
 }
 
@@ -183,6 +200,10 @@ export interface RetentionConfig {
   /** 0: keep everything. */
   days: number;
   dedupeWindowDays: number;
+  /** Dedupe keys of pruned events without an activity time are kept this long after pruning; 0: forever. */
+  untimedKeyDays: number;
+  /** Events no handler has taken (pending, no handler run) are pruned after this many days; 0: never. */
+  unhandledDays: number;
   intervalMs: number;
 }
 
@@ -296,6 +317,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       ...parseDatabaseUrl(raw.DATABASE_URL, cwd),
       sqliteSynchronous: raw.SQLITE_SYNCHRONOUS,
       busyTimeoutMs: raw.SQLITE_BUSY_TIMEOUT_MS,
+      sqliteMaxBytes: Math.floor(raw.SQLITE_MAX_SIZE_MB * 1024 * 1024),
       poolSize: raw.DATABASE_POOL_SIZE,
     },
     migrateOnStart: raw.MIGRATE_ON_START === 'true',
@@ -318,7 +340,13 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       pollMs: raw.DISPATCH_POLL_MS,
     },
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
-    retention: { days: raw.RETENTION_DAYS, dedupeWindowDays: raw.DEDUPE_WINDOW_DAYS, intervalMs: raw.RETENTION_INTERVAL_MS },
+    retention: {
+      days: raw.RETENTION_DAYS,
+      dedupeWindowDays: raw.DEDUPE_WINDOW_DAYS,
+      untimedKeyDays: raw.DEDUPE_UNTIMED_KEY_DAYS,
+      unhandledDays: raw.RETENTION_UNHANDLED_DAYS,
+      intervalMs: raw.RETENTION_INTERVAL_MS,
+    },
     requestTimeoutMs: raw.HTTP_REQUEST_TIMEOUT_MS,
     rateLimitPerMinute: raw.RATE_LIMIT_PER_MINUTE,
     x: {

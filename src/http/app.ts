@@ -4,7 +4,7 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
-import { createMetrics, type Metrics } from '../metrics/index.js';
+import { createMetrics, registerStoreGauge, type Metrics } from '../metrics/index.js';
 import { createCrcRecorder } from '../receiver/crc-recorder.js';
 import { createIngest } from '../receiver/ingest.js';
 
@@ -47,12 +47,14 @@ export interface ReceiverApp {
 export function createApp({ config, db, logger, metrics = createMetrics(), onCommitted }: AppDeps): ReceiverApp {
   let closing = false;
   const inbox = openInbox(db, {
+    dedupeWindowMs: config.retention.dedupeWindowDays * 86_400_000,
     onCommit: (size, seconds, ok) => {
       metrics.commit.observe({ outcome: ok ? 'ok' : 'failed' }, seconds);
       metrics.commitBatch.observe(size);
       if (ok) onCommitted?.();
     },
   });
+  registerStoreGauge(metrics, () => inbox.health());
   const secrets = [config.consumerSecret, config.previousConsumerSecret].filter((s): s is string => Boolean(s));
   const ingest = createIngest({ secrets, inbox, metrics, logger });
   const crcRecorder = createCrcRecorder(
@@ -100,7 +102,7 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
       },
     }),
   );
-  app.use(healthRoutes(db, config.adminToken));
+  app.use(healthRoutes(db, config.adminToken, () => inbox.health()));
   app.use(metricsRoute(metrics, config.adminToken));
   app.use(notFound);
   app.use(errorHandler(logger));
