@@ -101,8 +101,11 @@ export function readRawBody(req: IncomingMessage, options: ReadBodyOptions): Pro
         const refused = reservation.grow(next - reservation.bytes);
         if (refused) return fail(new BodyOverBudget(refused));
       }
-      if (announced !== null && next <= announced) {
-        // Reserved and allocated once; the pages are touched only as bytes arrive.
+      if (size === 0 && chunk.length === announced) {
+        // The whole body in one chunk (most deliveries): kept as it is, no copy.
+        whole = chunk;
+      } else if (announced !== null && next <= announced) {
+        // Allocated once, at the announced (and reserved) size; pages are touched only as bytes arrive.
         whole ??= Buffer.allocUnsafe(announced);
         chunk.copy(whole, size);
       } else {
