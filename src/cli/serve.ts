@@ -23,8 +23,29 @@ export async function serve(env = readEnvironment(), options: StartOptions = {})
   const receiver = await startReceiver(env, options);
   const { config, logger } = receiver;
   // The webhook is answered by this server's listener before Express (see createApp). Slow or
-  // stalled requests must not hold sockets forever: 408 after HTTP_REQUEST_TIMEOUT_MS.
-  const server = createHttpServer(receiver.handler, { requestTimeoutMs: config.requestTimeoutMs });
+  // stalled requests must not hold sockets forever: 408 after HTTP_REQUEST_TIMEOUT_MS; nor may
+  // clients open connections without end (HTTP_MAX_CONNECTIONS).
+  let lastDropLog = 0;
+  let dropsNotLogged = 0;
+  const server = createHttpServer(receiver.handler, {
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxConnections: config.limits.maxConnections,
+    keepAliveTimeoutMs: config.limits.keepAliveTimeoutMs,
+    // At most one line a second: a connection flood must not become a flood of log lines.
+    onDropped: (remoteAddress) => {
+      const now = Date.now();
+      if (now - lastDropLog < 1000) {
+        dropsNotLogged++;
+        return;
+      }
+      logger.warn(
+        { remoteAddress, maxConnections: config.limits.maxConnections, notLogged: dropsNotLogged },
+        'connection closed: HTTP_MAX_CONNECTIONS are open',
+      );
+      lastDropLog = now;
+      dropsNotLogged = 0;
+    },
+  });
   server.listen(config.port, config.host);
   try {
     await new Promise<void>((resolve, reject) => {

@@ -137,6 +137,35 @@ const schema = z.object({
     .min(0)
     .default(600)
     .describe('requests per minute per client address on routes other than the webhook, a whole number (0: no limit)'),
+  WEBHOOK_BODY_BUDGET_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .optional()
+    .describe(
+      'bytes of delivery bodies held in memory at once across all requests, a whole number of at least WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES',
+    ),
+  WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .optional()
+    .describe(
+      'bytes of delivery bodies held in memory at once per client address, a whole number from WEBHOOK_MAX_BODY_BYTES to WEBHOOK_BODY_BUDGET_BYTES',
+    ),
+  WEBHOOK_MIN_UPLOAD_BYTES_PER_SECOND: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(16_384)
+    .describe('bytes per second a delivery body must at least arrive at, a whole number (0: no minimum)'),
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1024).describe('a whole number of at least 1'),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(5_000)
+    .describe('milliseconds an idle kept-alive connection stays open, a whole number (0: none kept alive)'),
   // X API (management: webhooks, subscriptions, replay; the `xaa` CLI and ctx.x in handlers).
   X_API_BASE_URL: z
     .string()
@@ -191,9 +220,47 @@ export interface Config {
   requestTimeoutMs: number;
   /** Requests per minute per client address on every route but the webhook; 0 = no limit. */
   rateLimitPerMinute: number;
+  /** Bounds on what clients can make the server hold: body bytes, upload rate, connections. */
+  limits: LimitsConfig;
   /** The X API client (management). */
   x: XApiConfig;
   retention: RetentionConfig;
+}
+
+export interface LimitsConfig {
+  /** Body bytes of deliveries in flight across all requests (WEBHOOK_BODY_BUDGET_BYTES). */
+  bodyBudgetBytes: number;
+  /** Body bytes in flight per client address (WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES). */
+  bodyBudgetPerClientBytes: number;
+  /** Slower bodies are cut off with 408 (WEBHOOK_MIN_UPLOAD_BYTES_PER_SECOND); 0: no minimum. */
+  minUploadBytesPerSecond: number;
+  /** Open connections at most; more are closed as they arrive (HTTP_MAX_CONNECTIONS). */
+  maxConnections: number;
+  /** How long an idle kept-alive connection stays open (HTTP_KEEP_ALIVE_TIMEOUT_MS). */
+  keepAliveTimeoutMs: number;
+}
+
+/** Defaults of the body budget, sized for a 512 MB container (see the README's Security section). */
+export const DEFAULT_BODY_BUDGET_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_BODY_BUDGET_PER_CLIENT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The body budget from its variables. Unset, the share per client is 16 MiB (or one largest
+ * body, if larger) and the total 64 MiB (or one share, if larger); set, a share must hold one
+ * largest body and the total one share, else no delivery of that size could ever be received.
+ */
+function bodyBudget(raw: Raw): Pick<LimitsConfig, 'bodyBudgetBytes' | 'bodyBudgetPerClientBytes'> {
+  const perClient = raw.WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES ?? Math.max(DEFAULT_BODY_BUDGET_PER_CLIENT_BYTES, raw.WEBHOOK_MAX_BODY_BYTES);
+  const total = raw.WEBHOOK_BODY_BUDGET_BYTES ?? Math.max(DEFAULT_BODY_BUDGET_BYTES, perClient);
+  if (perClient < raw.WEBHOOK_MAX_BODY_BYTES) {
+    throw new ConfigError(
+      'WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES is invalid: expected at least WEBHOOK_MAX_BODY_BYTES (a client must be able to send one largest delivery)',
+    );
+  }
+  if (total < perClient) {
+    throw new ConfigError('WEBHOOK_BODY_BUDGET_BYTES is invalid: expected at least WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES');
+  }
+  return { bodyBudgetBytes: total, bodyBudgetPerClientBytes: perClient };
 }
 
 export interface RetentionConfig {
@@ -349,6 +416,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     },
     requestTimeoutMs: raw.HTTP_REQUEST_TIMEOUT_MS,
     rateLimitPerMinute: raw.RATE_LIMIT_PER_MINUTE,
+    limits: {
+      ...bodyBudget(raw),
+      minUploadBytesPerSecond: raw.WEBHOOK_MIN_UPLOAD_BYTES_PER_SECOND,
+      maxConnections: raw.HTTP_MAX_CONNECTIONS,
+      keepAliveTimeoutMs: raw.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
     x: {
       baseUrl: raw.X_API_BASE_URL.replace(/\/+$/, ''),
       bearerToken: raw.X_BEARER_TOKEN,

@@ -9,6 +9,7 @@ import { createCrcRecorder } from '../receiver/crc-recorder.js';
 import { createIngest } from '../receiver/ingest.js';
 
 import { openInbox, recordCrcCheck, type Database, type DeliveryInbox } from '../store/index.js';
+import { createBodyBudget } from './body-budget.js';
 import { errorHandler, notFound } from './errors.js';
 import { rateLimit } from './rate-limit.js';
 import { healthRoutes } from './health.js';
@@ -68,6 +69,11 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
     path: config.webhookPath,
     consumerSecret: config.consumerSecret,
     maxBodyBytes: config.maxBodyBytes,
+    bodyBudget: createBodyBudget({
+      totalBytes: config.limits.bodyBudgetBytes,
+      perClientBytes: config.limits.bodyBudgetPerClientBytes,
+    }),
+    minUploadBytesPerSecond: config.limits.minUploadBytesPerSecond,
     ingest,
     metrics,
     logger,

@@ -1,7 +1,18 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Every result a webhook POST can have. */
-export type DeliveryResult = 'accepted' | 'duplicate' | 'stale' | 'bad_signature' | 'unparseable' | 'rejected' | 'unavailable';
+export type DeliveryResult =
+  | 'accepted'
+  | 'duplicate'
+  | 'stale'
+  | 'bad_signature'
+  | 'unparseable'
+  | 'rejected'
+  | 'unavailable'
+  /** 503: the body budget, or the client's share of it, was taken. */
+  | 'over_budget'
+  /** 408: the body arrived slower than the minimum upload rate. */
+  | 'too_slow';
 
 /** The product's Prometheus series, on a registry of their own (one per app instance). */
 export function createMetrics(options: { defaults?: boolean } = {}) {
@@ -13,6 +24,11 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
       name: 'xaa_deliveries_total',
       help: 'Webhook POSTs by result',
       labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    bodyBytesInFlight: new Gauge({
+      name: 'xaa_webhook_body_bytes_in_flight',
+      help: 'Request-body bytes reserved by webhook deliveries being received or processed (WEBHOOK_BODY_BUDGET_BYTES bounds it)',
       registers: [registry],
     }),
     events: new Counter({
