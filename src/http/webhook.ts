@@ -3,6 +3,7 @@ import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { checkCrcToken, crcResponseToken } from '../receiver/crc.js';
 import type { Ingest } from '../receiver/ingest.js';
+import type { ClientAddress } from './client-address.js';
 import { BodyTooLarge, readRawBody } from './raw-body.js';
 import { errorBody } from './errors.js';
 
@@ -17,6 +18,8 @@ export interface WebhookRouteDeps {
   onCrc?: (check: { answeredAt: Date; latencyMs: number; outcome: 'ok' | 'rejected' }) => void;
   /** While true, POSTs get 503 (shutting down). */
   isClosing?: () => boolean;
+  /** The client's address (TRUST_PROXY's rule); default: the TCP peer. */
+  clientAddress?: ClientAddress;
 }
 
 /**
@@ -66,6 +69,7 @@ function isJson(contentType: string | undefined): boolean {
  */
 export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
   const { logger } = deps;
+  const clientAddress: ClientAddress = deps.clientAddress ?? ((req) => req.socket.remoteAddress);
 
   function crc(res: ServerResponse, query: string): void {
     const started = performance.now();
@@ -108,7 +112,7 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
     }
     // A missing or malformed signature header is refused before the body is read (the
     // connection is closed rather than drained): unsigned requests cannot make us buffer bodies.
-    const unsigned = deps.ingest.refuseUnsigned(req.headers, req.socket.remoteAddress);
+    const unsigned = deps.ingest.refuseUnsigned(req.headers, clientAddress(req));
     if (unsigned) {
       send(res, unsigned.status, unsigned.body, CLOSE);
       return;
@@ -125,7 +129,7 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
       }
       return;
     }
-    const reply = await deps.ingest({ body, headers: req.headers, remoteAddr: req.socket.remoteAddress });
+    const reply = await deps.ingest({ body, headers: req.headers, remoteAddr: clientAddress(req) });
     send(res, reply.status, reply.body);
     // No request logger runs on this route: one line per delivery at debug (guarded: the hot path).
     if (logger.isLevelEnabled('debug')) {
