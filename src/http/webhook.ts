@@ -3,7 +3,7 @@ import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { checkCrcToken, crcResponseToken } from '../receiver/crc.js';
 import type { Ingest } from '../receiver/ingest.js';
-import type { ClientAddress } from './client-address.js';
+import type { ClientAddress } from './trusted-proxy.js';
 import { BodyTooLarge, readRawBody } from './raw-body.js';
 import { errorBody } from './errors.js';
 
@@ -19,7 +19,7 @@ export interface WebhookRouteDeps {
   /** While true, POSTs get 503 (shutting down). */
   isClosing?: () => boolean;
   /** The client's address (TRUST_PROXY's rule); default: the TCP peer. */
-  clientAddress?: ClientAddress;
+  clientAddressOf?: ClientAddress;
 }
 
 /**
@@ -69,7 +69,7 @@ function isJson(contentType: string | undefined): boolean {
  */
 export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
   const { logger } = deps;
-  const clientAddress: ClientAddress = deps.clientAddress ?? ((req) => req.socket.remoteAddress);
+  const clientAddressOf: ClientAddress = deps.clientAddressOf ?? ((req) => req.socket.remoteAddress);
 
   function crc(res: ServerResponse, query: string): void {
     const started = performance.now();
@@ -112,7 +112,7 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
     }
     // A missing or malformed signature header is refused before the body is read (the
     // connection is closed rather than drained): unsigned requests cannot make us buffer bodies.
-    const unsigned = deps.ingest.refuseUnsigned(req.headers, clientAddress(req));
+    const unsigned = deps.ingest.refuseUnsigned(req.headers, clientAddressOf(req));
     if (unsigned) {
       send(res, unsigned.status, unsigned.body, CLOSE);
       return;
@@ -129,7 +129,7 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
       }
       return;
     }
-    const reply = await deps.ingest({ body, headers: req.headers, remoteAddr: clientAddress(req) });
+    const reply = await deps.ingest({ body, headers: req.headers, remoteAddr: clientAddressOf(req) });
     send(res, reply.status, reply.body);
     // No request logger runs on this route: one line per delivery at debug (guarded: the hot path).
     if (logger.isLevelEnabled('debug')) {

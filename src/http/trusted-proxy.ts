@@ -11,7 +11,7 @@ export type ClientAddress = (req: IncomingMessage) => string | undefined;
  * the right up to the first address that is not a trusted proxy. With TRUST_PROXY off the header
  * is never read. The webhook route, served before Express, uses this.
  */
-export function clientAddress(trust: TrustProxy): ClientAddress {
+export function clientAddressResolver(trust: TrustProxy): ClientAddress {
   if (trust === false) return (req) => req.socket.remoteAddress;
   const hops = trust;
   const rule = typeof hops === 'number' ? (_address: string, hop: number) => hop < hops : proxyaddr.compile(hops);
