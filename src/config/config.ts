@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_RETRY_SCHEDULE, parseSchedule } from './durations.js';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 export type DatabaseProvider = 'sqlite' | 'postgresql';
 
@@ -166,6 +167,13 @@ const schema = z.object({
     .min(0)
     .default(5_000)
     .describe('milliseconds an idle kept-alive connection stays open, a whole number (0: none kept alive)'),
+  // Deployment: who may tell the client's address, and HTTPS terminated by the server itself.
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .describe('false (default), the number of proxies in front of the server (such as 1), or a comma-separated list of their addresses and CIDR ranges'),
+  TLS_CERT_FILE: z.string().min(1).optional().describe('the path of a PEM certificate chain file (with TLS_KEY_FILE)'),
+  TLS_KEY_FILE: z.string().min(1).optional().describe('the path of a PEM private key file (with TLS_CERT_FILE)'),
   // X API (management: webhooks, subscriptions, replay; the `xaa` CLI and ctx.x in handlers).
   X_API_BASE_URL: z
     .string()
@@ -222,6 +230,10 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Bounds on what clients can make the server hold: body bytes, upload rate, connections. */
   limits: LimitsConfig;
+  /** TRUST_PROXY: which peers may tell the client's address in X-Forwarded-For (false: none). */
+  trustProxy: TrustProxy;
+  /** TLS_CERT_FILE and TLS_KEY_FILE (absolute paths): `xaa serve` serves HTTPS with them. */
+  tls: TlsFiles | undefined;
   /** The X API client (management). */
   x: XApiConfig;
   retention: RetentionConfig;
@@ -261,6 +273,11 @@ function bodyBudget(raw: Raw): Pick<LimitsConfig, 'bodyBudgetBytes' | 'bodyBudge
     throw new ConfigError('WEBHOOK_BODY_BUDGET_BYTES is invalid: expected at least WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES');
   }
   return { bodyBudgetBytes: total, bodyBudgetPerClientBytes: perClient };
+}
+
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
 }
 
 export interface RetentionConfig {
@@ -422,6 +439,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       maxConnections: raw.HTTP_MAX_CONNECTIONS,
       keepAliveTimeoutMs: raw.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     },
+    trustProxy: trustProxy(raw.TRUST_PROXY),
+    tls: tlsFiles(raw.TLS_CERT_FILE, raw.TLS_KEY_FILE, cwd),
     x: {
       baseUrl: raw.X_API_BASE_URL.replace(/\/+$/, ''),
       bearerToken: raw.X_BEARER_TOKEN,
@@ -435,6 +454,22 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       rateLimitMaxWaitMs: raw.X_API_RATE_LIMIT_MAX_WAIT_MS,
     },
   };
+}
+
+function trustProxy(value: string | undefined): TrustProxy {
+  try {
+    return parseTrustProxy(value);
+  } catch (error) {
+    throw new ConfigError(`TRUST_PROXY is invalid: ${(error as Error).message}`);
+  }
+}
+
+/** Both files or neither; relative paths against the working directory. Read by the server at startup. */
+function tlsFiles(cert: string | undefined, key: string | undefined, cwd: string): TlsFiles | undefined {
+  if (!cert && !key) return undefined;
+  if (!cert) throw new ConfigError('TLS_CERT_FILE is required with TLS_KEY_FILE: set both (HTTPS) or neither (HTTP)');
+  if (!key) throw new ConfigError('TLS_KEY_FILE is required with TLS_CERT_FILE: set both (HTTPS) or neither (HTTP)');
+  return { certFile: path.resolve(cwd, cert), keyFile: path.resolve(cwd, key) };
 }
 
 /** What receiving webhooks needs on top of the base configuration. */

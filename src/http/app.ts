@@ -10,6 +10,7 @@ import { createIngest } from '../receiver/ingest.js';
 
 import { openInbox, recordCrcCheck, type Database, type DeliveryInbox } from '../store/index.js';
 import { createBodyBudget } from './body-budget.js';
+import { clientAddressResolver } from './trusted-proxy.js';
 import { errorHandler, notFound } from './errors.js';
 import { rateLimit } from './rate-limit.js';
 import { healthRoutes } from './health.js';
@@ -78,12 +79,15 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
     metrics,
     logger,
     isClosing: () => closing,
+    clientAddressOf: clientAddressResolver(config.trustProxy),
     onCrc: (check) => crcRecorder.record(check),
   });
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // TRUST_PROXY (off by default): whether X-Forwarded-For names the client (req.ip, the rate
+  // limiter's key, logged addresses). The webhook route applies the same rule (trusted-proxy.ts).
+  app.set('trust proxy', config.trustProxy);
   app.use(helmet());
   // Every route Express serves, which is every route but the webhook: X is never throttled by us.
   // Before the request logger, so that a flood does not become a flood of log lines.

@@ -1,21 +1,12 @@
-import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 
 /**
- * The client a request is counted against for the per-client share of the body budget: the
- * socket's peer address. Not X-Forwarded-For: the webhook is answered before Express, and a
- * forwarded address is only worth anything from a proxy that is trusted (behind one, every
- * request has the proxy's address; see the README's Security section). This is the one place to
- * change when a trusted-proxy setting should apply here too.
- *
+ * The key a client is counted by for the per-client share of the body budget, from its address
+ * (the TCP peer, or the forwarded address when TRUST_PROXY trusts the peer: see trusted-proxy.ts).
  * An IPv4-mapped IPv6 address counts as its IPv4 address, and an IPv6 address as its /64 (one
  * host usually has a whole /64, so counting single addresses would let it pick new ones).
+ * 'unknown' when there is no address (the socket closed).
  */
-export function clientAddress(req: IncomingMessage): string {
-  return clientKey(req.socket.remoteAddress);
-}
-
-/** The key of one address (see clientAddress); 'unknown' when the socket has none (it closed). */
 export function clientKey(address: string | undefined): string {
   if (!address) return 'unknown';
   if (address.startsWith('::ffff:') && net.isIPv4(address.slice(7))) return address.slice(7);

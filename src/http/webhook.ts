@@ -4,7 +4,8 @@ import type { Metrics } from '../metrics/index.js';
 import { checkCrcToken, crcResponseToken } from '../receiver/crc.js';
 import type { Ingest } from '../receiver/ingest.js';
 import type { BodyBudget, BudgetRefusal } from './body-budget.js';
-import { clientAddress } from './client-address.js';
+import { clientKey } from './client-address.js';
+import type { ClientAddress } from './trusted-proxy.js';
 import { announcedLength, BodyAborted, BodyOverBudget, BodyTooLarge, BodyTooSlow, readRawBody } from './raw-body.js';
 import { errorBody } from './errors.js';
 
@@ -25,6 +26,8 @@ export interface WebhookRouteDeps {
   onCrc?: (check: { answeredAt: Date; latencyMs: number; outcome: 'ok' | 'rejected' }) => void;
   /** While true, POSTs get 503 (shutting down). */
   isClosing?: () => boolean;
+  /** The client's address (TRUST_PROXY's rule); default: the TCP peer. */
+  clientAddressOf?: ClientAddress;
 }
 
 /**
@@ -81,6 +84,7 @@ function isJson(contentType: string | undefined): boolean {
 export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
   const { logger } = deps;
   const refusals = throttledRefusalLog(logger);
+  const clientAddressOf: ClientAddress = deps.clientAddressOf ?? ((req) => req.socket.remoteAddress);
 
   function crc(res: ServerResponse, query: string): void {
     const started = performance.now();
@@ -123,7 +127,7 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
     }
     // A missing or malformed signature header is refused before the body is read (the
     // connection is closed rather than drained): unsigned requests cannot make us buffer bodies.
-    const unsigned = deps.ingest.refuseUnsigned(req.headers, req.socket.remoteAddress);
+    const unsigned = deps.ingest.refuseUnsigned(req.headers, clientAddressOf(req));
     if (unsigned) {
       send(res, unsigned.status, unsigned.body, CLOSE);
       return;
@@ -136,7 +140,7 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
     }
     // The body's bytes are reserved before any is read (its announced length; more as they
     // arrive when it has none), and given back once the request is over, however it ends.
-    const client = clientAddress(req);
+    const client = clientKey(clientAddressOf(req));
     const reservation = deps.bodyBudget.reserve(client, announced ?? 0);
     if (typeof reservation === 'string') {
       busy(res, reservation, client);
@@ -179,7 +183,7 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
       }
       return;
     }
-    const reply = await deps.ingest({ body, headers: req.headers, remoteAddr: req.socket.remoteAddress });
+    const reply = await deps.ingest({ body, headers: req.headers, remoteAddr: clientAddressOf(req) });
     send(res, reply.status, reply.body);
     // No request logger runs on this route: one line per delivery at debug (guarded: the hot path).
     if (logger.isLevelEnabled('debug')) {
