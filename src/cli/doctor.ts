@@ -170,7 +170,11 @@ export function doctorCommand(): Command {
         }
         checks.push({ check: 'subscriptions', status: 'ok', detail: `recorded: ${local.aaa} AAA, ${local.xaa} XAA${remote}` });
         if (open) checks.push({ check: 'replay jobs', status: 'warn', detail: `${open} replay job(s) not yet reported complete by X (xaa replay list)` });
-        await queueChecks(ctx, db, checks);
+        try {
+          await queueChecks(ctx, db, checks);
+        } catch (error) {
+          checks.push({ check: 'backlog', status: 'fail', detail: `could not read the queue: ${(error as Error).message}` });
+        }
       }
 
       const failed = checks.some((x) => x.status === 'fail');

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/dispatch/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { registerPlugin, type RegisteredPlugin } from '../../src/plugins/registry.js';
-import { openDatabase, type Database } from '../../src/store/index.js';
+import { openDatabase, recordDeliveries, type Database } from '../../src/store/index.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { eventInput, storeEvents } from '../support/events.js';
 import { runXaa } from './xaa-run.js';
@@ -23,7 +23,7 @@ describe.each(providersUnderTest())('xaa events: status of dead-lettered and fai
   let testDb: TestDatabase;
   let db: Database;
   let crm: RegisteredPlugin;
-  const keys = { dead: '', failing: '', done: '', pending: '' };
+  const keys = { dead: '', failing: '', done: '', pending: '', stale: '' };
 
   beforeAll(async () => {
     testDb = await migratedDatabase(provider);
@@ -50,7 +50,12 @@ describe.each(providersUnderTest())('xaa events: status of dead-lettered and fai
     // Stored after every dispatch: waiting.
     const pending = eventInput();
     await storeEvents(db, [pending]);
-    Object.assign(keys, { dead: dead.dedupeKey, failing: failing.dedupeKey, done: done.dedupeKey, pending: pending.dedupeKey });
+    // A month old when it arrived, with a 5-day dedupe window: stale, never dispatched.
+    const stale = eventInput({ occurredAt: new Date(Date.now() - 30 * 86_400_000) });
+    await recordDeliveries(db.prisma, [{ receivedAt: new Date(), format: 'aaa', status: 'accepted', body: Buffer.from(stale.payload), bodySha256: stale.dedupeKey, events: [stale] }], {
+      dedupeWindowMs: 5 * 86_400_000,
+    });
+    Object.assign(keys, { dead: dead.dedupeKey, failing: failing.dedupeKey, done: done.dedupeKey, pending: pending.dedupeKey, stale: stale.dedupeKey });
   });
   afterAll(async () => {
     await db?.close();
@@ -71,6 +76,7 @@ describe.each(providersUnderTest())('xaa events: status of dead-lettered and fai
     expect(byKey.get(keys.failing)).toMatchObject({ status: 'failing', state: 'pending' });
     expect(byKey.get(keys.done)).toMatchObject({ status: 'done', state: 'done' });
     expect(byKey.get(keys.pending)).toMatchObject({ status: 'pending', state: 'pending' });
+    expect(byKey.get(keys.stale)).toMatchObject({ status: 'stale', state: 'stale' });
 
     const human = await runXaa(['events', 'list'], env());
     expect(human.stdout).toMatch(/^ID\s+TYPE\s+ACTION\s+FORUSERID\s+FORMAT\s+STATUS\s+RECEIVEDAT/m);
@@ -93,7 +99,7 @@ describe.each(providersUnderTest())('xaa events: status of dead-lettered and fai
     const state = await runXaa(['events', 'list', '--state', 'deadd'], env());
     expect(state.code).toBe(1);
     expect(state.stdout).toBe('');
-    expect(state.stderr).toContain("error: option '--state <state>' argument 'deadd' is invalid. Allowed choices are pending, failing, dead, done.");
+    expect(state.stderr).toContain("error: option '--state <state>' argument 'deadd' is invalid. Allowed choices are pending, failing, dead, done, stale.");
     const type = await runXaa(['events', 'list', '--type', 'tweet'], env());
     expect(type.code).toBe(1);
     expect(type.stderr).toMatch(/option '--type <type>' argument 'tweet' is invalid\. Allowed choices are post\.create, .*follow/);

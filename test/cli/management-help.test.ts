@@ -35,7 +35,7 @@ describe('xaa management commands: --help and --json', () => {
 
   it('options with a fixed set of values reject others, listing the allowed values, before doing anything', async () => {
     const cases: Array<{ args: string[]; message: string }> = [
-      { args: ['events', 'list', '--state', 'dead-lettered'], message: "option '--state <state>' argument 'dead-lettered' is invalid. Allowed choices are pending, failing, dead, done." },
+      { args: ['events', 'list', '--state', 'dead-lettered'], message: "option '--state <state>' argument 'dead-lettered' is invalid. Allowed choices are pending, failing, dead, done, stale." },
       { args: ['events', 'list', '--type', 'tweet'], message: "option '--type <type>' argument 'tweet' is invalid. Allowed choices are post.create, post.delete, like, follow," },
       { args: ['replay', 'run', '--from', '2h', '--api', 'v1'], message: "option '--api <api>' argument 'v1' is invalid. Allowed choices are xaa, aaa." },
       { args: ['trigger', 'follow', '--format', 'json'], message: "option '--format <format>' argument 'json' is invalid. Allowed choices are aaa, xaa." },

@@ -11,6 +11,9 @@ import { TEST_SECRET, xSignature } from '../support/app.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { freePort, lines, spawnXaa, until, waitForStatus, type Spawned } from '../support/process.js';
 
+/** Activity times of this run: recent, so that none is older than the dedupe window (stale, never dispatched). */
+const RECENT = Date.now() - 60_000;
+
 const USERS = ['2244994945', '783214', '6253282', '17874544', '1375036644'];
 
 function followDelivery(seq: number, user: string): Buffer {
@@ -20,7 +23,7 @@ function followDelivery(seq: number, user: string): Buffer {
       follow_events: [
         {
           type: 'follow',
-          created_timestamp: String(1793617800000 + seq),
+          created_timestamp: String(RECENT + seq),
           source: { id_str: String(5_000_000 + seq) },
           target: { id_str: user },
           seq,

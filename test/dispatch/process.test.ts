@@ -7,12 +7,15 @@ import { TEST_SECRET, xSignature } from '../support/app.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { freePort, lines, spawnXaa, until, waitForStatus, type Spawned } from '../support/process.js';
 
+/** Activity times of this run: recent, so that none is older than the dedupe window (stale, never dispatched). */
+const RECENT = Date.now() - 60_000;
+
 function followDelivery(i: number): Buffer {
   return Buffer.from(
     JSON.stringify({
       for_user_id: '2244994945',
       follow_events: [
-        { type: 'follow', created_timestamp: String(1793617800000 + i), source: { id_str: String(1000 + i) }, target: { id_str: '2244994945' } },
+        { type: 'follow', created_timestamp: String(RECENT + i), source: { id_str: String(1000 + i) }, target: { id_str: '2244994945' } },
       ],
     }),
   );

@@ -6,7 +6,7 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { xWebhooks, type XWebhooksMiddleware } from '../../src/embed/express.js';
 import { openDatabase, type Database } from '../../src/store/index.js';
-import { sample, TEST_SECRET, xSignature } from '../support/app.js';
+import { FIXTURE_WINDOW_DAYS, sample, TEST_SECRET, xSignature } from '../support/app.js';
 import { migratedDatabase, repoRoot, type TestDatabase } from '../support/databases.js';
 import { until } from '../support/process.js';
 import { sha256Hex, SIGNATURE_HEADER } from '../receiver/helpers.js';
@@ -30,6 +30,8 @@ describe('xWebhooks() mounted in an Express app', () => {
         X_CONSUMER_SECRET: TEST_SECRET,
         DATABASE_URL: testDb.url,
         WEBHOOK_PATH: '/x/webhook',
+        // The fixtures are dated November 2026: not stale.
+        DEDUPE_WINDOW_DAYS: FIXTURE_WINDOW_DAYS,
         HANDLERS: path.join(repoRoot, 'test/fixtures/plugins/recorder.ts'),
         RECORDER_DIR: dir,
         DISPATCH_POLL_MS: '50',

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sample, TEST_SECRET, xSignature } from '../support/app.js';
+import { FIXTURE_WINDOW_DAYS, sample, TEST_SECRET, xSignature } from '../support/app.js';
 import { migratedDatabase, type TestDatabase } from '../support/databases.js';
 import { freePort, spawnXaa, waitForStatus, type Spawned } from '../support/process.js';
 
@@ -30,6 +30,8 @@ describe('/metrics on a running server', () => {
       PORT: String(port),
       HOST: '127.0.0.1',
       ADMIN_TOKEN: ADMIN,
+      // The fixtures are dated November 2026: not stale.
+      DEDUPE_WINDOW_DAYS: FIXTURE_WINDOW_DAYS,
       HANDLERS: './test/fixtures/plugins/recorder.ts',
       RECORDER_DIR: dir,
       DISPATCH_POLL_MS: '50',

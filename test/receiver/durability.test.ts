@@ -8,13 +8,16 @@ import { migratedDatabase, postgresUrl, providersUnderTest, type TestDatabase } 
 import { freePort, spawnXaa, waitForStatus, type Spawned } from '../support/process.js';
 import { postDelivery, SIGNATURE_HEADER, sha256Hex } from './helpers.js';
 
+/** Activity times of this run: recent, so that none is older than the dedupe window (stale, never dispatched). */
+const RECENT = Date.now() - 60_000;
+
 const SUBSCRIBED = '2244994945';
 
 /** A distinct delivery carrying two posts (so that "stored with its events" means both of them). */
 function twoPosts(n: number): { body: Buffer; keys: string[] } {
   const a = String(1985234567000000000n + BigInt(2 * n));
   const b = String(1985234567000000000n + BigInt(2 * n + 1));
-  const post = (id: string) => `{"id":${id},"id_str":"${id}","text":"post ${id}","user":{"id_str":"1375036644"},"timestamp_ms":"1793610941000"}`;
+  const post = (id: string) => `{"id":${id},"id_str":"${id}","text":"post ${id}","user":{"id_str":"1375036644"},"timestamp_ms":"${RECENT}"}`;
   const body = Buffer.from(`{"for_user_id":"${SUBSCRIBED}","tweet_create_events":[${post(a)},${post(b)}]}`);
   return { body, keys: [`${SUBSCRIBED}:post:${a}`, `${SUBSCRIBED}:post:${b}`] };
 }

@@ -7,6 +7,9 @@ import { promisify } from 'node:util';
 import { xSignature } from '../support/app.js';
 import { repoRoot } from '../support/databases.js';
 
+/** Activity times of this run: recent, so that none is older than the dedupe window (stale, never dispatched). */
+const RECENT = Date.now() - 60_000;
+
 const run = promisify(execFile);
 
 export const TALLY_PLUGINS = ['./test/fixtures/plugins/tally-a.ts', './test/fixtures/plugins/tally-b.ts'].join(',');
@@ -20,7 +23,7 @@ export function followDelivery(i: number, forUserId = '2244994945'): Buffer {
       follow_events: [
         {
           type: 'follow',
-          created_timestamp: String(1793617800000 + i),
+          created_timestamp: String(RECENT + i),
           source: { id_str: String(100000 + i) },
           target: { id_str: forUserId },
         },
