@@ -64,6 +64,10 @@ export interface LikePayload {
   liked_tweet_id?: string;
   liked_tweet_author_id?: string;
   tweet_author_id?: string;
+  /** @deprecated not a field X documents (an earlier guess of this project): read `event.data.postId`. */
+  liked_post_id?: string;
+  /** @deprecated not a field X documents (an earlier guess of this project). */
+  post?: PostPayload;
   [key: string]: unknown;
 }
 
@@ -72,9 +76,10 @@ export interface RelationshipPayload {
   type?: string;
   created_timestamp?: string;
   created_at?: string;
-  /** AAA: a v1.1 user; XAA: `{data: v2 user}`. */
-  source?: V1User | V2User | { data?: V2User };
-  target?: V1User | V2User | { data?: V2User };
+  /** AAA: a v1.1 user; XAA: `{data: v2 user}` (the user under `data`; read `event.data.sourceId`). */
+  source?: V1User | V2User;
+  /** As `source`. */
+  target?: V1User | V2User;
   [key: string]: unknown;
 }
 

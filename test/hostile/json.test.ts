@@ -328,7 +328,8 @@ describe('64-bit ids, signed', () => {
     ['AAA revoking user', { user_event: { revoke: { source: { user_id: '@ID@' }, target: { app_id: '@ID@' } } } }, (id) => `${id}:revoke:`],
     ['XAA post id', { data: { event_type: 'post.create', filter: { user_id: '1' }, payload: { id: '@ID@' } } }, (id) => `1:post:${id}`],
     ['XAA filter user_id', { data: { event_type: 'post.create', filter: { user_id: '@ID@' }, payload: { id: '88' } } }, (id) => `${id}:post:88`],
-    ['XAA event_uuid', { data: { event_type: 'spaces.start', event_uuid: '@ID@', filter: { user_id: '1' } } }, (id) => `1:unknown:x${id}`],
+    // XAA's event_uuid is a delivery's id, never in the key (kept in the side objects); a chat event's id is.
+    ['XAA chat event id and event_uuid', { data: { event_type: 'chat.received', event_uuid: '@ID@', filter: { user_id: '1' }, payload: { id: '@ID@' } } }, (id) => `1:chat:${id}`],
   ];
 
   it.each(templates)('%s: stored exact as a string (dedupe key and payload text)', async (_name, template, key) => {

@@ -1,5 +1,5 @@
 import type { AnyXEvent, EventDataMap, ParsedXEvent } from '../../events/index.js';
-import { obj } from '../envelope/fields.js';
+import { isObject, obj } from '../envelope/fields.js';
 import { profileUpdateData, newsData, replayStatusData, revokeData } from './account.js';
 import { broadcastChatData, broadcastData, spaceData } from './broadcasts.js';
 import { chatData, directMessageData, directMessageSignalData } from './messages.js';
@@ -13,7 +13,8 @@ import { likeData, relationshipData } from './social.js';
  */
 export function eventData(e: ParsedXEvent): EventDataMap[ParsedXEvent['type']] {
   const p = obj(e.payload);
-  const side = e.side ?? { source: 'unknown' };
+  // Side objects as stored: X's, or anything a hostile body or an older version left there.
+  const side = isObject(e.side) ? e.side : { source: 'unknown' };
   switch (e.type) {
     case 'post.create':
       return postData(p, side, e.forUserId, e.format);

@@ -47,7 +47,7 @@ export function postData(p: Json, side: SideObjects, forUserId: string | null, f
     repostedPostId: userId(p.retweeted_status) ?? refs(p, 'retweeted'),
     mentionedUserIds: mentionIds(p),
   };
-  const role = format === 'xaa' ? (xaaMapping(side.source)?.role ?? null) : aaaRole(d, p, forUserId);
+  const role = format === 'xaa' ? ((typeof side.source === 'string' ? xaaMapping(side.source)?.role : undefined) ?? null) : aaaRole(d, p, forUserId);
   return { ...d, role };
 }
 
