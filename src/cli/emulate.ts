@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
 import { loadConfig, readEnvironment } from '../config/index.js';
 import { userIdOfAccessToken } from '../management/index.js';
-import { XStandIn } from '../testing/x-standin.js';
+import { XStandIn } from '../testing/x-standin/index.js';
 
 /**
  * `xaa emulate`: runs the X stand-in for local development. Credentials come from the

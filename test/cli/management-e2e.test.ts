@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { listSubscriptionRecords, listWebhookRecords, openDatabase, type Database } from '../../src/store/index.js';
-import { XStandIn } from '../../src/testing/x-standin.js';
+import { XStandIn } from '../../src/testing/x-standin/index.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { freePort, spawnXaa, waitForStatus, type Spawned } from '../support/process.js';
 import { runXaa, waitUntil } from './xaa-run.js';

@@ -13,7 +13,7 @@ import {
   type XClientOptions,
 } from '../../src/management/index.js';
 import { hmacSha1Signature, parseOAuthHeader, signatureBaseString, verifyOAuth1 } from '../../src/testing/oauth1-verify.js';
-import { XStandIn } from '../../src/testing/x-standin.js';
+import { XStandIn } from '../../src/testing/x-standin/index.js';
 
 /** The XApiError a call fails with (the test fails if it succeeds or fails otherwise). */
 async function fails(p: Promise<unknown>): Promise<XApiError> {

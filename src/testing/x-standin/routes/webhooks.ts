@@ -1,0 +1,24 @@
+import { invalid } from '../errors.js';
+import { route, type Route } from '../server.js';
+import type { XStandIn } from '../standin.js';
+import { publicWebhook } from '../webhooks.js';
+
+/** The V2 Webhooks API: list, create (CRC first), validate (PUT: CRC now), delete. */
+export function webhookRoutes(x: XStandIn): Route[] {
+  return [
+    route('GET', '/2/webhooks', 'app', () => [200, { data: [...x.webhooks.values()].map(publicWebhook), meta: { result_count: x.webhooks.size } }]),
+    route('POST', '/2/webhooks', 'app', async ({ body }) => [200, { data: publicWebhook(await x.createWebhook(body.url)) }]),
+    route('PUT', '/2/webhooks/:id', 'app', async ({ params }) => {
+      const w = await x.recheck(x.webhook(params[0]!).id);
+      if (!w?.valid) throw invalid('CrcValidationFailed', `Response token is invalid or the webhook URL did not answer the CRC (${w?.lastCrc?.reason ?? 'unknown'})`);
+      return [200, { data: { valid: true } }];
+    }),
+    route('DELETE', '/2/webhooks/:id', 'app', ({ params }) => {
+      const w = x.webhook(params[0]!);
+      x.webhooks.delete(w.id);
+      x.subscriptions.delete(w.id);
+      for (const [id, s] of x.activitySubs) if (s.webhook_id === w.id) x.activitySubs.delete(id);
+      return [200, { data: { deleted: true } }];
+    }),
+  ];
+}
