@@ -3,8 +3,8 @@ import { verifyOAuth1 } from '../oauth1-verify.js';
 import { HttpError, unauthorized, unsupported } from './errors.js';
 import type { StandInUser } from './types.js';
 
-/** What an endpoint accepts: the app bearer token, a user context, or none (the stand-in's own controls). */
-export type Auth = 'app' | 'user' | 'none';
+/** What an endpoint accepts: the app bearer token, a user context, either, or none (the stand-in's own controls). */
+export type Auth = 'app' | 'user' | 'any' | 'none';
 
 /** Who made a request. */
 export interface Principal {
@@ -17,7 +17,7 @@ export interface AuthDeps {
   consumerKey: string;
   consumerSecret: string;
   bearerToken: string;
-  users: StandInUser[];
+  readonly users: StandInUser[];
   log?: ((line: string) => void) | undefined;
 }
 

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { DeliveryRecord, OutboxEntry, StandInWebhook } from './types.js';
 
-/** X's answer limit for a delivery. */
+/** X's answer limit for a delivery: 10 seconds (X's V2 Webhooks page). */
 export const DELIVERY_TIMEOUT_MS = 10_000;
 
 /** POSTs one signed delivery to a webhook as X does (x-twitter-webhooks-signature, no redirects) and records what happened. */
@@ -9,7 +9,7 @@ export async function deliver(
   w: StandInWebhook,
   e: OutboxEntry,
   replay: boolean,
-  o: { consumerSecret: string; log?: ((line: string) => void) | undefined },
+  o: { consumerSecret: string; timeoutMs?: number; log?: ((line: string) => void) | undefined },
 ): Promise<DeliveryRecord> {
   const record: DeliveryRecord = {
     webhookId: w.id,
@@ -31,13 +31,13 @@ export async function deliver(
       },
       body: e.body,
       redirect: 'manual',
-      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+      signal: AbortSignal.timeout(o.timeoutMs ?? DELIVERY_TIMEOUT_MS),
     });
     await res.arrayBuffer();
     record.status = res.status;
   } catch (error) {
     const err = error as Error & { cause?: { code?: string } };
-    record.error = err.cause?.code ?? err.message;
+    record.error = err.name === 'TimeoutError' ? `no answer within ${o.timeoutMs ?? DELIVERY_TIMEOUT_MS} ms` : (err.cause?.code ?? err.message);
   }
   o.log?.(`deliver ${e.format}${replay ? ' (replay)' : ''} ${e.activity.type} for ${e.activity.forUserId} -> ${record.status ?? record.error}`);
   return record;

@@ -1,6 +1,6 @@
 import { aaaBody, newActivity, snowflake, xaaBody, xaaEventType, type Activity, type SampleType } from '../samples.js';
 import { runCrc, type CrcResult } from './crc.js';
-import { deliver } from './deliveries.js';
+import { deliver, DELIVERY_TIMEOUT_MS } from './deliveries.js';
 import { invalid } from './errors.js';
 import { accountActivityRoutes } from './routes/account-activity.js';
 import { activityRoutes } from './routes/activity.js';
@@ -11,18 +11,24 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { ApiServer } from './server.js';
 import type { ActivitySub, DeliveryRecord, OutboxEntry, ReplayJobState, StandInOptions, StandInUser, StandInWebhook } from './types.js';
 import { urlProblem } from './urls.js';
+import { applyCrc, crcDue } from './validation.js';
 
 /**
  * A stand-in for the X API v2 management endpoints and X's webhook deliveries, for tests and
  * local development (`xaa emulate`). It behaves as X documents it:
  * - checks the app bearer token, verifies OAuth 1.0a signatures (its own RFC 5849 verifier) and
  *   OAuth 2.0 user tokens, per endpoint as X requires (auth.ts);
- * - runs a real CRC GET (no redirects) on create and validate and marks the webhook valid or
- *   invalid (crc.ts); enforces the URL rules (urls.ts: https, no port, public host, <= 200
- *   characters, no duplicates) and the webhook and subscription limits;
+ * - runs a real CRC GET (no redirects, 10 s) on create, on PUT, and every 30 minutes while the
+ *   webhook has not validated in 24 hours (runDueCrcs, on the injectable clock), and marks the
+ *   webhook invalid as X does: at once for a wrong token, a 3xx or a TLS error, after 28 hours
+ *   for transient failures (crc.ts, validation.ts); enforces the URL rules (urls.ts: https, no
+ *   port, public host, <= 200 characters, no duplicates) and the webhook and subscription limits;
+ * - XAA activity subscriptions as X's spec has them: the documented event types only, their
+ *   filters, public types with the app bearer token, private ones with the subscribed user's
+ *   OAuth 2.0 token holding the scope (routes/activity.ts);
  * - delivers signed AAA or XAA events to valid webhooks for subscribed users (deliveries.ts),
  *   keeps what it delivered (or would have: see emit's `deliver: false`) and replays it for a
- *   window, then sends a replay_job_status delivery (replay.ts);
+ *   window, then reports the end with the replay_job_status delivery X documents (replay.ts);
  * - answers with X-shaped errors ({errors: [{message: "Reason: details"}], title, detail, type})
  *   and x-rate-limit-* headers, 429 when a route's window is used up (server.ts).
  * The endpoints are in routes/, one file per API family.
@@ -32,7 +38,9 @@ import { urlProblem } from './urls.js';
  * Strict mode (the default) rejects them as X does.
  */
 export class XStandIn {
-  readonly options: Required<Omit<StandInOptions, 'users' | 'log' | 'host' | 'port'>> & Pick<StandInOptions, 'log'>;
+  readonly options: Required<Omit<StandInOptions, 'users' | 'log' | 'host' | 'port' | 'clock'>> & Pick<StandInOptions, 'log'>;
+  /** The stand-in's time (StandInOptions.clock). */
+  readonly now: () => Date;
   readonly users: StandInUser[];
   readonly webhooks = new Map<string, StandInWebhook>();
   /** webhook id -> subscribed user ids (AAA). */
@@ -46,16 +54,20 @@ export class XStandIn {
   #url = '';
   readonly #host: string;
   readonly #port: number;
+  #schedule: NodeJS.Timeout | undefined;
 
   constructor(options: StandInOptions) {
     this.options = {
       allowLoopbackHttp: false,
       maxWebhooks: 1,
       maxSubscriptions: 3,
-      crcTimeoutMs: 3_000,
+      maxActivitySubscriptions: 1_500,
+      crcTimeoutMs: 10_000,
+      deliveryTimeoutMs: DELIVERY_TIMEOUT_MS,
       rateLimit: 500,
       ...options,
     };
+    this.now = options.clock ?? (() => new Date());
     this.users = options.users ?? [];
     this.#host = options.host ?? '127.0.0.1';
     this.#port = options.port ?? 0;
@@ -82,6 +94,7 @@ export class XStandIn {
   }
 
   async stop(): Promise<void> {
+    this.stopCrcSchedule();
     await Promise.allSettled(this.replayJobs.map((j) => j.done));
     await this.#server.close();
   }
@@ -122,6 +135,8 @@ export class XStandIn {
         entries.push({ webhookId: w.id, at: activity.at, format: 'aaa', body: aaaBody(activity), activity });
       }
       for (const s of this.activitySubs.values()) {
+        // Subscriptions only exist for documented event types (routes/activity.ts), so nothing
+        // X does not document (such as a replay status) is ever delivered in the XAA envelope.
         if (s.webhook_id === w.id && s.event_type === xaaEventType(activity.type) && String(s.filter.user_id ?? '') === activity.forUserId) {
           entries.push({ webhookId: w.id, at: activity.at, format: 'xaa', body: xaaBody(activity, { tag: s.tag ?? null, filter: s.filter }), activity });
         }
@@ -137,14 +152,36 @@ export class XStandIn {
     return out;
   }
 
-  /** Runs a CRC against a webhook now (X's periodic check). */
+  /** Runs a CRC against a webhook now and applies its outcome as X does (validation.ts). */
   async recheck(webhookId: string): Promise<StandInWebhook | undefined> {
     const w = this.webhooks.get(webhookId);
     if (!w) return undefined;
     const crc = await this.crc(w.url);
-    w.valid = crc.ok;
-    w.lastCrc = { ...crc, at: new Date().toISOString() };
+    applyCrc(w, crc, this.now());
     return w;
+  }
+
+  /**
+   * X's periodic CRC: checks every valid webhook that has not validated in the past 24 hours and
+   * was not checked in the last 30 minutes, by the stand-in's clock. Tests move the clock and
+   * call this; `startCrcSchedule` calls it on a timer. Returns the webhooks it checked.
+   */
+  async runDueCrcs(): Promise<StandInWebhook[]> {
+    const due = [...this.webhooks.values()].filter((w) => crcDue(w, this.now()));
+    for (const w of due) await this.recheck(w.id);
+    return due;
+  }
+
+  /** Runs runDueCrcs every `everyMs` (xaa emulate); stop() ends it. */
+  startCrcSchedule(everyMs = 60_000): void {
+    this.stopCrcSchedule();
+    this.#schedule = setInterval(() => void this.runDueCrcs(), everyMs);
+    this.#schedule.unref();
+  }
+
+  stopCrcSchedule(): void {
+    if (this.#schedule) clearInterval(this.#schedule);
+    this.#schedule = undefined;
   }
 
   /** X's CRC: GET url?crc_token=..., no redirects, response_token must match. */
@@ -175,14 +212,16 @@ export class XStandIn {
     if (this.webhooks.size >= this.options.maxWebhooks) throw invalid('WebhookLimitExceeded', `The app has ${this.webhooks.size} of ${this.options.maxWebhooks} webhooks`, 403);
     const crc = await this.crc(href);
     if (!crc.ok) throw invalid('CrcValidationFailed', `Response token is invalid or the webhook URL did not answer the CRC (${crc.reason})`);
-    const w: StandInWebhook = { id: snowflake(), url: href, valid: true, created_at: new Date().toISOString(), lastCrc: { ...crc, at: new Date().toISOString() } };
+    const now = this.now();
+    const w: StandInWebhook = { id: snowflake(now.getTime()), url: href, valid: true, created_at: now.toISOString() };
+    applyCrc(w, crc, now);
     this.webhooks.set(w.id, w);
     return w;
   }
 
   /** One delivery now, recorded in `deliveries`. */
   async deliverNow(w: StandInWebhook, e: OutboxEntry, replay: boolean): Promise<DeliveryRecord> {
-    const record = await deliver(w, e, replay, { consumerSecret: this.options.consumerSecret, log: this.options.log });
+    const record = await deliver(w, e, replay, { consumerSecret: this.options.consumerSecret, timeoutMs: this.options.deliveryTimeoutMs, log: this.options.log });
     this.deliveries.push(record);
     return record;
   }

@@ -7,8 +7,10 @@ export interface StandInUser {
   /** OAuth 1.0a access token and secret (user context). */
   accessToken?: string;
   accessTokenSecret?: string;
-  /** OAuth 2.0 user access token (user context). */
+  /** OAuth 2.0 user access token (user context): `Authorization: Bearer <oauth2Token>`. */
   oauth2Token?: string;
+  /** The scopes the user granted the app with that token; unset: every scope. */
+  scopes?: string[];
 }
 
 export interface StandInOptions {
@@ -22,8 +24,14 @@ export interface StandInOptions {
   maxWebhooks?: number;
   /** AAA subscriptions per app (pay-per-use: 3). */
   maxSubscriptions?: number;
-  /** CRC timeout (X: 3 s). */
+  /** XAA activity subscriptions per app (X's self-serve tier: 1,500). */
+  maxActivitySubscriptions?: number;
+  /** How long a webhook has to answer a CRC (X: 10 s). */
   crcTimeoutMs?: number;
+  /** How long a webhook has to answer a delivery (X: 10 s). */
+  deliveryTimeoutMs?: number;
+  /** The stand-in's clock (CRC schedule, timestamps, replay windows); tests move it instead of sleeping. */
+  clock?: () => Date;
   /** Default rate limit per route and 15-minute window. */
   rateLimit?: number;
   host?: string;
@@ -37,15 +45,27 @@ export interface StandInWebhook {
   valid: boolean;
   created_at: string;
   /** The last CRC: what happened, for tests and the emulator's state page. */
-  lastCrc?: { ok: boolean; reason: string; latencyMs: number; at: string };
+  lastCrc?: { ok: boolean; outcome: CrcOutcome; reason: string; latencyMs: number; at: string };
+  /** When a CRC last passed (ISO time): X checks every 30 minutes once this is 24 hours old. */
+  lastValidatedAt?: string;
+  /** Why X marked the webhook invalid, while it is. */
+  invalidReason?: string;
 }
 
+/**
+ * What a CRC answer means to X: `pass`; `invalid` (a 2xx with a wrong response_token, a 3xx, a
+ * TLS error: the webhook is invalid at once); `transient` (4xx, 5xx, a timeout, a closed or
+ * refused connection: invalid only after 28 hours without a passing CRC).
+ */
+export type CrcOutcome = 'pass' | 'invalid' | 'transient';
+
 export interface ActivitySub {
+  /** Absent: the subscription delivers to the persistent stream only, no webhook. */
   subscription_id: string;
   event_type: string;
   filter: Record<string, unknown>;
   tag?: string;
-  webhook_id: string;
+  webhook_id?: string;
   created_at: string;
   updated_at: string;
 }
