@@ -138,7 +138,7 @@ export function doctorCommand(): Command {
             { wrap: true },
           ),
           '',
-          'XAA activity subscriptions: the credential each event family needs (xaa activity types lists every type):',
+          'XAA activity subscriptions, the credential per event family (`xaa activity types`: per type):',
           table(
             activityCredentials.map((r) => ({ ...r, status: r.ok ? 'ok' : `missing ${r.missing.join(', ')}` })),
             ['family', 'needs', 'status'],

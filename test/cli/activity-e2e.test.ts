@@ -102,7 +102,7 @@ describe('xaa activity through the CLI, against the X stand-in', () => {
     expect(byFamily.profile).toMatchObject({ ok: true, needs: 'all: public, the app bearer token' });
     expect(byFamily.post!.needs).toMatch(/post.create, post.delete: public.*post.mention.create.*private/);
     const withToken = await runXaa(['doctor'], env({ X_OAUTH2_USER_TOKEN: ALICE.oauth2Token }));
-    expect(withToken.stdout).toMatch(/XAA activity subscriptions: the credential each event family needs/);
+    expect(withToken.stdout).toMatch(/XAA activity subscriptions, the credential per event family/);
     expect(withToken.stdout).not.toMatch(/missing X_OAUTH2_USER_TOKEN/);
   });
 
