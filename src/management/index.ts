@@ -27,3 +27,5 @@ export { Management } from './service.js';
 export { OPERATIONS, activityCredentialReport, credentialReport } from './operations.js';
 export type { ActivityCredentialRow, CredentialReportRow } from './operations.js';
 export { clientFromConfig } from './from-config.js';
+export { AAA_COVERAGE, applyMigration, MIGRATE_TAG, planMigration, TIER_CAPS } from './migration.js';
+export type { MigrationPlan, PlannedSubscription, Tier } from './migration.js';

@@ -11,7 +11,7 @@ import { runXaa } from './xaa-run.js';
 const APP = { consumerKey: 'act-consumer-key', consumerSecret: 'act-consumer-secret-0123456789', bearerToken: 'act-app-bearer-token' };
 const ALICE = { id: '1001', oauth2Token: 'alice-oauth2-user-token' };
 
-describe('xaa activity through the CLI, against the X stand-in', () => {
+describe('xaa activity through the CLI, against the X stand-in', { timeout: 180_000 }, () => {
   let standin: XStandIn;
   let endpoint: http.Server;
   let testDb: TestDatabase;
