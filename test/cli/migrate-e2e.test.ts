@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AAA_COVERAGE } from '../../src/management/index.js';
 import { openDatabase, type Database } from '../../src/store/index.js';
 import { XStandIn } from '../../src/testing/x-standin/index.js';
-import { migratedDatabase, type TestDatabase } from '../support/databases.js';
+import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { freePort, spawnXaa, until, waitForStatus, type Spawned } from '../support/process.js';
 import { runXaa } from './xaa-run.js';
 
@@ -21,7 +21,7 @@ interface Status {
   next: string;
 }
 
-describe('xaa migrate end to end: plan, apply, events by both APIs, AAA removed', { timeout: 180_000 }, () => {
+describe.each(providersUnderTest())('xaa migrate end to end: plan, apply, events by both APIs, AAA removed (%s)', { timeout: 180_000 }, (provider) => {
   let standin: XStandIn;
   let testDb: TestDatabase;
   let db: Database;
@@ -44,7 +44,7 @@ describe('xaa migrate end to end: plan, apply, events by both APIs, AAA removed'
   const stored = async () => db.prisma.delivery.count();
 
   beforeAll(async () => {
-    testDb = await migratedDatabase('sqlite');
+    testDb = await migratedDatabase(provider);
     db = await openDatabase(testDb.config);
     const port = await freePort();
     receiver = spawnXaa(['serve'], { X_CONSUMER_SECRET: APP.consumerSecret, DATABASE_URL: testDb.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
