@@ -15,7 +15,7 @@ export default definePlugin({
     if (!options) return;
     hooks.on('dm.message', async (event, ctx) => {
       if (event.action !== 'received' || !event.forUserId) return;
-      const sender = event.payload.message_create?.sender_id;
+      const sender = event.data.senderId;
       if (!sender || sender === event.forUserId) return;
       await ctx.x.sendDirectMessage(event.forUserId, sender, options.text);
     });

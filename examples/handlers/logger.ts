@@ -12,9 +12,10 @@ export default definePlugin({
       );
     });
     hooks.on('follow', (event, ctx) => {
-      // `event.payload` is typed for follow events here.
-      const source = event.payload.source;
-      ctx.log.info({ who: source?.id, action: event.action }, 'follow event');
+      // `event.data` has the normalized follow fields, the same for AAA and XAA deliveries
+      // (`event.payload` is the activity as X sent it).
+      const { sourceId, sourceUsername, targetId } = event.data;
+      ctx.log.info({ who: sourceId, username: sourceUsername, whom: targetId, action: event.action }, 'follow event');
     });
   },
 });

@@ -5,13 +5,14 @@
 // regenerated file away.
 //
 // Usage (from the repository root):
-//   node scripts/x-spec/generate-catalog.mjs <openapi.json> <introduction.mdx> [--check]
+//   node scripts/x-spec/generate-catalog.mjs <openapi.json> <introduction.mdx> [--check] [--out <file>]
 // where both files come from the public GitHub repository xdevplatform/docs:
 //   openapi.json                      the OpenAPI spec (names, alias, payload schemas, OAuth 2.0 scopes)
 //   x-api/activity/introduction.mdx   the XAA page (filters per type, public and private events)
 // e.g. `git clone --depth 1 https://github.com/xdevplatform/docs /tmp/x-docs` then
 //   node scripts/x-spec/generate-catalog.mjs /tmp/x-docs/openapi.json /tmp/x-docs/x-api/activity/introduction.mdx
-// `--check` writes nothing and exits 1 when the committed file differs from what the sources give.
+// `--check` writes nothing and exits 1 when the committed file differs from what the sources give;
+// `--out` writes elsewhere than src/events/xaa-catalog.generated.ts (the tests use it).
 //
 // The parsing is strict: when X's text no longer has the shape read here, the script stops naming what it
 // could not find, rather than writing a catalog that silently lost facts.
@@ -21,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const outPath = path.join(root, 'src', 'events', 'xaa-catalog.generated.ts');
+const defaultOutPath = path.join(root, 'src', 'events', 'xaa-catalog.generated.ts');
 
 function fail(message) {
   process.stderr.write(`generate-catalog: ${message}\n`);
@@ -303,7 +304,7 @@ export function render({ specText, introText }) {
 // Regenerate (from the repository root) with a fresh copy of both files:
 //   node scripts/x-spec/generate-catalog.mjs <openapi.json> <introduction.mdx>
 // and check the diff: a new name here is a new documented event type (give it a canonical
-// type in src/normalize/envelope/xaa-map.ts: test/events/xaa-catalog.test.ts fails until every name has one).
+// type in src/normalize/envelope/xaa-map.ts: \`npm run typecheck\` fails until every name has one).
 /* eslint-disable */
 
 /** The event types X's spec enumerates for XAA subscriptions (POST /2/activity/subscriptions), aliases included. */
@@ -366,9 +367,13 @@ ${renderSchemas(specFacts.schemas, payloadRoots)}
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
-  const args = process.argv.slice(2).filter((a) => a !== '--check');
-  const check = process.argv.includes('--check');
-  if (args.length !== 2) fail('usage: generate-catalog.mjs <openapi.json> <introduction.mdx> [--check]');
+  const argv = process.argv.slice(2);
+  const check = argv.includes('--check');
+  const outAt = argv.indexOf('--out');
+  if (outAt >= 0 && !argv[outAt + 1]) fail('--out needs a file');
+  const outPath = outAt >= 0 ? path.resolve(argv[outAt + 1]) : defaultOutPath;
+  const args = argv.filter((a, i) => a !== '--check' && (outAt < 0 || (i !== outAt && i !== outAt + 1)));
+  if (args.length !== 2) fail('usage: generate-catalog.mjs <openapi.json> <introduction.mdx> [--check] [--out <file>]');
   const [specPath, introPath] = args;
   const read = (p) => {
     try {
@@ -378,12 +383,13 @@ if (isMain) {
     }
   };
   const text = render({ specText: read(specPath), introText: read(introPath) });
+  const shown = path.relative(process.cwd(), outPath);
   if (check) {
     const current = fs.existsSync(outPath) ? fs.readFileSync(outPath, 'utf8') : '';
-    if (current !== text) fail(`${path.relative(root, outPath)} is stale: regenerate it`);
-    process.stdout.write(`${path.relative(root, outPath)} is up to date\n`);
+    if (current !== text) fail(`${shown} is stale: regenerate it`);
+    process.stdout.write(`${shown} is up to date\n`);
   } else {
     fs.writeFileSync(outPath, text);
-    process.stdout.write(`wrote ${path.relative(root, outPath)}\n`);
+    process.stdout.write(`wrote ${shown}\n`);
   }
 }

@@ -1,6 +1,6 @@
 import { Argument, Command, Option } from 'commander';
 import { sign, SIGNATURE_HEADER } from '../receiver/signature.js';
-import { aaaBody, isSampleType, newActivity, SAMPLE_TYPES, xaaBody } from '../testing/samples.js';
+import { isSampleType, newActivity, SAMPLE_FORMATS, SAMPLE_TYPES, SAMPLE_VARIANTS, sampleBody, xaaEventTypeOf } from '../testing/samples.js';
 import { jsonAction } from './context.js';
 
 export function triggerCommand(): Command {
@@ -8,18 +8,32 @@ export function triggerCommand(): Command {
     new Command('trigger')
       .addArgument(new Argument('<type>', 'the sample event').choices(SAMPLE_TYPES))
       .option('--url <url>', 'where to post (default http://127.0.0.1:$PORT$WEBHOOK_PATH)')
-      .addOption(new Option('--format <format>', 'the envelope: aaa or xaa').choices(['aaa', 'xaa']).default('aaa'))
+      .addOption(
+        new Option('--format <format>', 'the envelope: aaa or xaa (default: aaa where X delivers the type by AAA, else xaa)').choices(['aaa', 'xaa']),
+      )
+      .option(
+        '--variant <name>',
+        `post.create: the subscribed user's role (${SAMPLE_VARIANTS['post.create']!.join(', ')}); profile.update: the field; ` +
+          'chat.conversation: the change; space, broadcast: start or end',
+      )
       .option('--user-id <id>', 'the subscribed user (for_user_id / filter.user_id)', '2244994945')
       .option('--from-user-id <id>', 'the other party (follower, sender, author)', '1375036644')
       .description('sign a fresh sample event with X_CONSUMER_SECRET and post it, as X would'),
-    async (ctx, type: string, o: { url?: string; format: 'aaa' | 'xaa'; userId: string; fromUserId: string }) => {
+    async (ctx, type: string, o: { url?: string; format?: 'aaa' | 'xaa'; variant?: string; userId: string; fromUserId: string }) => {
       // Commander already rejected other values (with the allowed ones listed); this narrows the type.
       if (!isSampleType(type)) throw new Error(`unknown event type "${type}": use one of ${SAMPLE_TYPES.join(', ')}`);
+      const formats = SAMPLE_FORMATS[type];
+      const format = o.format ?? formats[0]!;
+      if (!formats.includes(format)) {
+        throw new Error(`${type} has no ${format.toUpperCase()} form: X delivers it by ${formats.join(' and ').toUpperCase()} only (use --format ${formats[0]})`);
+      }
       const secret = ctx.config.consumerSecret;
       if (!secret) throw new Error("trigger needs X_CONSUMER_SECRET (the app's consumer secret) to sign the event");
       const url = o.url ?? `http://127.0.0.1:${ctx.config.port}${ctx.config.webhookPath}`;
-      const activity = newActivity(type, o.userId, { otherUserId: o.fromUserId });
-      const body = o.format === 'aaa' ? aaaBody(activity) : xaaBody(activity);
+      // newActivity names the allowed variants when given another.
+      const activity = newActivity(type, o.userId, { otherUserId: o.fromUserId, ...(o.variant !== undefined ? { variant: o.variant } : {}) });
+      const body = sampleBody(activity, format);
+      const eventType = format === 'xaa' ? xaaEventTypeOf(activity) : undefined;
       const started = performance.now();
       const res = await fetch(url, {
         method: 'POST',
@@ -35,8 +49,8 @@ export function triggerCommand(): Command {
       } catch {
         // keep the text
       }
-      ctx.print({ url, type, format: o.format, activityId: activity.id, status: res.status, latencyMs, answer: parsed }, () =>
-        `${type} (${o.format}) -> ${url}: HTTP ${res.status} in ${latencyMs} ms${res.ok ? '' : `: ${answer.slice(0, 300)}`}`,
+      ctx.print({ url, type, format, ...(eventType ? { eventType } : {}), ...(activity.variant ? { variant: activity.variant } : {}), activityId: activity.id, status: res.status, latencyMs, answer: parsed }, () =>
+        `${type} (${format}${eventType ? ` ${eventType}` : ''}) -> ${url}: HTTP ${res.status} in ${latencyMs} ms${res.ok ? '' : `: ${answer.slice(0, 300)}`}`,
       );
       return res.ok ? 0 : 1;
     },

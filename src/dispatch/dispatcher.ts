@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { AnyXEvent, EventFormat } from '../events/index.js';
+import type { AnyXEvent, EventFormat, ParsedXEvent } from '../events/index.js';
 import type { Logger } from '../log/index.js';
 import { XClient } from '../management/client.js';
 import { errorHandlersFor, handlersFor, wants, type RegisteredPlugin } from '../plugins/registry.js';
+import { withData } from '../normalize/event-data/index.js';
 import type { HandlerContext } from '../plugins/types.js';
 import {
   GroupCommit,
@@ -58,7 +59,7 @@ function describeError(error: unknown): string {
 }
 
 function toXEvent(e: QueuedEvent): AnyXEvent {
-  return {
+  return withData({
     id: e.dedupeKey,
     type: e.type,
     action: e.action,
@@ -67,7 +68,7 @@ function toXEvent(e: QueuedEvent): AnyXEvent {
     occurredAt: e.occurredAt,
     payload: JSON.parse(e.payload),
     side: e.sideObjects ? JSON.parse(e.sideObjects) : { source: 'unknown' },
-  } as AnyXEvent;
+  } as ParsedXEvent);
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { EventDataOf } from './data.js';
 import type { EventActions, EventFormat, EventType } from './names.js';
 import type { PayloadOf } from './payloads.js';
 
@@ -17,7 +18,7 @@ export interface SideObjects {
   isBlockedBy?: boolean;
   /** The AAA key (e.g. "favorite_events") or XAA event_type the activity arrived under. */
   source: string;
-  /** XAA: X's id for this event delivery. */
+  /** XAA: X's id for this event delivery (for inspection: never the dedupe key, a redelivery gets a new one). */
   eventUuid?: string;
 }
 
@@ -34,7 +35,15 @@ export interface XEvent<T extends EventType = EventType> {
   /** The activity as X sent it; 64-bit ids are strings. */
   payload: PayloadOf<T>;
   side: SideObjects;
+  /**
+   * The normalized fields of this type, filled the same from AAA and XAA (see EventDataMap):
+   * derived from `payload`, `side` and `type` whenever the event is built, never stored.
+   */
+  data: EventDataOf<T>;
 }
+
+/** An event as an envelope parser makes it, before its normalized fields are derived. */
+export type ParsedXEvent = { [T in EventType]: Omit<XEvent<T>, 'data'> }[EventType];
 
 /** Any event, as a union discriminated on `type` (narrowing `type` narrows `payload`). */
 export type AnyXEvent = { [T in EventType]: XEvent<T> }[EventType];

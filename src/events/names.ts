@@ -15,6 +15,13 @@ export const EVENT_TYPES = [
   'app.revoke',
   'profile.update',
   'replay.status',
+  // Types X's Activity API added, with no Account Activity API counterpart:
+  'chat.message',
+  'chat.conversation',
+  'news',
+  'space',
+  'broadcast',
+  'broadcast.chat',
   'unknown',
 ] as const;
 
@@ -41,6 +48,21 @@ export interface EventActions {
   'profile.update': string;
   /** X's job_state, e.g. "Complete". */
   'replay.status': string | null;
+  /**
+   * An encrypted XChat message (XAA chat.received / chat.sent): ciphertext only, never a readable
+   * message (a `dm.message` is a legacy, readable DM).
+   */
+  'chat.message': 'received' | 'sent';
+  /** An encrypted conversation's change (XAA chat.conversation.* and chat.update.*). */
+  'chat.conversation': 'join' | 'member_added' | 'member_removed' | 'admin_added' | 'admin_removed' | 'group_name' | 'restrictions';
+  /** A Grok-curated news item (XAA news.new, matched by keyword: no subscribed user). */
+  news: null;
+  /** A Space started or ended (XAA spaces.start / spaces.end). */
+  space: 'start' | 'end';
+  /** A live broadcast started or ended (XAA broadcast.start / broadcast.end). */
+  broadcast: 'start' | 'end';
+  /** A chat message in the subscribed user's live broadcast (XAA broadcast.chat). */
+  'broadcast.chat': null;
   /** The AAA key or XAA event_type that was not recognised. */
   unknown: string;
 }

@@ -34,7 +34,13 @@ export interface PostPayload {
   in_reply_to_user_id_str?: string | null;
   retweeted_status?: PostPayload;
   quoted_status?: PostPayload;
+  quoted_status_id_str?: string;
   entities?: Record<string, unknown>;
+  /** XAA (v2 Post, as X's samples deliver it). */
+  conversation_id?: string;
+  in_reply_to_tweet_id?: string;
+  in_reply_to_user_id?: string;
+  referenced_tweets?: Array<{ type?: 'replied_to' | 'quoted' | 'retweeted' | string; id?: string }>;
   [key: string]: unknown;
 }
 
@@ -54,9 +60,10 @@ export interface LikePayload {
   timestamp_ms?: string;
   favorited_status?: PostPayload;
   user?: V1User;
-  /** XAA */
-  liked_post_id?: string;
-  post?: PostPayload;
+  /** XAA (X's sample: liked_tweet_id, liked_tweet_author_id; X's spec: liked_tweet_id, tweet_author_id). */
+  liked_tweet_id?: string;
+  liked_tweet_author_id?: string;
+  tweet_author_id?: string;
   [key: string]: unknown;
 }
 
@@ -65,8 +72,9 @@ export interface RelationshipPayload {
   type?: string;
   created_timestamp?: string;
   created_at?: string;
-  source?: V1User | V2User;
-  target?: V1User | V2User;
+  /** AAA: a v1.1 user; XAA: `{data: v2 user}`. */
+  source?: V1User | V2User | { data?: V2User };
+  target?: V1User | V2User | { data?: V2User };
   [key: string]: unknown;
 }
 
@@ -93,8 +101,12 @@ export interface DirectMessageSignalPayload {
 
 export interface RevokePayload {
   date_time?: string;
+  /** AAA user_event.revoke */
   target?: { app_id?: string };
   source?: { user_id?: string };
+  /** XAA oauth.revoke: the revoking user and the app. */
+  user_id?: string;
+  app_id?: string;
   [key: string]: unknown;
 }
 
@@ -113,6 +125,65 @@ export interface ReplayStatusPayload {
   [key: string]: unknown;
 }
 
+/** XAA chat.* (encrypted XChat): identifiers and ciphertext, not a readable message. */
+export interface ChatPayload {
+  id?: string;
+  conversation_id?: string;
+  sender_id?: string;
+  created_at_msec?: string;
+  encoded_event?: string;
+  conversation_key_version?: string;
+  conversation_token?: string;
+  conversation_key_change_event?: string;
+  message_event_signature?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface NewsPayload {
+  id?: string;
+  name?: string;
+  headline?: string;
+  category?: string;
+  hook?: string;
+  summary?: string;
+  updated_at?: string;
+  contexts?: Record<string, unknown>;
+  cluster_posts_results?: Array<{ post_id?: string; [key: string]: unknown }>;
+  disclaimer?: string;
+  [key: string]: unknown;
+}
+
+export interface SpacePayload {
+  user?: { data?: V2User };
+  broadcast_id?: string;
+  /** spaces_start / spaces_end */
+  event_type?: string;
+  [key: string]: unknown;
+}
+
+export interface BroadcastPayload {
+  user?: { data?: V2User };
+  broadcast_id?: string;
+  title?: string;
+  broadcast_state?: string;
+  language?: string;
+  event_timestamp_ms?: number | string;
+  created_timestamp_ms?: number | string;
+  updated_timestamp_ms?: number | string;
+  duration_ms?: number | string;
+  thumbnail_url?: string;
+  available_for_replay?: boolean;
+  [key: string]: unknown;
+}
+
+export interface BroadcastChatPayload {
+  broadcast_id?: string;
+  message_id?: string;
+  message?: string;
+  author?: { data?: V2User };
+  [key: string]: unknown;
+}
+
 export interface Payloads {
   'post.create': PostPayload;
   'post.delete': PostDeletePayload;
@@ -126,6 +197,12 @@ export interface Payloads {
   'app.revoke': RevokePayload;
   'profile.update': ProfileUpdatePayload;
   'replay.status': ReplayStatusPayload;
+  'chat.message': ChatPayload;
+  'chat.conversation': ChatPayload;
+  news: NewsPayload;
+  space: SpacePayload;
+  broadcast: BroadcastPayload;
+  'broadcast.chat': BroadcastChatPayload;
   unknown: unknown;
 }
 

@@ -5,7 +5,7 @@
 // Regenerate (from the repository root) with a fresh copy of both files:
 //   node scripts/x-spec/generate-catalog.mjs <openapi.json> <introduction.mdx>
 // and check the diff: a new name here is a new documented event type (give it a canonical
-// type in src/normalize/envelope/xaa-map.ts: test/events/xaa-catalog.test.ts fails until every name has one).
+// type in src/normalize/envelope/xaa-map.ts: `npm run typecheck` fails until every name has one).
 /* eslint-disable */
 
 /** The event types X's spec enumerates for XAA subscriptions (POST /2/activity/subscriptions), aliases included. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AnyXEvent } from '../events/index.js';
+import type { ParsedXEvent } from '../events/index.js';
 import type { DeliveryInput, EventInput, RawDelivery } from '../store/inbox/types.js';
 import { LONE_SURROGATE } from './envelope/fields.js';
 import { parseEnvelope } from './envelope/index.js';
@@ -35,7 +35,7 @@ function storableLabel(label: string | null): string | null {
 }
 
 /** The stored form of a normalized event. */
-export function toEventInput(event: AnyXEvent): EventInput {
+export function toEventInput(event: ParsedXEvent): EventInput {
   return {
     dedupeKey: storableKey(event.id),
     type: event.type,

@@ -124,9 +124,9 @@ describe('the X stand-in keeps a webhook valid or invalid as X documents it', ()
   it('a CRC that does not answer within the limit is a transient failure; so is a delivery', async () => {
     const client = await start({ crcTimeoutMs: 300, deliveryTimeoutMs: 300 });
     const w = await client.createWebhook(endpointUrl);
-    await client.createActivitySubscription({ event_type: 'post.create', filter: { user_id: USER.id }, webhook_id: w.id });
+    await client.createActivitySubscription({ event_type: 'follow.follow', filter: { user_id: USER.id }, webhook_id: w.id });
     stallDeliveries = true;
-    const emitted = await standin.emit('post.create', USER.id);
+    const emitted = await standin.emit('follow', USER.id);
     expect(emitted.deliveries).toEqual([expect.objectContaining({ status: null, error: 'no answer within 300 ms' })]);
     expect(standin.webhooks.get(w.id)!.valid).toBe(true);
   });
@@ -134,9 +134,9 @@ describe('the X stand-in keeps a webhook valid or invalid as X documents it', ()
   it('replays with both dates inclusive and reports the end only with the replay_job_status X documents', async () => {
     const client = await start({ clock: () => new Date() });
     const w = await client.createWebhook(endpointUrl);
-    await client.createActivitySubscription({ event_type: 'post.create', filter: { user_id: USER.id }, webhook_id: w.id });
+    await client.createActivitySubscription({ event_type: 'follow.follow', filter: { user_id: USER.id }, webhook_id: w.id });
     const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 5 * 60_000);
-    await standin.emit('post.create', USER.id, { at: new Date(minute.getTime() + 59_000), deliver: false });
+    await standin.emit('follow', USER.id, { at: new Date(minute.getTime() + 59_000), deliver: false });
     const job = await client.replayWebhook(w.id, minute, minute); // one minute: from = to, both inclusive
     expect(job.jobId).toMatch(/^\d+$/);
     await standin.replayJobs[0]!.done;

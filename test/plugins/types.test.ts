@@ -1,5 +1,5 @@
 // Type-level tests: checked by tsc (npm run typecheck, part of npm test) and run by vitest.
-import { describe, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import {
   definePlugin,
@@ -14,7 +14,22 @@ import {
   type SentDirectMessage,
   type XClient,
 } from '../../src/plugins/index.js';
-import type { DirectMessagePayload, PostPayload, RelationshipPayload, XEvent } from '../../src/events/index.js';
+import type {
+  ChatData,
+  DirectMessageData,
+  DirectMessagePayload,
+  LikeData,
+  PostData,
+  PostPayload,
+  PostRole,
+  RelationshipData,
+  RelationshipPayload,
+  XEvent,
+} from '../../src/events/index.js';
+import type { Handler } from '../../src/plugins/index.js';
+import { parseEvents } from '../../src/normalize/envelope/index.js';
+import { parseJsonLossless } from '../../src/normalize/json.js';
+import { newActivity, sampleBody } from '../../src/testing/samples.js';
 
 describe('plugin contract types', () => {
   it('narrows the payload and action by event type', () => {
@@ -140,5 +155,46 @@ describe('plugin contract types', () => {
     definePlugin((_hooks, options) => {
       expectTypeOf(options).toEqualTypeOf<unknown>();
     });
+  });
+
+  it('compiles one handler against both formats: event.data is typed per event type, not per format', () => {
+    // Written once, with no branch on event.format.
+    const onPost: Handler<'post.create'> = (event) => {
+      expectTypeOf(event.data).toEqualTypeOf<PostData>();
+      expectTypeOf(event.data.role).toEqualTypeOf<PostRole | null>();
+      expectTypeOf(event.data.authorId).toEqualTypeOf<string | null>();
+      return `${event.data.role} ${event.data.postId} by ${event.data.authorUsername}: ${event.data.text}`;
+    };
+    const onDm: Handler<'dm.message'> = (event) => {
+      expectTypeOf(event.data).toEqualTypeOf<DirectMessageData>();
+      return `${event.action} ${event.data.messageId} ${event.data.senderId} -> ${event.data.recipientId}: ${event.data.text}`;
+    };
+    definePlugin((hooks) => {
+      hooks.on('post.create', onPost);
+      hooks.on('dm.message', onDm);
+      hooks.on('like', (event) => expectTypeOf(event.data).toEqualTypeOf<LikeData>());
+      hooks.on(['follow', 'block', 'mute'], (event) => expectTypeOf(event.data).toEqualTypeOf<RelationshipData>());
+      hooks.on('chat.message', (event) => {
+        expectTypeOf(event.data).toEqualTypeOf<ChatData>();
+        // An encrypted chat has no readable text.
+        // @ts-expect-error no text on an encrypted chat
+        void event.data.text;
+      });
+      hooks.onAny((event) => {
+        if (event.type === 'unknown') expectTypeOf(event.data).toEqualTypeOf<null>();
+      });
+    });
+
+    // And the same handler gives the same answer for an AAA and an XAA delivery of one activity.
+    const ctx = {} as Parameters<typeof onPost>[1];
+    for (const [type, handler] of [['post.create', onPost], ['dm.message', onDm]] as const) {
+      const a = newActivity(type, '2244994945', { otherUserId: '1375036644', ...(type === 'post.create' ? { variant: 'replied_to' } : {}) });
+      const [aaa, xaa] = (['aaa', 'xaa'] as const).map((f) => parseEvents(parseJsonLossless(sampleBody(a, f)))[0]!);
+      expect(aaa!.format).toBe('aaa');
+      expect(xaa!.format).toBe('xaa');
+      const run = handler as (e: XEvent, c: typeof ctx) => unknown;
+      expect(run(xaa as XEvent, ctx)).toBe(run(aaa as XEvent, ctx));
+      expect(run(aaa as XEvent, ctx)).toMatch(type === 'post.create' ? /^replied_to \d+ by user1375036644: @user2244994945 sample/ : /^received \d+ 1375036644 -> 2244994945: sample/);
+    }
   });
 });

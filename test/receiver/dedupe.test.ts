@@ -242,7 +242,7 @@ describe.each(providersUnderTest())('deduplication on %s', (provider) => {
 
   it('stores an unknown XAA event_type as an unknown event, never dropped', async () => {
     const body = Buffer.from(
-      `{"data":{"event_type":"spaces.start","event_uuid":"7f7f7f7f-0000-4000-8000-000000000001","filter":{"user_id":"${SUBSCRIBED}"},` +
+      `{"data":{"event_type":"community.note.create","event_uuid":"7f7f7f7f-0000-4000-8000-000000000001","filter":{"user_id":"${SUBSCRIBED}"},` +
         `"payload":{"space_id":"1YqKDqWqdPLsV","host_id":1985234567890777200}}}`,
     );
     const res = await postDelivery(app.handler, body);
@@ -252,11 +252,14 @@ describe.each(providersUnderTest())('deduplication on %s', (provider) => {
     expect(delivery.format).toBe('xaa');
     const [event] = await withPayloads(app.db, delivery.events);
     expect(event!.type).toBe('unknown');
-    expect(event!.action).toBe('spaces.start');
+    expect(event!.action).toBe('community.note.create');
     expect(event!.forUserId).toBe(SUBSCRIBED);
     expect(event!.format).toBe('xaa');
     expect(JSON.parse(event!.payload)).toEqual({ space_id: '1YqKDqWqdPLsV', host_id: '1985234567890777200' });
-    expect(event!.dedupeKey).toContain('7f7f7f7f-0000-4000-8000-000000000001');
+    // Keyed by its content, never by the delivery's event_uuid: a redelivery is a duplicate.
+    expect(event!.dedupeKey).not.toContain('7f7f7f7f-0000-4000-8000-000000000001');
+    const again = body.toString().replace('7f7f7f7f-0000-4000-8000-000000000001', '7f7f7f7f-0000-4000-8000-000000000002');
+    expect((await postDelivery(app.handler, again)).body).toMatchObject({ status: 'duplicate', duplicates: 1 });
   });
 
   it('stores valid JSON of neither envelope as one unknown event', async () => {

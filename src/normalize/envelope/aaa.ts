@@ -1,6 +1,6 @@
-import type { AnyXEvent, SideObjects } from '../../events/index.js';
+import type { ParsedXEvent, SideObjects } from '../../events/index.js';
 import * as build from './activities.js';
-import { bool, idString, isObject, obj, type Json } from './fields.js';
+import { bool, idString, isObject, type Json } from './fields.js';
 
 /** Top-level keys of an AAA envelope that are not activities. */
 const META_KEYS = new Set(['for_user_id', 'user_has_blocked', 'is_blocked_by', 'users', 'apps']);
@@ -15,7 +15,7 @@ export function looksLikeAaa(body: Json): boolean {
   );
 }
 
-type Builder = (c: Parameters<typeof build.post>[0], element: Json) => AnyXEvent;
+type Builder = (c: Parameters<typeof build.post>[0], element: Json) => ParsedXEvent;
 
 const ARRAY_KEYS: Record<string, Builder> = {
   tweet_create_events: build.post,
@@ -31,7 +31,7 @@ const ARRAY_KEYS: Record<string, Builder> = {
 };
 
 /** One normalized event per activity of an Account Activity API delivery. Unknown keys are kept. */
-export function parseAaa(body: Json): AnyXEvent[] {
+export function parseAaa(body: Json): ParsedXEvent[] {
   const forUserId = idString(body.for_user_id);
   const side: Omit<SideObjects, 'source'> = {};
   if (isObject(body.users)) side.users = body.users;
@@ -41,7 +41,7 @@ export function parseAaa(body: Json): AnyXEvent[] {
   const blockedBy = bool(body.is_blocked_by);
   if (blockedBy !== undefined) side.isBlockedBy = blockedBy;
 
-  const events: AnyXEvent[] = [];
+  const events: ParsedXEvent[] = [];
   for (const [key, value] of Object.entries(body)) {
     if (META_KEYS.has(key)) continue;
     const common = { forUserId, format: 'aaa' as const, side: { ...side, source: key } };
@@ -52,8 +52,8 @@ export function parseAaa(body: Json): AnyXEvent[] {
         events.push(isObject(element) ? builder(common, element) : build.unknown(common, key, element));
       }
     } else if (key === 'user_event' && isObject(value) && isObject(value.revoke)) {
-      const revokingUser = idString(obj(value.revoke.source).user_id) ?? forUserId;
-      events.push(build.revoke({ ...common, forUserId: revokingUser }, value.revoke));
+      // No for_user_id: the revoking user (source.user_id) is the event's user.
+      events.push(build.revoke(common, value.revoke));
     } else if (key === 'replay_job_status' && isObject(value)) {
       events.push(build.replayStatus(common, value));
     } else {

@@ -1,3 +1,5 @@
+import type { AnyXEvent } from '../../events/index.js';
+import { withData } from '../event-data/index.js';
 import * as build from './activities.js';
 import { looksLikeAaa, parseAaa } from './aaa.js';
 import { isObject } from './fields.js';
@@ -5,6 +7,7 @@ import type { ParsedDelivery } from './types.js';
 import { looksLikeXaa, parseXaa } from './xaa.js';
 
 export type { ParsedDelivery } from './types.js';
+export { XAA_TO_CANONICAL, xaaMapping } from './xaa-map.js';
 
 /**
  * Splits a parsed JSON body into normalized events, whichever API sent it. A body that is
@@ -17,4 +20,9 @@ export function parseEnvelope(body: unknown): ParsedDelivery {
   }
   const common = { forUserId: null, format: 'aaa' as const, side: { source: 'body' } };
   return { format: 'unknown', events: [build.unknown(common, 'body', body)] };
+}
+
+/** The events of a parsed JSON body with their normalized fields (`data`), as handlers get them. */
+export function parseEvents(body: unknown): AnyXEvent[] {
+  return parseEnvelope(body).events.map(withData);
 }

@@ -1,7 +1,7 @@
-import type { AnyXEvent } from '../../events/index.js';
+import type { ParsedXEvent } from '../../events/index.js';
 
 /** What an envelope parser returns for one delivery. */
 export interface ParsedDelivery {
   format: 'aaa' | 'xaa' | 'unknown';
-  events: AnyXEvent[];
+  events: ParsedXEvent[];
 }

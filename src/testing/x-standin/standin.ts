@@ -1,4 +1,4 @@
-import { aaaBody, newActivity, snowflake, xaaBody, xaaEventType, type Activity, type SampleType } from '../samples.js';
+import { aaaBody, newActivity, SAMPLE_FORMATS, snowflake, xaaBody, xaaEventTypeOf, type Activity, type SampleType } from '../samples.js';
 import { runCrc, type CrcResult } from './crc.js';
 import { deliver, DELIVERY_TIMEOUT_MS } from './deliveries.js';
 import { invalid } from './errors.js';
@@ -130,14 +130,17 @@ export class XStandIn {
 
   async emitActivity(activity: Activity, deliver = true): Promise<DeliveryRecord[]> {
     const entries: OutboxEntry[] = [];
+    const formats = SAMPLE_FORMATS[activity.type];
+    const eventType = xaaEventTypeOf(activity);
     for (const w of this.webhooks.values()) {
-      if (this.subscriptions.get(w.id)?.has(activity.forUserId)) {
+      if (formats.includes('aaa') && this.subscriptions.get(w.id)?.has(activity.forUserId)) {
         entries.push({ webhookId: w.id, at: activity.at, format: 'aaa', body: aaaBody(activity), activity });
       }
+      if (!formats.includes('xaa')) continue;
       for (const s of this.activitySubs.values()) {
         // Subscriptions only exist for documented event types (routes/activity.ts), so nothing
         // X does not document (such as a replay status) is ever delivered in the XAA envelope.
-        if (s.webhook_id === w.id && s.event_type === xaaEventType(activity.type) && String(s.filter.user_id ?? '') === activity.forUserId) {
+        if (s.webhook_id === w.id && s.event_type === eventType && matches(s.filter, activity)) {
           entries.push({ webhookId: w.id, at: activity.at, format: 'xaa', body: xaaBody(activity, { tag: s.tag ?? null, filter: s.filter }), activity });
         }
       }
@@ -225,4 +228,10 @@ export class XStandIn {
     this.deliveries.push(record);
     return record;
   }
+}
+
+/** Whether a subscription's filter matches an activity: the subscribed user (keyword subscriptions: any news). */
+function matches(filter: Record<string, unknown>, a: Activity): boolean {
+  if (filter.user_id !== undefined) return String(filter.user_id) === a.forUserId;
+  return filter.keyword !== undefined;
 }

@@ -1,0 +1,61 @@
+import type { PostData, PostDeleteData, PostRole, SideObjects } from '../../events/index.js';
+import { dateOf, idString, isObject, obj, timeMs, userId, type Json } from '../envelope/fields.js';
+import { xaaMapping } from '../envelope/xaa-map.js';
+import { str, userRef, usernameById } from './users.js';
+
+function refs(p: Json, type: string): string | null {
+  // X's samples say referenced_tweets; X's spec says referenced_posts.
+  for (const list of [p.referenced_tweets, p.referenced_posts]) {
+    if (!Array.isArray(list)) continue;
+    const found = list.find((r) => isObject(r) && r.type === type);
+    if (found) return idString(obj(found).id);
+  }
+  return null;
+}
+
+function mentionIds(p: Json): string[] {
+  const entities = obj(p.entities);
+  // AAA: entities.user_mentions[].id_str; XAA: entities.mentions[].id.
+  const list = [...(Array.isArray(entities.user_mentions) ? entities.user_mentions : []), ...(Array.isArray(entities.mentions) ? entities.mentions : [])];
+  return [...new Set(list.map((m) => userId(m)).filter((id): id is string => id !== null))];
+}
+
+/** The subscribed user's part in an AAA post, read from the post (the first that applies). */
+function aaaRole(d: Omit<PostData, 'role'>, p: Json, forUserId: string | null): PostRole | null {
+  if (forUserId === null) return null;
+  if (d.authorId === forUserId) return 'author';
+  if (d.repostedPostId !== null && userId(obj(p.retweeted_status).user) === forUserId) return 'reposted';
+  if (d.quotedPostId !== null && userId(obj(p.quoted_status).user) === forUserId) return 'quoted';
+  if (d.inReplyToUserId === forUserId) return 'replied_to';
+  if (d.mentionedUserIds.includes(forUserId)) return 'mentioned';
+  return null;
+}
+
+export function postData(p: Json, side: SideObjects, forUserId: string | null, format: 'aaa' | 'xaa'): PostData {
+  const extended = obj(p.extended_tweet);
+  const author = isObject(p.user) ? userRef(p.user) : { id: idString(p.author_id), username: usernameById(side, idString(p.author_id)) };
+  const d = {
+    postId: idString(p.id_str) ?? idString(p.id),
+    authorId: author.id,
+    authorUsername: author.username,
+    text: str(extended.full_text) ?? str(p.full_text) ?? str(p.text),
+    createdAt: dateOf(timeMs(p.created_at) ?? timeMs(p.timestamp_ms)),
+    conversationId: idString(p.conversation_id),
+    inReplyToPostId: idString(p.in_reply_to_status_id_str) ?? idString(p.in_reply_to_tweet_id) ?? refs(p, 'replied_to'),
+    inReplyToUserId: idString(p.in_reply_to_user_id_str) ?? idString(p.in_reply_to_user_id),
+    quotedPostId: idString(p.quoted_status_id_str) ?? userId(p.quoted_status) ?? refs(p, 'quoted'),
+    repostedPostId: userId(p.retweeted_status) ?? refs(p, 'retweeted'),
+    mentionedUserIds: mentionIds(p),
+  };
+  const role = format === 'xaa' ? (xaaMapping(side.source)?.role ?? null) : aaaRole(d, p, forUserId);
+  return { ...d, role };
+}
+
+export function postDeleteData(p: Json): PostDeleteData {
+  const status = obj(p.status);
+  return {
+    postId: idString(status.id_str) ?? idString(status.id) ?? idString(p.id),
+    authorId: idString(status.user_id_str) ?? idString(status.user_id) ?? idString(p.author_id),
+    deletedAt: dateOf(timeMs(p.timestamp_ms) ?? timeMs(p.deleted_at)),
+  };
+}
