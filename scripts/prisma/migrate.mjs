@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 // Applies the committed migrations to the database named by DATABASE_URL (default
-// file:./data/xaa.db, relative to the working directory), with `prisma migrate deploy`:
-// never destructive, never a prompt. Runs at every `npm start`, so it prints one line.
+// file:./data/xaa.db, relative to the working directory), with `prisma migrate deploy`'s
+// semantics: never destructive, never a prompt. Runs at every `npm start`, so it prints one line.
 //
 //   node scripts/prisma/migrate.mjs [deploy]   apply pending migrations (exit 1 + one-line error on failure)
 //   node scripts/prisma/migrate.mjs status     `prisma migrate status` (exit 1 when not up to date)
-//   add --verbose to see the Prisma CLI's own output.
+//   add --verbose to see the engine's log (deploy) or the Prisma CLI's own output (status).
 //
-// Offline, prismaEnv() points the CLI at the Wasm schema engine (scripts/prisma/schema-engine.mjs);
-// an explicit PRISMA_SCHEMA_ENGINE_BINARY (e.g. the native engine) is kept.
+// deploy talks to the schema engine directly (apply-migrations.mjs), without the Prisma CLI, so
+// that it works in a production install (the CLI is a development dependency); status needs the
+// CLI. Offline, prismaEnv() names the Wasm schema engine (scripts/prisma/schema-engine.mjs); an
+// explicit PRISMA_SCHEMA_ENGINE_BINARY (e.g. the native engine) is kept.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { applyMigrations } from './apply-migrations.mjs';
 import { prismaEnv, providerOf, root } from './providers.mjs';
 
 export const DEFAULT_DATABASE_URL = 'file:./data/xaa.db';
@@ -44,6 +47,9 @@ export function describeDatabase({ url, provider, file }) {
 }
 
 function runPrisma(args, env) {
+  if (!fs.existsSync(prismaBin)) {
+    return Promise.resolve({ code: 1, output: `Error: this command needs the Prisma CLI (a development dependency), not installed here: run npm ci` });
+  }
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [prismaBin, ...args, '--config', configPath], {
       cwd: root,
@@ -70,26 +76,21 @@ export function oneLineError(output, url) {
   return text.length > 400 ? `${text.slice(0, 397)}...` : text || 'unknown error';
 }
 
-/** Names of the migrations `prisma migrate deploy` reports as applied. */
-export function appliedMigrations(output) {
-  const names = new Set([...output.matchAll(/Applying migration `([^`]+)`/g)].map((m) => m[1]));
-  const at = output.indexOf('have been applied');
-  if (at >= 0) for (const m of output.slice(at).matchAll(/└─ ([^/\s]+)\/\s*$/gm)) names.add(m[1]);
-  return [...names];
-}
-
 export async function deploy({ verbose = false } = {}) {
   const db = resolveDatabaseUrl();
   if (db.file) fs.mkdirSync(path.dirname(db.file), { recursive: true });
   const started = Date.now();
-  const { code, output } = await runPrisma(['migrate', 'deploy'], prismaEnv({ DATABASE_URL: db.url }));
-  if (verbose) process.stdout.write(output);
+  const env = prismaEnv({ DATABASE_URL: db.url });
+  if (verbose && !env.SCHEMA_ENGINE_WASM_LOG) console.error('db:migrate: set SCHEMA_ENGINE_WASM_LOG=<file> for the Wasm engine\'s log');
   const where = describeDatabase(db);
-  if (code !== 0) {
-    console.error(`db:migrate failed (${where}): ${oneLineError(output, db.url)}`);
+  let applied;
+  try {
+    applied = await applyMigrations({ url: db.url, provider: db.provider, env });
+  } catch (e) {
+    const text = e.code ? `Error: ${e.code}\n${e.message}` : `Error: ${e.message}`;
+    console.error(`db:migrate failed (${where}): ${oneLineError(text, db.url)}`);
     return 1;
   }
-  const applied = appliedMigrations(output);
   const ms = Date.now() - started;
   if (applied.length) console.log(`db:migrate ${where}: applied ${applied.length} migration(s): ${applied.join(', ')} (${ms} ms)`);
   else console.log(`db:migrate ${where}: up to date (${ms} ms)`);

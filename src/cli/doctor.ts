@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { activityCredentialReport, credentialReport, credentialsFromConfig, XApiError, type XWebhook } from '../management/index.js';
-import { countSubscriptionRecords, lastCrcCheck, listReplayJobs, listWebhookRecords, migrationState, type Database } from '../store/index.js';
+import { backlogReport, countSubscriptionRecords, lastCrcCheck, listReplayJobs, listWebhookRecords, migrationState, type Database } from '../store/index.js';
 import { jsonAction, table, type CliContext } from './context.js';
 import { runCrc } from './crc.js';
 
@@ -47,9 +47,58 @@ async function diagnose(ctx: CliContext, w: XWebhook, lastError: string | null):
   return parts.join('; ');
 }
 
+/** "3 h", "2 d": how long ago a time was, roughly. */
+function ago(date: Date, now = Date.now()): string {
+  const minutes = Math.max(0, Math.round((now - date.getTime()) / 60_000));
+  if (minutes < 120) return `${minutes} min`;
+  if (minutes < 48 * 60) return `${Math.round(minutes / 60)} h`;
+  return `${Math.round(minutes / 1440)} d`;
+}
+
+/** Backlog, events no handler took, dead letters: what is waiting in the local store. */
+async function queueChecks(ctx: CliContext, db: Database, checks: Check[]): Promise<void> {
+  const c = ctx.config;
+  const b = await backlogReport(db.prisma);
+  const HOUR = 3_600_000;
+  const oldPending = b.pending.oldest !== null && Date.now() - b.pending.oldest.getTime() > HOUR;
+  checks.push({
+    check: 'backlog',
+    status: oldPending ? 'warn' : 'ok',
+    detail: b.pending.count
+      ? `${b.pending.count} event(s) waiting for their handlers, the oldest received ${ago(b.pending.oldest!)} ago (xaa events list --state pending)` +
+        (b.stale ? `; ${b.stale} stale event(s) kept, not dispatched (xaa events list --state stale)` : '')
+      : `no event waiting for its handlers${b.stale ? `; ${b.stale} stale event(s) kept, not dispatched (xaa events list --state stale)` : ''}`,
+  });
+  if (b.unhandled.count === 0) {
+    checks.push({ check: 'events without a handler', status: 'ok', detail: 'every pending event has been taken by a handler' });
+  } else {
+    const why = c.dispatch.handlers.length === 0
+      ? 'HANDLERS is empty here: no plugin is configured to take them'
+      : c.dispatch.inServer
+        ? 'no loaded plugin has taken them yet (is a server or `xaa worker` with these HANDLERS running?)'
+        : 'DISPATCH_IN_SERVER=false: only `xaa worker` processes dispatch; is one running?';
+    const fate = c.retention.days > 0 && c.retention.unhandledDays > 0
+      ? `they are pruned unhandled ${Math.max(c.retention.unhandledDays, c.retention.dedupeWindowDays)} days after arrival (RETENTION_UNHANDLED_DAYS)`
+      : 'they are kept until a handler takes them (RETENTION_UNHANDLED_DAYS=0 or RETENTION_DAYS=0)';
+    const old = b.unhandled.oldest !== null && Date.now() - b.unhandled.oldest.getTime() > 10 * 60_000;
+    checks.push({
+      check: 'events without a handler',
+      status: old ? 'warn' : 'ok',
+      detail: `${b.unhandled.count} pending event(s) no handler has taken, the oldest received ${ago(b.unhandled.oldest!)} ago: ${why}; ${fate}`,
+    });
+  }
+  checks.push({
+    check: 'dead letters',
+    status: b.deadLetters.count ? 'warn' : 'ok',
+    detail: b.deadLetters.count
+      ? `${b.deadLetters.count} (event, handler) pair(s) failed every attempt, the latest ${ago(b.deadLetters.latest!)} ago: see \`xaa dead-letters list\`, then \`xaa dead-letters redrive\``
+      : 'none',
+  });
+}
+
 export function doctorCommand(): Command {
   return jsonAction(
-    new Command('doctor').description('check configuration, database, the webhook at X, the last CRC answered, subscriptions and credentials'),
+    new Command('doctor').description('check configuration, database, the webhook at X, the last CRC answered, subscriptions, the backlog, events without a handler, dead letters and credentials'),
     async (ctx) => {
       const checks: Check[] = [];
       const c = ctx.config;
@@ -122,6 +171,7 @@ export function doctorCommand(): Command {
         }
         checks.push({ check: 'subscriptions', status: 'ok', detail: `recorded: ${local.aaa} AAA, ${local.xaa} XAA${remote}` });
         if (open) checks.push({ check: 'replay jobs', status: 'warn', detail: `${open} replay job(s) not yet reported complete by X (xaa replay list)` });
+        await queueChecks(ctx, db, checks);
       }
 
       const failed = checks.some((x) => x.status === 'fail');

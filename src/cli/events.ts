@@ -29,11 +29,11 @@ export function eventsCommand(): Command {
       .command('list')
       .addOption(new Option('--type <type>', 'canonical event type').choices(EVENT_TYPES))
       .addOption(
-        new Option('--state <state>', 'status (failing: a handler failed and a retry is scheduled; dead: a handler was dead-lettered)').choices(EVENT_STATUSES),
+        new Option('--state <state>', 'status (failing: a handler failed and a retry is scheduled; dead: a handler was dead-lettered; stale: older than the dedupe window on arrival, not dispatched)').choices(EVENT_STATUSES),
       )
       .option('--user <id>', 'the subscribed user (for_user_id)')
       .option('--limit <n>', 'at most this many, newest first', '50')
-      .description('list events, newest first, with their status (pending, failing, dead, done)'),
+      .description('list events, newest first, with their status (pending, failing, dead, done, stale)'),
     async (ctx, o: { type?: string; state?: EventStatus; user?: string; limit: string }) => {
       const db = (await ctx.db(true))!;
       const events = await listEvents(db.prisma, { type: o.type, state: o.state, forUserId: o.user, limit: Number(o.limit) || 50 });

@@ -1,12 +1,14 @@
 import type { Server } from 'node:http';
+import https from 'node:https';
 import { readEnvironment } from '../config/index.js';
 import type { DispatchThread } from '../dispatch/index.js';
 import { startReceiver, type StartOptions } from '../embed/receiver.js';
+import { loadCertificatePair, watchCertificates, type CertificatePair } from '../http/certificates.js';
 import { createHttpServer } from '../http/server.js';
 import { exitAfterFlush } from './output.js';
 
 export interface Running {
-  server: Server;
+  server: Server | https.Server;
   url: string;
   dispatcher: DispatchThread | undefined;
   stop(): Promise<void>;
@@ -22,9 +24,39 @@ export type { StartOptions };
 export async function serve(env = readEnvironment(), options: StartOptions = {}): Promise<Running> {
   const receiver = await startReceiver(env, options);
   const { config, logger } = receiver;
+  // HTTPS when TLS_CERT_FILE and TLS_KEY_FILE are set: the pair must be usable to start.
+  let pair: CertificatePair | undefined;
+  try {
+    pair = config.tls ? loadCertificatePair(config.tls) : undefined;
+  } catch (error) {
+    await receiver.stop();
+    throw error;
+  }
   // The webhook is answered by this server's listener before Express (see createApp). Slow or
-  // stalled requests must not hold sockets forever: 408 after HTTP_REQUEST_TIMEOUT_MS.
-  const server = createHttpServer(receiver.handler, { requestTimeoutMs: config.requestTimeoutMs });
+  // stalled requests must not hold sockets forever: 408 after HTTP_REQUEST_TIMEOUT_MS; nor may
+  // clients open connections without end (HTTP_MAX_CONNECTIONS).
+  let lastDropLog = 0;
+  let dropsNotLogged = 0;
+  const server = createHttpServer(receiver.handler, {
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxConnections: config.limits.maxConnections,
+    keepAliveTimeoutMs: config.limits.keepAliveTimeoutMs,
+    tls: pair,
+    // At most one line a second: a connection flood must not become a flood of log lines.
+    onDropped: (remoteAddress) => {
+      const now = Date.now();
+      if (now - lastDropLog < 1000) {
+        dropsNotLogged++;
+        return;
+      }
+      logger.warn(
+        { remoteAddress, maxConnections: config.limits.maxConnections, notLogged: dropsNotLogged },
+        'connection closed: HTTP_MAX_CONNECTIONS are open',
+      );
+      lastDropLog = now;
+      dropsNotLogged = 0;
+    },
+  });
   server.listen(config.port, config.host);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -35,15 +67,27 @@ export async function serve(env = readEnvironment(), options: StartOptions = {})
     await receiver.stop();
     throw error;
   }
+  // Certificate renewals: the files are watched and the new pair served without a restart.
+  const certificates = config.tls && pair && server instanceof https.Server ? watchCertificates(server, config.tls, pair, logger) : undefined;
+  const onHangup = () => certificates?.reload();
+  if (certificates) process.on('SIGHUP', onHangup);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  const url = `${pair ? 'https' : 'http'}://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   logger.info(
-    { url, webhookPath: config.webhookPath, database: receiver.db.provider, dispatcher: receiver.dispatcher ? receiver.dispatcher.plugins : false },
+    {
+      url,
+      webhookPath: config.webhookPath,
+      database: receiver.db.provider,
+      dispatcher: receiver.dispatcher ? receiver.dispatcher.plugins : false,
+      trustProxy: config.trustProxy,
+    },
     'listening',
   );
   const stop = () =>
     receiver.stop(async () => {
+      certificates?.close();
+      process.off('SIGHUP', onHangup);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // Requests already past the closing check finish (and commit) before the inbox closes.

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_RETRY_SCHEDULE, parseSchedule } from './durations.js';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 export type DatabaseProvider = 'sqlite' | 'postgresql';
 
@@ -71,6 +72,11 @@ const schema = z.object({
     .default('false')
     .describe('true (serve and worker apply pending database migrations before starting) or false (they refuse to start while migrations are pending)'),
   SQLITE_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).default(1000).describe('milliseconds, a whole number'),
+  SQLITE_MAX_SIZE_MB: z.coerce
+    .number()
+    .min(0)
+    .default(0)
+    .describe('the largest size of the SQLite database in MiB (PRAGMA max_page_count), 0 for no limit'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(16).describe('a whole number from 1 to 200'),
   HANDLERS: z
     .string()
@@ -109,6 +115,16 @@ const schema = z.object({
     .min(5)
     .default(5)
     .describe('days to keep dedupe keys, at least 5 (the AAA replay window)'),
+  DEDUPE_UNTIMED_KEY_DAYS: z.coerce
+    .number()
+    .min(0)
+    .default(365)
+    .describe('days to keep the dedupe key of a pruned event that has no time of its own (0 keeps them forever)'),
+  RETENTION_UNHANDLED_DAYS: z.coerce
+    .number()
+    .min(0)
+    .default(7)
+    .describe('days to keep events that no handler has taken (0 keeps them until a handler does)'),
   RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000).describe('milliseconds between pruning runs, at least 1000'),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce
     .number()
@@ -122,6 +138,42 @@ const schema = z.object({
     .min(0)
     .default(600)
     .describe('requests per minute per client address on routes other than the webhook, a whole number (0: no limit)'),
+  WEBHOOK_BODY_BUDGET_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .optional()
+    .describe(
+      'bytes of delivery bodies held in memory at once across all requests, a whole number of at least WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES',
+    ),
+  WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .optional()
+    .describe(
+      'bytes of delivery bodies held in memory at once per client address, a whole number from WEBHOOK_MAX_BODY_BYTES to WEBHOOK_BODY_BUDGET_BYTES',
+    ),
+  WEBHOOK_MIN_UPLOAD_BYTES_PER_SECOND: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(16_384)
+    .describe('bytes per second a delivery body must at least arrive at, a whole number (0: no minimum)'),
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1024).describe('a whole number of at least 1'),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(5_000)
+    .describe('milliseconds an idle kept-alive connection stays open, a whole number (0: none kept alive)'),
+  // Deployment: who may tell the client's address, and HTTPS terminated by the server itself.
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .describe('false (default), the number of proxies in front of the server (such as 1), or a comma-separated list of their addresses and CIDR ranges'),
+  TLS_CERT_FILE: z.string().min(1).optional().describe('the path of a PEM certificate chain file (with TLS_KEY_FILE)'),
+  TLS_KEY_FILE: z.string().min(1).optional().describe('the path of a PEM private key file (with TLS_CERT_FILE)'),
   // X API (management: webhooks, subscriptions, replay; the `xaa` CLI and ctx.x in handlers).
   X_API_BASE_URL: z
     .string()
@@ -149,6 +201,8 @@ export interface DatabaseConfig {
   file?: string;
   sqliteSynchronous: 'FULL' | 'NORMAL';
   busyTimeoutMs: number;
+  /** SQLITE_MAX_SIZE_MB in bytes; 0: no limit (the disk is the limit). */
+  sqliteMaxBytes: number;
   poolSize: number;
 }
 
@@ -174,15 +228,66 @@ export interface Config {
   requestTimeoutMs: number;
   /** Requests per minute per client address on every route but the webhook; 0 = no limit. */
   rateLimitPerMinute: number;
+  /** Bounds on what clients can make the server hold: body bytes, upload rate, connections. */
+  limits: LimitsConfig;
+  /** TRUST_PROXY: which peers may tell the client's address in X-Forwarded-For (false: none). */
+  trustProxy: TrustProxy;
+  /** TLS_CERT_FILE and TLS_KEY_FILE (absolute paths): `xaa serve` serves HTTPS with them. */
+  tls: TlsFiles | undefined;
   /** The X API client (management). */
   x: XApiConfig;
   retention: RetentionConfig;
+}
+
+export interface LimitsConfig {
+  /** Body bytes of deliveries in flight across all requests (WEBHOOK_BODY_BUDGET_BYTES). */
+  bodyBudgetBytes: number;
+  /** Body bytes in flight per client address (WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES). */
+  bodyBudgetPerClientBytes: number;
+  /** Slower bodies are cut off with 408 (WEBHOOK_MIN_UPLOAD_BYTES_PER_SECOND); 0: no minimum. */
+  minUploadBytesPerSecond: number;
+  /** Open connections at most; more are closed as they arrive (HTTP_MAX_CONNECTIONS). */
+  maxConnections: number;
+  /** How long an idle kept-alive connection stays open (HTTP_KEEP_ALIVE_TIMEOUT_MS). */
+  keepAliveTimeoutMs: number;
+}
+
+/** Defaults of the body budget, sized for a 512 MB container (see the README's Security section). */
+export const DEFAULT_BODY_BUDGET_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_BODY_BUDGET_PER_CLIENT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The body budget from its variables. Unset, the share per client is 16 MiB (or one largest
+ * body, if larger) and the total 64 MiB (or one share, if larger); set, a share must hold one
+ * largest body and the total one share, else no delivery of that size could ever be received.
+ */
+function bodyBudget(raw: Raw): Pick<LimitsConfig, 'bodyBudgetBytes' | 'bodyBudgetPerClientBytes'> {
+  const perClient = raw.WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES ?? Math.max(DEFAULT_BODY_BUDGET_PER_CLIENT_BYTES, raw.WEBHOOK_MAX_BODY_BYTES);
+  const total = raw.WEBHOOK_BODY_BUDGET_BYTES ?? Math.max(DEFAULT_BODY_BUDGET_BYTES, perClient);
+  if (perClient < raw.WEBHOOK_MAX_BODY_BYTES) {
+    throw new ConfigError(
+      'WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES is invalid: expected at least WEBHOOK_MAX_BODY_BYTES (a client must be able to send one largest delivery)',
+    );
+  }
+  if (total < perClient) {
+    throw new ConfigError('WEBHOOK_BODY_BUDGET_BYTES is invalid: expected at least WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES');
+  }
+  return { bodyBudgetBytes: total, bodyBudgetPerClientBytes: perClient };
+}
+
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
 }
 
 export interface RetentionConfig {
   /** 0: keep everything. */
   days: number;
   dedupeWindowDays: number;
+  /** Dedupe keys of pruned events without an activity time are kept this long after pruning; 0: forever. */
+  untimedKeyDays: number;
+  /** Events no handler has taken (pending, no handler run) are pruned after this many days; 0: never. */
+  unhandledDays: number;
   intervalMs: number;
 }
 
@@ -316,6 +421,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       ...parseDatabaseUrl(raw.DATABASE_URL, cwd),
       sqliteSynchronous: raw.SQLITE_SYNCHRONOUS,
       busyTimeoutMs: raw.SQLITE_BUSY_TIMEOUT_MS,
+      sqliteMaxBytes: Math.floor(raw.SQLITE_MAX_SIZE_MB * 1024 * 1024),
       poolSize: raw.DATABASE_POOL_SIZE,
     },
     migrateOnStart: raw.MIGRATE_ON_START === 'true',
@@ -338,9 +444,23 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       pollMs: raw.DISPATCH_POLL_MS,
     },
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
-    retention: { days: raw.RETENTION_DAYS, dedupeWindowDays: raw.DEDUPE_WINDOW_DAYS, intervalMs: raw.RETENTION_INTERVAL_MS },
+    retention: {
+      days: raw.RETENTION_DAYS,
+      dedupeWindowDays: raw.DEDUPE_WINDOW_DAYS,
+      untimedKeyDays: raw.DEDUPE_UNTIMED_KEY_DAYS,
+      unhandledDays: raw.RETENTION_UNHANDLED_DAYS,
+      intervalMs: raw.RETENTION_INTERVAL_MS,
+    },
     requestTimeoutMs: raw.HTTP_REQUEST_TIMEOUT_MS,
     rateLimitPerMinute: raw.RATE_LIMIT_PER_MINUTE,
+    limits: {
+      ...bodyBudget(raw),
+      minUploadBytesPerSecond: raw.WEBHOOK_MIN_UPLOAD_BYTES_PER_SECOND,
+      maxConnections: raw.HTTP_MAX_CONNECTIONS,
+      keepAliveTimeoutMs: raw.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
+    trustProxy: trustProxy(raw.TRUST_PROXY),
+    tls: tlsFiles(raw.TLS_CERT_FILE, raw.TLS_KEY_FILE, cwd),
     x: {
       baseUrl: raw.X_API_BASE_URL.replace(/\/+$/, ''),
       bearerToken: raw.X_BEARER_TOKEN,
@@ -355,6 +475,22 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       rateLimitMaxWaitMs: raw.X_API_RATE_LIMIT_MAX_WAIT_MS,
     },
   };
+}
+
+function trustProxy(value: string | undefined): TrustProxy {
+  try {
+    return parseTrustProxy(value);
+  } catch (error) {
+    throw new ConfigError(`TRUST_PROXY is invalid: ${(error as Error).message}`);
+  }
+}
+
+/** Both files or neither; relative paths against the working directory. Read by the server at startup. */
+function tlsFiles(cert: string | undefined, key: string | undefined, cwd: string): TlsFiles | undefined {
+  if (!cert && !key) return undefined;
+  if (!cert) throw new ConfigError('TLS_CERT_FILE is required with TLS_KEY_FILE: set both (HTTPS) or neither (HTTP)');
+  if (!key) throw new ConfigError('TLS_KEY_FILE is required with TLS_CERT_FILE: set both (HTTPS) or neither (HTTP)');
+  return { certFile: path.resolve(cwd, cert), keyFile: path.resolve(cwd, key) };
 }
 
 /** What receiving webhooks needs on top of the base configuration. */

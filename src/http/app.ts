@@ -4,11 +4,13 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
-import { createMetrics, type Metrics } from '../metrics/index.js';
+import { createMetrics, registerStoreGauge, type Metrics } from '../metrics/index.js';
 import { createCrcRecorder } from '../receiver/crc-recorder.js';
 import { createIngest } from '../receiver/ingest.js';
 
 import { openInbox, recordCrcCheck, type Database, type DeliveryInbox } from '../store/index.js';
+import { createBodyBudget } from './body-budget.js';
+import { clientAddressResolver } from './trusted-proxy.js';
 import { errorHandler, notFound } from './errors.js';
 import { rateLimit } from './rate-limit.js';
 import { healthRoutes } from './health.js';
@@ -47,12 +49,14 @@ export interface ReceiverApp {
 export function createApp({ config, db, logger, metrics = createMetrics(), onCommitted }: AppDeps): ReceiverApp {
   let closing = false;
   const inbox = openInbox(db, {
+    dedupeWindowMs: config.retention.dedupeWindowDays * 86_400_000,
     onCommit: (size, seconds, ok) => {
       metrics.commit.observe({ outcome: ok ? 'ok' : 'failed' }, seconds);
       metrics.commitBatch.observe(size);
       if (ok) onCommitted?.();
     },
   });
+  registerStoreGauge(metrics, () => inbox.health());
   const secrets = [config.consumerSecret, config.previousConsumerSecret].filter((s): s is string => Boolean(s));
   const ingest = createIngest({ secrets, inbox, metrics, logger });
   const crcRecorder = createCrcRecorder(
@@ -66,16 +70,24 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
     path: config.webhookPath,
     consumerSecret: config.consumerSecret,
     maxBodyBytes: config.maxBodyBytes,
+    bodyBudget: createBodyBudget({
+      totalBytes: config.limits.bodyBudgetBytes,
+      perClientBytes: config.limits.bodyBudgetPerClientBytes,
+    }),
+    minUploadBytesPerSecond: config.limits.minUploadBytesPerSecond,
     ingest,
     metrics,
     logger,
     isClosing: () => closing,
+    clientAddressOf: clientAddressResolver(config.trustProxy),
     onCrc: (check) => crcRecorder.record(check),
   });
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // TRUST_PROXY (off by default): whether X-Forwarded-For names the client (req.ip, the rate
+  // limiter's key, logged addresses). The webhook route applies the same rule (trusted-proxy.ts).
+  app.set('trust proxy', config.trustProxy);
   app.use(helmet());
   // Every route Express serves, which is every route but the webhook: X is never throttled by us.
   // Before the request logger, so that a flood does not become a flood of log lines.
@@ -100,7 +112,7 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
       },
     }),
   );
-  app.use(healthRoutes(db, config.adminToken));
+  app.use(healthRoutes(db, config.adminToken, () => inbox.health()));
   app.use(metricsRoute(metrics, config.adminToken));
   app.use(notFound);
   app.use(errorHandler(logger));

@@ -1,13 +1,14 @@
 import { Router } from 'express';
-import { migrationState, type Database } from '../store/index.js';
+import { migrationState, type Database, type InboxHealthState } from '../store/index.js';
 import { hasAdminToken } from './admin-token.js';
 
 /**
- * GET /healthz: the process is up. GET /readyz: the database answers and every migration is
- * applied. The details (database kind, migration names) only with `Authorization: Bearer
- * $ADMIN_TOKEN`: anyone else gets the status alone.
+ * GET /healthz: the process is up. GET /readyz: the database answers, every migration is
+ * applied and deliveries are being committed (not while the disk or database is full). The
+ * details (database kind, migration names, why the store refuses writes) only with
+ * `Authorization: Bearer $ADMIN_TOKEN`: anyone else gets the status alone.
  */
-export function healthRoutes(db: Database, adminToken?: string): Router {
+export function healthRoutes(db: Database, adminToken?: string, storeHealth?: () => InboxHealthState): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -17,7 +18,8 @@ export function healthRoutes(db: Database, adminToken?: string): Router {
     try {
       await db.ping();
       const state = await migrationState(db);
-      const ready = state.pending.length === 0 && state.failed.length === 0;
+      const store = storeHealth?.() ?? { writable: true, reason: null, since: null };
+      const ready = state.pending.length === 0 && state.failed.length === 0 && store.writable;
       const status = ready ? 'ready' : 'not ready';
       res.status(ready ? 200 : 503).json(
         details
@@ -25,6 +27,7 @@ export function healthRoutes(db: Database, adminToken?: string): Router {
               status,
               database: { provider: db.provider, reachable: true },
               migrations: { applied: state.applied.length, pending: state.pending, failed: state.failed },
+              store: store.writable ? { writable: true } : { writable: false, reason: store.reason, since: store.since?.toISOString() },
             }
           : { status },
       );

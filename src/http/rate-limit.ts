@@ -13,8 +13,8 @@ export interface RateLimitOptions {
  * A per-client-address limit (fixed one-minute window, in memory, per process) for the routes
  * other than the webhook: health, readiness, metrics and every unknown path. Strangers probing
  * the server get 429 with Retry-After; one warning is logged per client and window, not one per
- * refused request. The client address is Express's `req.ip` (the app trusts X-Forwarded-For only
- * from loopback and private proxies); IPv6 clients are grouped by /56.
+ * refused request. The client address is Express's `req.ip`: the TCP peer, or what X-Forwarded-For
+ * says when TRUST_PROXY trusts that peer; IPv6 clients are grouped by /56.
  */
 export function rateLimit({ perMinute, logger }: RateLimitOptions): RequestHandler {
   return expressRateLimit({

@@ -3,13 +3,22 @@ import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { checkCrcToken, crcResponseToken } from '../receiver/crc.js';
 import type { Ingest } from '../receiver/ingest.js';
-import { BodyTooLarge, readRawBody } from './raw-body.js';
+import type { BodyBudget, BudgetRefusal } from './body-budget.js';
+import { clientKey } from './client-address.js';
+import type { ClientAddress } from './trusted-proxy.js';
+import { announcedLength, BodyAborted, BodyOverBudget, BodyTooLarge, BodyTooSlow, readRawBody } from './raw-body.js';
 import { errorBody } from './errors.js';
 
 export interface WebhookRouteDeps {
   path: string;
   consumerSecret: string;
   maxBodyBytes: number;
+  /** Body bytes in flight, in total and per client: past it, 503 with Retry-After before the body is read. */
+  bodyBudget: BodyBudget;
+  /** A body arriving slower than this (bytes per second, over each UPLOAD_RATE_WINDOW_MS) is cut off with 408; 0: no minimum. */
+  minUploadBytesPerSecond: number;
+  /** The window of the minimum upload rate (tests shorten it). */
+  uploadRateWindowMs?: number;
   ingest: Ingest;
   metrics: Metrics;
   logger: Logger;
@@ -17,6 +26,8 @@ export interface WebhookRouteDeps {
   onCrc?: (check: { answeredAt: Date; latencyMs: number; outcome: 'ok' | 'rejected' }) => void;
   /** While true, POSTs get 503 (shutting down). */
   isClosing?: () => boolean;
+  /** The client's address (TRUST_PROXY's rule); default: the TCP peer. */
+  clientAddressOf?: ClientAddress;
 }
 
 /**
@@ -41,6 +52,12 @@ const HEADERS: readonly string[] = [
 ];
 
 const CLOSE: readonly string[] = ['connection', 'close'];
+/**
+ * Past the body budget: X retries a delivery that got a 5xx. A few seconds is what it takes for
+ * the bodies in flight to finish or be cut off (the upload-rate window).
+ */
+export const BUSY_RETRY_AFTER_SECONDS = 5;
+const BUSY: readonly string[] = ['retry-after', String(BUSY_RETRY_AFTER_SECONDS), 'connection', 'close'];
 const ALLOW: readonly string[] = ['allow', 'GET, POST'];
 const NONE: readonly string[] = [];
 
@@ -66,6 +83,8 @@ function isJson(contentType: string | undefined): boolean {
  */
 export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
   const { logger } = deps;
+  const refusals = throttledRefusalLog(logger);
+  const clientAddressOf: ClientAddress = deps.clientAddressOf ?? ((req) => req.socket.remoteAddress);
 
   function crc(res: ServerResponse, query: string): void {
     const started = performance.now();
@@ -108,29 +127,89 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
     }
     // A missing or malformed signature header is refused before the body is read (the
     // connection is closed rather than drained): unsigned requests cannot make us buffer bodies.
-    const unsigned = deps.ingest.refuseUnsigned(req.headers, req.socket.remoteAddress);
+    const unsigned = deps.ingest.refuseUnsigned(req.headers, clientAddressOf(req));
     if (unsigned) {
       send(res, unsigned.status, unsigned.body, CLOSE);
       return;
     }
+    const announced = announcedLength(req);
+    if (announced !== null && announced > deps.maxBodyBytes) {
+      deps.metrics.deliveries.inc({ result: 'rejected' });
+      send(res, 413, errorBody('payload_too_large', `The body exceeds ${deps.maxBodyBytes} bytes.`), CLOSE);
+      return;
+    }
+    // The body's bytes are reserved before any is read (its announced length; more as they
+    // arrive when it has none), and given back once the request is over, however it ends.
+    const client = clientKey(clientAddressOf(req));
+    const reservation = deps.bodyBudget.reserve(client, announced ?? 0);
+    if (typeof reservation === 'string') {
+      busy(res, reservation, client);
+      return;
+    }
+    budgetChanged();
+    res.once('close', () => {
+      reservation.release();
+      budgetChanged();
+    });
     let body: Buffer;
     try {
-      body = await readRawBody(req, deps.maxBodyBytes);
+      body = await readRawBody(req, {
+        limit: deps.maxBodyBytes,
+        reservation,
+        minBytesPerSecond: deps.minUploadBytesPerSecond,
+        windowMs: deps.uploadRateWindowMs,
+      });
     } catch (error) {
+      // Whatever was read is dropped: give its bytes back now rather than when the answer is sent.
+      reservation.release();
+      budgetChanged();
+      if (error instanceof BodyOverBudget) return busy(res, error.refusal, client);
+      if (error instanceof BodyTooSlow) {
+        deps.metrics.deliveries.inc({ result: 'too_slow' });
+        refusals.note('too_slow', client);
+        send(
+          res,
+          408,
+          errorBody('upload_too_slow', `The body arrived slower than ${deps.minUploadBytesPerSecond} bytes per second.`),
+          CLOSE,
+        );
+        return;
+      }
       deps.metrics.deliveries.inc({ result: 'rejected' });
       if (error instanceof BodyTooLarge) {
         send(res, 413, errorBody('payload_too_large', `The body exceeds ${deps.maxBodyBytes} bytes.`), CLOSE);
-      } else if (!res.headersSent && !res.destroyed) {
-        send(res, 400, errorBody('bad_request', 'The body could not be read.'));
+      } else if (!(error instanceof BodyAborted) && !res.headersSent && !res.destroyed) {
+        send(res, 400, errorBody('bad_request', 'The body could not be read.'), CLOSE);
       }
       return;
     }
-    const reply = await deps.ingest({ body, headers: req.headers, remoteAddr: req.socket.remoteAddress });
+    const reply = await deps.ingest({ body, headers: req.headers, remoteAddr: clientAddressOf(req) });
     send(res, reply.status, reply.body);
     // No request logger runs on this route: one line per delivery at debug (guarded: the hot path).
     if (logger.isLevelEnabled('debug')) {
       logger.debug({ method: 'POST', path: deps.path, status: reply.status, ms: performance.now() - started }, 'delivery');
     }
+  }
+
+  function budgetChanged(): void {
+    deps.metrics.bodyBytesInFlight.set(deps.bodyBudget.inFlight);
+  }
+
+  /** 503 with Retry-After, the body unread and the connection closed: the budget (or this client's share) is taken. */
+  function busy(res: ServerResponse, refusal: BudgetRefusal, client: string): void {
+    deps.metrics.deliveries.inc({ result: 'over_budget' });
+    refusals.note(refusal === 'total' ? 'body_budget' : 'client_share', client);
+    send(
+      res,
+      503,
+      errorBody(
+        'busy',
+        refusal === 'total'
+          ? 'Too many request bodies are in flight; retry later.'
+          : "This client's share of the request bodies in flight is taken; retry later.",
+      ),
+      BUSY,
+    );
   }
 
   /** What Express's error handler did for this route before: log at error, answer 500, no details. */
@@ -155,5 +234,26 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
       failed(res, err);
     }
     return true;
+  };
+}
+
+/**
+ * Refusals under load (budget, slow uploads) logged at warn, at most one line a second with the
+ * count of those not logged: a flood must not become a flood of log lines.
+ */
+function throttledRefusalLog(logger: Logger) {
+  let last = 0;
+  let unlogged = 0;
+  return {
+    note(reason: 'body_budget' | 'client_share' | 'too_slow', client: string): void {
+      const now = Date.now();
+      if (now - last < 1000) {
+        unlogged++;
+        return;
+      }
+      logger.warn({ reason, client, notLogged: unlogged }, 'webhook delivery refused under load');
+      last = now;
+      unlogged = 0;
+    },
   };
 }

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger } from 'pino';
@@ -32,7 +33,8 @@ export interface LoggerSettings {
 }
 
 /**
- * JSON lines by default; pretty only on a terminal outside production. Credentials are
+ * JSON lines by default; pretty only on a terminal outside production, and only where pino-pretty
+ * (a development dependency) is installed. Credentials are
  * redacted by path, and any configured secret value is scrubbed from the whole line.
  */
 export function createLogger(settings: LoggerSettings): Logger {
@@ -49,10 +51,25 @@ export function createLogger(settings: LoggerSettings): Logger {
     };
   }
   const pretty = settings.pretty ?? (Boolean(process.stdout.isTTY) && settings.env !== 'production');
-  if (pretty && !settings.destination) {
+  // pino-pretty is a development dependency: where it is not installed (a production install,
+  // the image) logs stay JSON lines.
+  if (pretty && !settings.destination && prettyAvailable()) {
     return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true } } });
   }
   return settings.destination ? pino(options, settings.destination) : pino(options);
+}
+
+let prettyInstalled: boolean | undefined;
+function prettyAvailable(): boolean {
+  if (prettyInstalled === undefined) {
+    try {
+      createRequire(import.meta.url).resolve('pino-pretty');
+      prettyInstalled = true;
+    } catch {
+      prettyInstalled = false;
+    }
+  }
+  return prettyInstalled;
 }
 
 function scrub(line: string, secrets: string[]): string {

@@ -1,7 +1,18 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Every result a webhook POST can have. */
-export type DeliveryResult = 'accepted' | 'duplicate' | 'bad_signature' | 'unparseable' | 'rejected' | 'unavailable';
+export type DeliveryResult =
+  | 'accepted'
+  | 'duplicate'
+  | 'stale'
+  | 'bad_signature'
+  | 'unparseable'
+  | 'rejected'
+  | 'unavailable'
+  /** 503: the body budget, or the client's share of it, was taken. */
+  | 'over_budget'
+  /** 408: the body arrived slower than the minimum upload rate. */
+  | 'too_slow';
 
 /** The product's Prometheus series, on a registry of their own (one per app instance). */
 export function createMetrics(options: { defaults?: boolean } = {}) {
@@ -15,9 +26,14 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    bodyBytesInFlight: new Gauge({
+      name: 'xaa_webhook_body_bytes_in_flight',
+      help: 'Request-body bytes reserved by webhook deliveries being received or processed (WEBHOOK_BODY_BUDGET_BYTES bounds it)',
+      registers: [registry],
+    }),
     events: new Counter({
       name: 'xaa_events_total',
-      help: 'Events received, by whether they were new or duplicates',
+      help: 'Events received, by outcome: new, duplicate, or stale (older than the dedupe window: stored, not dispatched)',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
@@ -52,6 +68,12 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
       name: 'xaa_handler_failures_total',
       help: 'Failed handler attempts, by plugin',
       labelNames: ['plugin'] as const,
+      registers: [registry],
+    }),
+    storeWriteFailures: new Counter({
+      name: 'xaa_store_write_failures_total',
+      help: 'Deliveries the store could not commit (answered 503), by reason: full (disk or database full), busy (locked), unavailable',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
     dispatchLag: new Histogram({
@@ -96,4 +118,24 @@ export function observeHandled(
   metrics.handlerDuration.observe({ plugin, outcome: ok ? 'ok' : 'failed' }, seconds);
   if (!ok) metrics.handlerFailures.inc({ plugin });
   if (lagSeconds !== null) metrics.dispatchLag.observe(lagSeconds);
+}
+
+/** Whether the inbox commits deliveries (1) or not (0, with the reason on xaa_store_write_failures_total). */
+export function registerStoreGauge(metrics: Metrics, health: () => { writable: boolean; reason: string | null }): void {
+  new Gauge({
+    name: 'xaa_store_writable',
+    help: 'Whether deliveries are being committed (1) or are answered 503 because the store cannot take them (0)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(health().writable ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'xaa_store_full',
+    help: 'Whether the disk or the database is full (1: deliveries are answered 503 until space returns)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(health().reason === 'full' ? 1 : 0);
+    },
+  });
 }

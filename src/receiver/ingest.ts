@@ -1,6 +1,6 @@
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
-import type { RecordedDelivery } from '../store/index.js';
+import { storageFault, type RecordedDelivery, type StorageFault } from '../store/index.js';
 import { CRC_TOKEN_PATTERN } from './crc.js';
 import type { RawDelivery } from '../store/index.js';
 import { SIGNATURE_HEADER, signatureDigest, verifySignature, type SignatureCheck } from './signature.js';
@@ -46,6 +46,15 @@ export function createIngest({ secrets, inbox, metrics, logger }: IngestDeps) {
   // at most once a second with a count of the ones not logged: a flood cannot flood the log.
   let lastRejectLog = 0;
   let unlogged = 0;
+  let lastStaleLog = 0;
+  // A full or unreachable store fails every delivery: one line a second, with the count not logged.
+  let lastStoreLog = 0;
+  let storeUnlogged = 0;
+  const STORE_PROBLEMS: Record<StorageFault, { error: string; message: string }> = {
+    full: { error: 'store_full', message: 'The store is full: the delivery could not be stored; retry later.' },
+    busy: { error: 'store_unavailable', message: 'The delivery could not be stored; retry later.' },
+    unavailable: { error: 'store_unavailable', message: 'The delivery could not be stored; retry later.' },
+  };
   function rejected(reason: Exclude<SignatureCheck, { ok: true }>['reason'], remoteAddr: string | undefined): Reply {
     metrics.deliveries.inc({ result: 'bad_signature' });
     const now = Date.now();
@@ -81,9 +90,19 @@ export function createIngest({ secrets, inbox, metrics, logger }: IngestDeps) {
         remoteAddr: incoming.remoteAddr ?? null,
       });
     } catch (error) {
+      const reason = storageFault(error);
       metrics.deliveries.inc({ result: 'unavailable' });
-      logger.error({ err: error }, 'could not store a delivery: answering 503 so that X retries');
-      return { status: 503, body: { error: 'store_unavailable', message: 'The delivery could not be stored; retry later.' } };
+      metrics.storeWriteFailures.inc({ reason });
+      const now = Date.now();
+      if (now - lastStoreLog >= 1000) {
+        logger.error({ err: error, reason, notLogged: storeUnlogged }, 'could not store a delivery: answering 503 so that X retries');
+        lastStoreLog = now;
+        storeUnlogged = 0;
+      } else {
+        storeUnlogged++;
+      }
+      // Nothing was acknowledged: X retries it, and intake resumes by itself once the store takes writes again.
+      return { status: 503, body: STORE_PROBLEMS[reason] };
     }
 
     if (recorded.status === 'unparseable') {
@@ -99,10 +118,25 @@ export function createIngest({ secrets, inbox, metrics, logger }: IngestDeps) {
       };
     }
     const fresh = recorded.newEventIds.length;
-    metrics.deliveries.inc({ result: recorded.status === 'duplicate' ? 'duplicate' : 'accepted' });
+    metrics.deliveries.inc({ result: recorded.status === 'duplicate' || recorded.status === 'stale' ? recorded.status : 'accepted' });
     if (fresh) metrics.events.inc({ outcome: 'new' }, fresh);
     if (recorded.duplicates) metrics.events.inc({ outcome: 'duplicate' }, recorded.duplicates);
-    return { status: 200, body: { status: recorded.status, events: fresh, duplicates: recorded.duplicates } };
+    if (recorded.stale) {
+      // Acknowledged (X must not retry it) and kept, never dispatched: see `xaa events list --state stale`.
+      metrics.events.inc({ outcome: 'stale' }, recorded.stale);
+      // At most one line a second: replayed bodies are signed and could come in numbers.
+      if (Date.now() - lastStaleLog >= 1000) {
+        lastStaleLog = Date.now();
+        logger.warn(
+          { delivery: recorded.deliveryId, stale: recorded.stale },
+          'delivery carried activities older than the dedupe window (a replayed body?): stored as stale, not dispatched',
+        );
+      }
+    }
+    return {
+      status: 200,
+      body: { status: recorded.status, events: fresh, duplicates: recorded.duplicates, ...(recorded.stale ? { stale: recorded.stale } : {}) },
+    };
   }
 
   /**

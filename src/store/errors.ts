@@ -222,3 +222,26 @@ export function isDatabaseError(error: unknown): boolean {
     return error instanceof DatabaseError || name.startsWith('PrismaClient') || name === 'DriverAdapterError' || name === 'SqliteError' || code.startsWith('SQLITE_');
   });
 }
+
+/**
+ * Why a write to the store failed, as far as an operator can act on it:
+ * - `full`: the disk or the database is full (SQLITE_FULL, which SQLITE_MAX_SIZE_MB also gives;
+ *   PostgreSQL's disk_full 53100 or a "No space left on device");
+ * - `busy`: the SQLite database stayed locked longer than SQLITE_BUSY_TIMEOUT_MS;
+ * - `unavailable`: anything else (unreachable, closed, the writer thread stopped).
+ */
+export type StorageFault = 'full' | 'busy' | 'unavailable';
+
+export function storageFault(error: unknown): StorageFault {
+  for (const e of chain(error)) {
+    const code = typeof e.code === 'string' ? e.code : '';
+    const cause = e.name === 'DriverAdapterError' && isObj(e.cause) ? (e.cause as unknown as AdapterCause) : undefined;
+    const codes = [code, cause?.code ?? '', cause?.originalCode ?? ''];
+    const message = [e.message, cause?.message, cause?.originalMessage].filter((m) => typeof m === 'string').join(' ');
+    if (codes.some((c) => c === 'SQLITE_FULL' || c === '53100') || /database or disk is full|no space left on device|could not extend file/i.test(message)) {
+      return 'full';
+    }
+    if (codes.some((c) => c.startsWith('SQLITE_BUSY')) || /database is locked/i.test(message)) return 'busy';
+  }
+  return 'unavailable';
+}

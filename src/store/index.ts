@@ -1,6 +1,7 @@
 export { openDatabase, migrationState, sqlitePragmas } from './database.js';
 export type { Database, Db, MigrationState } from './database.js';
-export { DatabaseError, describeDatabaseError, isDatabaseError, redactDatabaseUrl } from './errors.js';
+export { DatabaseError, describeDatabaseError, isDatabaseError, redactDatabaseUrl, storageFault } from './errors.js';
+export type { StorageFault } from './errors.js';
 export { applyMigrations } from './migrate.js';
 export { decodeBody, encodeBody, GroupCommit, loadActivities, openInbox, recordDeliveries, recordDelivery } from './inbox/index.js';
 export type {
@@ -8,6 +9,7 @@ export type {
   BodyEncoding,
   StoredBody,
   DeliveryInbox,
+  InboxHealthState,
   DeliveryInput,
   DeliveryStatus,
   EventInput,
@@ -23,8 +25,8 @@ export { lastCrcCheck, recordCrcCheck } from './crc-checks.js';
 export type { CrcCheckRecord } from './crc-checks.js';
 export * from './queue/index.js';
 export * from './records/index.js';
-export { EVENT_STATUSES, eventStatus, getEvent, isEventStatus, listDeadLetters, listEvents } from './inspection.js';
-export type { DeadLetterRecord, EventDetail, EventFilter, EventStatus, EventSummary } from './inspection.js';
+export { backlogReport, EVENT_STATUSES, eventStatus, getEvent, isEventStatus, listDeadLetters, listEvents } from './inspection.js';
+export type { BacklogReport, DeadLetterRecord, EventDetail, EventFilter, EventStatus, EventSummary } from './inspection.js';
 export { prune, queueStats } from './retention.js';
 export type { PruneResult, RetentionPolicy } from './retention.js';
 export { retentionPolicy, startRetention } from './retention-job.js';

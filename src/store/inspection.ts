@@ -9,19 +9,22 @@ import { loadActivities } from './inbox/activity.js';
  * - `dead`: a handler was dead-lettered (failed every attempt) and not sent back since;
  * - `failing`: still pending, and a handler has failed at least once (a retry is scheduled);
  * - `pending`: waiting for its handlers (or for plugins to be configured);
- * - `done`: every handler completed.
+ * - `done`: every handler completed;
+ * - `stale`: the activity's own time was older than the dedupe window when it arrived (a replayed
+ *   body, or a very late redelivery): kept for inspection, never dispatched (unless redispatched).
  */
-export const EVENT_STATUSES = ['pending', 'failing', 'dead', 'done'] as const;
+export const EVENT_STATUSES = ['pending', 'failing', 'dead', 'done', 'stale'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 export function isEventStatus(value: string): value is EventStatus {
   return (EVENT_STATUSES as readonly string[]).includes(value);
 }
 
-/** The status of an event in `state` (events.state: pending | done) with these handler runs. */
+/** The status of an event in `state` (events.state: pending | done | stale) with these handler runs. */
 export function eventStatus(state: string, runs: ReadonlyArray<{ state: string; attempts: number }>): EventStatus {
   if (runs.some((r) => r.state === 'dead')) return 'dead';
   if (state === 'done') return 'done';
+  if (state === 'stale') return 'stale';
   return runs.some((r) => r.state === 'pending' && r.attempts > 0) ? 'failing' : 'pending';
 }
 
@@ -34,10 +37,12 @@ function statusWhere(status: EventStatus): Prisma.EventWhereInput {
       return { runs: { some: dead } };
     case 'done':
       return { state: 'done', runs: { none: dead } };
+    case 'stale':
+      return { state: 'stale', runs: { none: dead } };
     case 'failing':
-      return { state: { not: 'done' }, AND: [{ runs: { none: dead } }, { runs: { some: failed } }] };
+      return { state: { notIn: ['done', 'stale'] }, AND: [{ runs: { none: dead } }, { runs: { some: failed } }] };
     case 'pending':
-      return { state: { not: 'done' }, AND: [{ runs: { none: dead } }, { runs: { none: failed } }] };
+      return { state: { notIn: ['done', 'stale'] }, AND: [{ runs: { none: dead } }, { runs: { none: failed } }] };
   }
 }
 
@@ -48,7 +53,7 @@ export interface EventSummary {
   action: string | null;
   forUserId: string | null;
   format: string;
-  /** The dispatch state of the event row: pending | done (done includes dead-lettered handlers). */
+  /** The dispatch state of the event row: pending | done (done includes dead-lettered handlers) | stale. */
   state: string;
   /** What the operator sees: pending | failing | dead | done (see EVENT_STATUSES). */
   status: EventStatus;
@@ -203,4 +208,42 @@ export async function listDeadLetters(
     deadAt: r.deadAt,
     redrivenAt: r.redrivenAt,
   }));
+}
+
+export interface BacklogReport {
+  /** Events waiting for their handlers (state pending), and when the oldest of them arrived. */
+  pending: { count: number; oldest: Date | null };
+  /**
+   * Of those, the ones no handler has taken (no handler run: no plugin wanted their type, or no
+   * dispatcher runs): what RETENTION_UNHANDLED_DAYS prunes.
+   */
+  unhandled: { count: number; oldest: Date | null };
+  /** Dead letters not yet redriven, and when the latest one died. */
+  deadLetters: { count: number; latest: Date | null };
+  /** Events stored stale (older than the dedupe window on arrival: not dispatched). */
+  stale: number;
+  /** Dedupe keys kept past their pruned events. */
+  keptKeys: number;
+}
+
+/** The queue as the operator's doctor sees it: backlog, events no handler took, dead letters. */
+export async function backlogReport(prisma: Db): Promise<BacklogReport> {
+  const unhandledWhere = { state: 'pending', runs: { none: {} } };
+  const [pending, oldestPending, unhandled, oldestUnhandled, deadLetters, latestDead, stale, keptKeys] = await Promise.all([
+    prisma.event.count({ where: { state: 'pending' } }),
+    prisma.event.findFirst({ where: { state: 'pending' }, orderBy: { receivedAt: 'asc' }, select: { receivedAt: true } }),
+    prisma.event.count({ where: unhandledWhere }),
+    prisma.event.findFirst({ where: unhandledWhere, orderBy: { receivedAt: 'asc' }, select: { receivedAt: true } }),
+    prisma.deadLetter.count({ where: { redrivenAt: null } }),
+    prisma.deadLetter.findFirst({ where: { redrivenAt: null }, orderBy: { deadAt: 'desc' }, select: { deadAt: true } }),
+    prisma.event.count({ where: { state: 'stale' } }),
+    prisma.dedupeKey.count(),
+  ]);
+  return {
+    pending: { count: pending, oldest: oldestPending?.receivedAt ?? null },
+    unhandled: { count: unhandled, oldest: oldestUnhandled?.receivedAt ?? null },
+    deadLetters: { count: deadLetters, latest: latestDead?.deadAt ?? null },
+    stale,
+    keptKeys,
+  };
 }

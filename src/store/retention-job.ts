@@ -1,15 +1,27 @@
 import type { RetentionConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import type { Database } from './database.js';
-import { prune } from './retention.js';
+import { prune, type RetentionPolicy } from './retention.js';
 
 const DAY = 86_400_000;
 
-/** The cut-off dates of a retention configuration at `now`. */
-export function retentionPolicy(config: RetentionConfig, now = Date.now()) {
-  const deliveriesBefore = new Date(now - config.days * DAY);
-  const eventsBefore = new Date(now - Math.max(config.days, config.dedupeWindowDays) * DAY);
-  return { deliveriesBefore, eventsBefore };
+/**
+ * The cut-off dates of a retention configuration at `now`. Nothing that holds a dedupe key goes
+ * before the dedupe window has passed: events, unhandled ones included, are kept at least that long.
+ */
+export function retentionPolicy(
+  config: Pick<RetentionConfig, 'days' | 'dedupeWindowDays'> & Partial<RetentionConfig>,
+  now = Date.now(),
+): RetentionPolicy {
+  const untimedKeyDays = config.untimedKeyDays ?? 365;
+  return {
+    deliveriesBefore: new Date(now - config.days * DAY),
+    eventsBefore: new Date(now - Math.max(config.days, config.dedupeWindowDays) * DAY),
+    staleBefore: new Date(now - config.dedupeWindowDays * DAY),
+    ...(config.unhandledDays ? { unhandledBefore: new Date(now - Math.max(config.unhandledDays, config.dedupeWindowDays) * DAY) } : {}),
+    keepUntimedKeysUntil: untimedKeyDays > 0 ? new Date(now + untimedKeyDays * DAY) : null,
+    now: new Date(now),
+  };
 }
 
 /**
@@ -24,7 +36,13 @@ export function startRetention(db: Database, config: RetentionConfig, logger: Lo
     running = true;
     try {
       const result = await prune(db, retentionPolicy(config));
-      if (result.events || result.deliveries) logger.info({ pruned: result }, 'retention: pruned old rows');
+      if (result.unhandled) {
+        logger.warn(
+          { unhandled: result.unhandled, days: config.unhandledDays },
+          'retention: pruned events that no handler took (no plugin wanted their type, or no dispatcher ran): see RETENTION_UNHANDLED_DAYS',
+        );
+      }
+      if (result.events || result.deliveries || result.expiredKeys) logger.info({ pruned: result }, 'retention: pruned old rows');
     } catch (err) {
       logger.warn({ err }, 'retention: pruning failed; will retry at the next interval');
     } finally {

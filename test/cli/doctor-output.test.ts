@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/store/index.js';
 import { migratedDatabase, type TestDatabase } from '../support/databases.js';
+import { eventInput, storeEvents } from '../support/events.js';
 import { runXaa } from './xaa-run.js';
 
 interface Report {
@@ -40,5 +42,43 @@ describe('xaa doctor: piped output is wrapped, never cut', () => {
     const last = report.credentials[report.credentials.length - 1]!;
     expect(text).toContain(last.operation.split(' ').slice(0, 2).join(' '));
     expect(human.stdout.endsWith('\n')).toBe(true);
+  });
+});
+
+describe('xaa doctor: what waits in the local store', () => {
+  let testDb: TestDatabase;
+  beforeAll(async () => {
+    testDb = await migratedDatabase('sqlite');
+  });
+  afterAll(async () => testDb?.drop());
+
+  it('shows the backlog, the pending events no handler has taken and the dead letters', async () => {
+    const clean = JSON.parse((await runXaa(['doctor', '--json'], { DATABASE_URL: testDb.url })).stdout) as Report;
+    const named = (r: Report, check: string) => r.checks.find((c) => c.check === check);
+    expect(named(clean, 'backlog')).toMatchObject({ status: 'ok', detail: 'no event waiting for its handlers' });
+    expect(named(clean, 'events without a handler')).toMatchObject({ status: 'ok' });
+    expect(named(clean, 'dead letters')).toMatchObject({ status: 'ok', detail: 'none' });
+
+    const db = await openDatabase(testDb.config);
+    try {
+      // Three events 30 hours old that nobody took, one taken by a handler, one dead-lettered.
+      await storeEvents(db, [eventInput(), eventInput(), eventInput(), eventInput(), eventInput()], new Date(Date.now() - 30 * 3_600_000));
+      const [taken, dead] = await db.prisma.event.findMany({ orderBy: { id: 'asc' }, take: 2 });
+      await db.prisma.handlerRun.create({ data: { id: 'run-1', eventId: taken!.id, handler: 'crm', state: 'pending', attempts: 1, nextAttemptAt: new Date() } });
+      await db.prisma.handlerRun.create({ data: { id: 'run-2', eventId: dead!.id, handler: 'crm', state: 'dead', attempts: 8, nextAttemptAt: new Date() } });
+      await db.prisma.event.update({ where: { id: dead!.id }, data: { state: 'done' } });
+      await db.prisma.deadLetter.create({ data: { id: 'dl-1', eventId: dead!.id, handler: 'crm', attempts: 8, error: 'boom', deadAt: new Date() } });
+    } finally {
+      await db.close();
+    }
+    const report = JSON.parse((await runXaa(['doctor', '--json'], { DATABASE_URL: testDb.url, RETENTION_UNHANDLED_DAYS: '10' })).stdout) as Report;
+    expect(named(report, 'backlog')).toMatchObject({ status: 'warn' });
+    expect(named(report, 'backlog')!.detail).toMatch(/^4 event\(s\) waiting for their handlers, the oldest received 30 h ago/);
+    expect(named(report, 'events without a handler')).toMatchObject({ status: 'warn' });
+    expect(named(report, 'events without a handler')!.detail).toMatch(
+      /^3 pending event\(s\) no handler has taken, the oldest received 30 h ago: HANDLERS is empty here.*pruned unhandled 10 days after arrival \(RETENTION_UNHANDLED_DAYS\)$/,
+    );
+    expect(named(report, 'dead letters')).toMatchObject({ status: 'warn' });
+    expect(named(report, 'dead letters')!.detail).toMatch(/^1 \(event, handler\) pair\(s\) failed every attempt.*xaa dead-letters list/);
   });
 });

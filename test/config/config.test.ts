@@ -98,4 +98,39 @@ describe('configuration', () => {
     expect(handlerOptionsVariable('dm-auto-reply')).toBe('HANDLER_OPTIONS_DM_AUTO_REPLY');
     expect(handlerOptionsVariable('@acme/crm.v2')).toBe('HANDLER_OPTIONS_ACME_CRM_V2');
   });
+
+  it('limits: a body budget for a 512 MB container by default, shares that can hold one largest body, connection limits', () => {
+    const MIB = 1024 * 1024;
+    expect(loadConfig({}, cwd).limits).toEqual({
+      bodyBudgetBytes: 64 * MIB,
+      bodyBudgetPerClientBytes: 16 * MIB,
+      minUploadBytesPerSecond: 16384,
+      maxConnections: 1024,
+      keepAliveTimeoutMs: 5000,
+    });
+    // Unset, the share grows to hold one largest body, and the total to hold one share.
+    const large = loadConfig({ WEBHOOK_MAX_BODY_BYTES: String(100 * MIB) }, cwd).limits;
+    expect(large.bodyBudgetPerClientBytes).toBe(100 * MIB);
+    expect(large.bodyBudgetBytes).toBe(100 * MIB);
+    const set = loadConfig(
+      {
+        WEBHOOK_BODY_BUDGET_BYTES: String(32 * MIB),
+        WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES: String(32 * MIB),
+        WEBHOOK_MIN_UPLOAD_BYTES_PER_SECOND: '0',
+        HTTP_MAX_CONNECTIONS: '64',
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: '0',
+      },
+      cwd,
+    ).limits;
+    expect(set).toEqual({ bodyBudgetBytes: 32 * MIB, bodyBudgetPerClientBytes: 32 * MIB, minUploadBytesPerSecond: 0, maxConnections: 64, keepAliveTimeoutMs: 0 });
+
+    expect(errorOf(() => loadConfig({ WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES: String(4 * MIB) }, cwd))).toMatch(
+      /^WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES is invalid: expected at least WEBHOOK_MAX_BODY_BYTES/,
+    );
+    expect(errorOf(() => loadConfig({ WEBHOOK_BODY_BUDGET_BYTES: String(8 * MIB) }, cwd))).toMatch(
+      /^WEBHOOK_BODY_BUDGET_BYTES is invalid: expected at least WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES/,
+    );
+    expect(errorOf(() => loadConfig({ HTTP_MAX_CONNECTIONS: '0' }, cwd))).toMatch(/^HTTP_MAX_CONNECTIONS is invalid/);
+    expect(errorOf(() => loadConfig({ WEBHOOK_MIN_UPLOAD_BYTES_PER_SECOND: 'fast' }, cwd))).toMatch(/^WEBHOOK_MIN_UPLOAD_BYTES_PER_SECOND is invalid/);
+  });
 });

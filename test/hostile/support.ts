@@ -12,6 +12,7 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { expect } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
 import { createHttpServer } from '../../src/http/server.js';
 import { decodeBody } from '../../src/store/index.js';
 import { startTestApp, TEST_SECRET, xSignature, type TestApp } from '../support/app.js';
@@ -30,8 +31,12 @@ export interface Hostile {
 /** startTestApp on SQLite, served by the same HTTP server factory as `xaa serve`. */
 export async function startHostile(env: Record<string, string> = {}): Promise<Hostile> {
   const app = await startTestApp('sqlite', env);
-  const timeout = Number(env.HTTP_REQUEST_TIMEOUT_MS ?? 30_000);
-  const server = createHttpServer(app.handler, { requestTimeoutMs: timeout });
+  const { requestTimeoutMs, limits } = loadConfig({ X_CONSUMER_SECRET: TEST_SECRET, ...env });
+  const server = createHttpServer(app.handler, {
+    requestTimeoutMs,
+    maxConnections: limits.maxConnections,
+    keepAliveTimeoutMs: limits.keepAliveTimeoutMs,
+  });
   server.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const port = (server.address() as AddressInfo).port;

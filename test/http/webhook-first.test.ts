@@ -5,6 +5,7 @@
  */
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBodyBudget } from '../../src/http/body-budget.js';
 import { webhookRoute } from '../../src/http/webhook.js';
 import { capturingLogger } from '../support/logs.js';
 import { createMetrics } from '../../src/metrics/index.js';
@@ -78,6 +79,8 @@ describe('an unexpected error on the webhook route', () => {
       path: '/webhook',
       consumerSecret: TEST_SECRET,
       maxBodyBytes: 1024,
+      bodyBudget: createBodyBudget({ totalBytes: 4096, perClientBytes: 2048 }),
+      minUploadBytesPerSecond: 0,
       // An ingest that fails (a bug, not a store outage) on a signed delivery.
       ingest: Object.assign(
         async () => {

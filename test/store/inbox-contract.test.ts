@@ -9,6 +9,8 @@ import {
   getEvent,
   openDatabase,
   openInbox,
+  prune,
+  retentionPolicy,
   type Database,
   type DeliveryInbox,
   type GroupCommitOptions,
@@ -97,7 +99,7 @@ describe.each(providersUnderTest())('delivery inbox contract on %s', (provider) 
     await testDb?.drop();
   });
 
-  function open(options?: GroupCommitOptions): DeliveryInbox {
+  function open(options?: GroupCommitOptions & { dedupeWindowMs?: number }): DeliveryInbox {
     const inbox = openInbox(db, options);
     opened.push(inbox);
     return inbox;
@@ -232,7 +234,7 @@ describe.each(providersUnderTest())('delivery inbox contract on %s', (provider) 
   ])('keeps %s byte-exact as an unparseable delivery without events', async (_what, body) => {
     const inbox = open();
     const result = await inbox.write(raw(body));
-    expect(result).toEqual({ deliveryId: expect.any(String), status: 'unparseable', newEventIds: [], duplicates: 0 });
+    expect(result).toEqual({ deliveryId: expect.any(String), status: 'unparseable', newEventIds: [], duplicates: 0, stale: 0 });
     await fresh(async (reader) => {
       const row = await reader.prisma.delivery.findUniqueOrThrow({ where: { id: result.deliveryId }, include: { events: true } });
       expect(sameBytes(decodeBody(row.body, row.bodyEncoding), body)).toBe(true);
@@ -277,7 +279,7 @@ describe.each(providersUnderTest())('delivery inbox contract on %s', (provider) 
     expect(overlap).toMatchObject({ status: 'accepted', duplicates: 1 });
     expect(overlap.newEventIds).toHaveLength(1);
     const again = await inbox.write(raw(aaaPosts([a])));
-    expect(again).toEqual({ deliveryId: expect.any(String), status: 'duplicate', newEventIds: [], duplicates: 1 });
+    expect(again).toEqual({ deliveryId: expect.any(String), status: 'duplicate', newEventIds: [], duplicates: 1, stale: 0 });
 
     await fresh(async (reader) => {
       const events = await reader.prisma.event.findMany({ where: { dedupeKey: { in: [p1!, p2!, p3!] } }, orderBy: { id: 'asc' } });
@@ -440,6 +442,71 @@ describe.each(providersUnderTest())('delivery inbox contract on %s', (provider) 
     const reopened = open();
     expect(await reopened.write(raw(before[0]!.body))).toMatchObject({ status: 'duplicate', duplicates: 1 });
     expect(await reopened.write(raw(after.body))).toMatchObject({ status: 'accepted', duplicates: 0 });
+  });
+
+  describe('replays: activities older than the dedupe window, and keys kept past their events', () => {
+    const DAY = 86_400_000;
+    const WINDOW = 5 * DAY;
+
+    /** An AAA post for the subscribed user whose own time is `at`. */
+    function postAt(at: number): { body: Buffer; key: string } {
+      const [id] = postIds(1);
+      const body = Buffer.from(
+        `{"for_user_id":"${SUBSCRIBED}","tweet_create_events":[{"id":${id},"id_str":"${id}","text":"p","user":{"id_str":"1375036644"},"timestamp_ms":"${at}"}]}`,
+      );
+      return { body, key: keyOf(id!) };
+    }
+
+    it('stores an activity older than the window as stale: acknowledged, kept, never handed to a dispatcher; a repost is its duplicate', async () => {
+      const inbox = open({ dedupeWindowMs: WINDOW });
+      const now = Date.now();
+      const old = postAt(now - WINDOW - 60_000);
+      const recent = postAt(now - WINDOW + 60_000);
+      const [stale, accepted] = await Promise.all([inbox.write(raw(old.body)), inbox.write(raw(recent.body))]);
+      expect(stale).toEqual({ deliveryId: expect.any(String), status: 'stale', newEventIds: [], duplicates: 0, stale: 1 });
+      expect(accepted).toMatchObject({ status: 'accepted', duplicates: 0, stale: 0 });
+      expect(accepted.newEventIds).toHaveLength(1);
+      const again = await inbox.write(raw(old.body));
+      expect(again).toEqual({ deliveryId: expect.any(String), status: 'duplicate', newEventIds: [], duplicates: 1, stale: 0 });
+
+      await fresh(async (reader) => {
+        const event = await reader.prisma.event.findUniqueOrThrow({ where: { dedupeKey: old.key }, include: { runs: true } });
+        expect(event).toMatchObject({ state: 'stale', duplicateCount: 1, leaseOwner: null });
+        expect(event.runs).toEqual([]);
+        expect((await getEvent(reader.prisma, old.key))!.status).toBe('stale');
+        expect((await reader.prisma.delivery.findUniqueOrThrow({ where: { id: stale.deliveryId } })).status).toBe('stale');
+        expect((await reader.prisma.event.findUniqueOrThrow({ where: { dedupeKey: recent.key } })).state).toBe('pending');
+      });
+    });
+
+    it('keeps the dedupe key of a pruned event without a time: the same body posted again is a duplicate', async () => {
+      const inbox = open({ dedupeWindowMs: WINDOW });
+      const now = Date.now();
+      const jobId = String(1915510368169844736n + BigInt(postIds(1)[0]!));
+      // A replay job status has no time of its own: staleness cannot protect it, its key must.
+      const body = Buffer.from(`{"replay_job_status":{"webhook_id":"1190023344556677889","job_id":"${jobId}","job_state":"Complete"}}`);
+      const first = await inbox.write(raw(body, { receivedAt: new Date(now - 10 * DAY) }));
+      expect(first).toMatchObject({ status: 'accepted', stale: 0 });
+      const [eventId] = first.newEventIds;
+      await db.prisma.event.update({ where: { id: eventId! }, data: { state: 'done' } });
+
+      const pruned = await prune(db, retentionPolicy({ days: 7, dedupeWindowDays: 5, untimedKeyDays: 30 }, now));
+      expect(pruned.keptKeys).toBeGreaterThanOrEqual(1);
+      expect(await db.prisma.event.findUnique({ where: { id: eventId! } })).toBeNull();
+      expect(await db.prisma.delivery.findUnique({ where: { id: first.deliveryId } })).toBeNull();
+
+      const again = await inbox.write(raw(body));
+      expect(again).toEqual({ deliveryId: expect.any(String), status: 'duplicate', newEventIds: [], duplicates: 1, stale: 0 });
+      // Written together with new activities (one group commit, the key look-up riding along).
+      const other = postAt(now);
+      const [mixed, alone] = await Promise.all([inbox.write(raw(body)), inbox.write(raw(other.body))]);
+      expect(mixed).toMatchObject({ status: 'duplicate', newEventIds: [], duplicates: 1 });
+      expect(alone).toMatchObject({ status: 'accepted', duplicates: 0 });
+      const kept = await db.prisma.dedupeKey.findMany({ where: { key: { contains: jobId } } });
+      expect(kept).toHaveLength(1);
+      expect(kept[0]!.expiresAt!.getTime()).toBe(now + 30 * DAY);
+      expect(await db.prisma.event.count({ where: { dedupeKey: kept[0]!.key } })).toBe(0);
+    });
   });
 
   describe('a delivery the store cannot take', () => {

@@ -2,13 +2,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHmac } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { loadConfig } from '../../src/config/index.js';
+import { loadConfig, type Config } from '../../src/config/index.js';
 import { createApp, type ReceiverApp } from '../../src/http/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { loadActivities, openDatabase, type Database } from '../../src/store/index.js';
 import { migratedDatabase, type Provider, type TestDatabase } from './databases.js';
 
 export const TEST_SECRET = 'test-consumer-secret-0123456789abcdef';
+
+/**
+ * The fixtures' activities carry fixed times (November 2026): with the default 5-day dedupe
+ * window they would arrive stale (never dispatched). Test apps take a window of a century unless a
+ * test sets DEDUPE_WINDOW_DAYS itself (the staleness tests do).
+ */
+export const FIXTURE_WINDOW_DAYS = '36500';
 export const samplesDir = path.resolve(import.meta.dirname, '../fixtures/deliveries');
 
 /** X's signature, computed here independently of src/: sha256= + base64 HMAC-SHA256(secret, bytes). */
@@ -36,6 +43,7 @@ export async function withPayloads<
 }
 
 export interface TestApp extends ReceiverApp {
+  config: Config;
   db: Database;
   testDb: TestDatabase;
   /** Every log line the app wrote. */
@@ -50,7 +58,7 @@ export async function startTestApp(
   testDb?: TestDatabase,
 ): Promise<TestApp> {
   const database = testDb ?? (await migratedDatabase(provider));
-  const config = loadConfig({ X_CONSUMER_SECRET: TEST_SECRET, DATABASE_URL: database.url, LOG_LEVEL: 'info', ...env });
+  const config = loadConfig({ X_CONSUMER_SECRET: TEST_SECRET, DATABASE_URL: database.url, LOG_LEVEL: 'info', DEDUPE_WINDOW_DAYS: FIXTURE_WINDOW_DAYS, ...env });
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk, _enc, done) {
@@ -63,6 +71,7 @@ export async function startTestApp(
   const receiver = createApp({ config: { ...config, consumerSecret: config.consumerSecret! }, db, logger });
   return {
     ...receiver,
+    config,
     db,
     testDb: database,
     logs,

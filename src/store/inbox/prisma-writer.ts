@@ -1,27 +1,44 @@
 import type { Db } from '../database.js';
 import { newId } from '../ids.js';
 import { encodeBody } from './body-codec.js';
-import { chunks, join, ROWS_PER_STATEMENT, sql } from '../sql.js';
-import { planBatch, planResults } from './plan.js';
+import { chunks, join, ROWS_PER_STATEMENT, sql, type Sql } from '../sql.js';
+import { isStale, planBatch, planResults } from './plan.js';
 import type { DeliveryInput, RecordedDelivery } from './types.js';
+
+export interface RecordOptions {
+  /** DEDUPE_WINDOW_DAYS in ms: older activities are stored stale (plan.ts isStale); unset: none is. */
+  dedupeWindowMs?: number;
+  /**
+   * PostgreSQL: the look-up of kept dedupe keys rides on the deliveries INSERT (a data-modifying
+   * WITH), so it costs no round trip of its own. Elsewhere it is a statement of its own.
+   */
+  provider?: 'sqlite' | 'postgresql';
+}
 
 /**
  * Writes deliveries and their events in ONE transaction, with a handful of statements whatever
  * the batch size (group commit: the caller passes the deliveries that arrived together).
  *
- * An event whose dedupe key is already stored — or appears earlier in the same batch — is a
- * duplicate: it is counted on the first sighting's row and never fails its delivery. A delivery
- * whose events were all duplicates is stored with status "duplicate".
+ * An event whose dedupe key is already stored — or appears earlier in the same batch, or was kept
+ * in dedupe_keys when its event was pruned — is a duplicate: it is counted on the first
+ * sighting's row and never fails its delivery. A delivery whose events were all duplicates is
+ * stored with status "duplicate"; one whose events were too old to dispatch, "stale".
  */
-export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[]): Promise<RecordedDelivery[]> {
+export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[], options: RecordOptions = {}): Promise<RecordedDelivery[]> {
   if (deliveries.length === 0) return [];
   const deliveryIds = deliveries.map((d) => newId(d.receivedAt.getTime()));
   const plan = planBatch(deliveries);
   const eventIds = plan.firsts.map(({ delivery }) => newId(deliveries[delivery]!.receivedAt.getTime()));
+  const eventOf = ({ delivery, eventIndex }: { delivery: number; eventIndex: number }) => deliveries[delivery]!.events[eventIndex]!;
+  const stale = plan.firsts.map((f) => isStale(eventOf(f).occurredAt, deliveries[f.delivery]!.receivedAt, options.dedupeWindowMs));
+  // Only an activity without a time can have its key kept past its event (see retention.ts).
+  const untimedKeys = [...new Set(plan.firsts.map(eventOf).filter((e) => !e.occurredAt).map((e) => e.dedupeKey))];
+  const keptKeys = (keys: string[]) => sql`SELECT key FROM dedupe_keys WHERE key IN (${join(keys)})`;
 
   return prisma.$transaction(async (tx) => {
-    for (const part of chunks(deliveries.map((d, i) => [d, i] as const), ROWS_PER_STATEMENT)) {
-      await tx.$executeRaw(sql`
+    let kept: Array<{ key: string }> | undefined;
+    for (const [n, part] of chunks(deliveries.map((d, i) => [d, i] as const), ROWS_PER_STATEMENT).entries()) {
+      const insert: Sql = sql`
         INSERT INTO deliveries (id, received_at, format, status, body, body_encoding, body_sha256, content_type,
                                 user_agent, remote_addr, event_count, duplicate_count)
         VALUES ${join(
@@ -32,14 +49,25 @@ export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[]):
               ${d.contentType ?? null}, ${d.userAgent ?? null}, ${d.remoteAddr ?? null},
               ${d.events.length}, 0)`;
           }),
-        )}`);
+        )}`;
+      if (n === 0 && untimedKeys.length > 0 && untimedKeys.length <= ROWS_PER_STATEMENT && options.provider === 'postgresql') {
+        kept = await tx.$queryRaw<Array<{ key: string }>>(sql`WITH stored AS (${insert} RETURNING id) ${keptKeys(untimedKeys)}`);
+      } else {
+        await tx.$executeRaw(insert);
+      }
     }
+    if (kept === undefined) {
+      kept = [];
+      for (const part of chunks(untimedKeys, ROWS_PER_STATEMENT)) kept.push(...(await tx.$queryRaw<Array<{ key: string }>>(keptKeys(part))));
+    }
+    const keptSet = new Set(kept.map((r) => r.key));
 
     const inserted = new Set<string>();
     // Rows in dedupe-key order: two receivers upserting overlapping keys then lock them in the
     // same order, so PostgreSQL cannot deadlock them. Results are matched back by id.
     const ordered = plan.firsts
       .map((f, i) => [f, i] as const)
+      .filter(([f]) => !keptSet.has(eventOf(f).dedupeKey))
       .sort(([a], [b]) => {
         const ka = deliveries[a.delivery]!.events[a.eventIndex]!.dedupeKey;
         const kb = deliveries[b.delivery]!.events[b.eventIndex]!.dedupeKey;
@@ -58,7 +86,7 @@ export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[]):
             return sql`(${eventIds[i]}, ${event.dedupeKey}, ${event.type}, ${event.action ?? null},
               ${event.forUserId ?? null}, ${event.format}, ${event.occurredAt ?? null}, ${d.receivedAt},
               ${deliveryIds[delivery]}, ${byReference ? null : event.payload}, ${byReference ? null : (event.sideObjects ?? null)},
-              ${byReference ? event.activityIndex : null}, 0, 'pending', ${d.receivedAt})`;
+              ${byReference ? event.activityIndex : null}, 0, ${stale[i] ? 'stale' : 'pending'}, ${d.receivedAt})`;
           }),
         )}
         ON CONFLICT (dedupe_key) DO UPDATE SET duplicate_count = events.duplicate_count + 1
@@ -74,10 +102,10 @@ export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[]):
       deliveries,
       plan,
       deliveryIds,
-      eventIds.map((id) => (inserted.has(id) ? id : null)),
+      eventIds.map((id, i) => (inserted.has(id) ? { id, stale: stale[i]! } : null)),
     );
-    for (const r of results) {
-      if (r.duplicates === 0) continue;
+    for (const [i, r] of results.entries()) {
+      if (r.duplicates === 0 && r.status === deliveries[i]!.status) continue;
       await tx.$executeRaw(sql`
         UPDATE deliveries SET duplicate_count = ${r.duplicates}, status = ${r.status} WHERE id = ${r.deliveryId}`);
     }
@@ -85,7 +113,7 @@ export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[]):
   });
 }
 
-export async function recordDelivery(prisma: Db, delivery: DeliveryInput): Promise<RecordedDelivery> {
-  const [result] = await recordDeliveries(prisma, [delivery]);
+export async function recordDelivery(prisma: Db, delivery: DeliveryInput, options: RecordOptions = {}): Promise<RecordedDelivery> {
+  const [result] = await recordDeliveries(prisma, [delivery], options);
   return result!;
 }

@@ -28,13 +28,16 @@ export interface EventInput {
   activityIndex?: number | null;
 }
 
-export type DeliveryStatus = 'accepted' | 'duplicate' | 'unparseable';
+export type DeliveryStatus = 'accepted' | 'duplicate' | 'stale' | 'unparseable';
 
 /** One POST as received: raw bytes and the headers that matter, plus its events. */
 export interface DeliveryInput {
   receivedAt: Date;
   format: string;
-  /** "accepted" or "unparseable"; becomes "duplicate" when every event was known already. */
+  /**
+   * "accepted" or "unparseable"; becomes "duplicate" when every event was known already, "stale"
+   * when none was new and at least one was too old to dispatch (see plan.ts isStale).
+   */
   status: 'accepted' | 'unparseable';
   body: Uint8Array;
   bodySha256: string;
@@ -47,7 +50,9 @@ export interface DeliveryInput {
 export interface RecordedDelivery {
   deliveryId: string;
   status: DeliveryStatus;
-  /** Ids of the events this delivery added (not the duplicates). */
+  /** Ids of the events this delivery added for dispatch (not the duplicates, not the stale ones). */
   newEventIds: string[];
   duplicates: number;
+  /** Events stored as stale: their activity time was older than the dedupe window (not dispatched). */
+  stale: number;
 }

@@ -1,7 +1,7 @@
 import type { DeliveryInput, RecordedDelivery } from '../inbox/types.js';
 import { newId } from '../ids.js';
 import { encodeBody } from '../inbox/body-codec.js';
-import { planBatch, planResults } from '../inbox/plan.js';
+import { isStale, planBatch, planResults, type FirstOutcome } from '../inbox/plan.js';
 import type { DispatchAttachment, HandlerRunRow, PushedWork } from '../queue/types.js';
 import { sqliteTime, type Connection } from './connection.js';
 
@@ -29,7 +29,7 @@ function wanted(plan: DispatchAttachment, type: string): string[] {
  * (event, handler) runs, or as done when no plugin wants its type: the dispatcher gets it from
  * this commit instead of from a claim query.
  */
-export function deliveryStatements(db: Connection) {
+export function deliveryStatements(db: Connection, options: { dedupeWindowMs?: number } = {}) {
   const insertDelivery = db.prepare(`
     INSERT INTO deliveries (id, received_at, format, status, body, body_encoding, body_sha256, content_type,
                             user_agent, remote_addr, event_count, duplicate_count)
@@ -41,6 +41,8 @@ export function deliveryStatements(db: Connection) {
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
     ON CONFLICT (dedupe_key) DO UPDATE SET duplicate_count = events.duplicate_count + 1
     RETURNING id`);
+  // The key of a pruned event without a time of its own (retention keeps it in dedupe_keys).
+  const keptKey = db.prepare('SELECT 1 FROM dedupe_keys WHERE key = ?').pluck();
   const addRepeats = db.prepare('UPDATE events SET duplicate_count = duplicate_count + ? WHERE dedupe_key = ?');
   const markDuplicates = db.prepare('UPDATE deliveries SET duplicate_count = ?, status = ? WHERE id = ?');
   const insertRun = db.prepare(`
@@ -73,18 +75,21 @@ export function deliveryStatements(db: Connection) {
       );
       return id;
     });
-    const inserted = plan.firsts.map(({ delivery, eventIndex }) => {
+    const outcomes = plan.firsts.map(({ delivery, eventIndex }): FirstOutcome => {
       const d = deliveries[delivery]!;
       const e = d.events[eventIndex]!;
+      // Only an activity without a time can have its key kept past its event (see retention.ts).
+      if (!e.occurredAt && keptKey.get(e.dedupeKey)) return null;
       const id = newId(d.receivedAt.getTime());
       const received = sqliteTime(d.receivedAt);
       const byReference = e.activityIndex != null;
-      let state = 'pending';
+      const stale = isStale(e.occurredAt, d.receivedAt, options.dedupeWindowMs);
+      let state = stale ? 'stale' : 'pending';
       let leaseOwner: string | null = null;
       let leaseUntil: string | null = null;
       let completedAt: string | null = null;
       let handlers: string[] = [];
-      if (attached) {
+      if (attached && !stale) {
         handlers = wanted(attached.plan, e.type);
         if (handlers.length === 0) {
           state = 'done';
@@ -117,6 +122,7 @@ export function deliveryStatements(db: Connection) {
         completedAt,
       ) as { id: string };
       if (row.id !== id) return null;
+      if (stale) return { id, stale };
       if (attached && state === 'pending') {
         const runs: HandlerRunRow[] = handlers.map((handler) => {
           const runId = newId(d.receivedAt.getTime());
@@ -141,11 +147,13 @@ export function deliveryStatements(db: Connection) {
           });
         }
       }
-      return id;
+      return { id, stale };
     });
     for (const [key, count] of plan.repeats) addRepeats.run(count, key);
-    const results = planResults(deliveries, plan, deliveryIds, inserted);
-    for (const r of results) if (r.duplicates > 0) markDuplicates.run(r.duplicates, r.status, r.deliveryId);
+    const results = planResults(deliveries, plan, deliveryIds, outcomes);
+    results.forEach((r, i) => {
+      if (r.duplicates > 0 || r.status !== deliveries[i]!.status) markDuplicates.run(r.duplicates, r.status, r.deliveryId);
+    });
     return { results, pushed };
   };
 }

@@ -30,8 +30,9 @@ let db: Connection;
 let writeDeliveries: ReturnType<typeof deliveryStatements>;
 let queue: QueueStatements;
 try {
-  db = openConnection(workerData as ThreadSettings);
-  writeDeliveries = deliveryStatements(db);
+  const settings = workerData as ThreadSettings;
+  db = openConnection(settings);
+  writeDeliveries = deliveryStatements(db, { dedupeWindowMs: settings.dedupeWindowMs });
   queue = queueStatements(db);
 } catch (error) {
   port.postMessage({ fatal: String((error as Error).message) } satisfies FromThread);

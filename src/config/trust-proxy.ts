@@ -1,0 +1,43 @@
+import proxyaddr from 'proxy-addr';
+
+/**
+ * Which peers may tell the client's address in X-Forwarded-For (TRUST_PROXY):
+ * - `false`: none (the default): the client is the TCP peer, X-Forwarded-For is ignored;
+ * - a number N: the last N hops are proxies (the peer and the N-1 addresses it appended), so
+ *   the client is the address N entries from the right of the chain;
+ * - a list of addresses, CIDR ranges and Express's names `loopback`, `linklocal`,
+ *   `uniquelocal`: peers in the list are proxies; the client is the first address, from the
+ *   right, that is not in it.
+ * The same value is Express's `trust proxy` setting and the webhook route's rule.
+ */
+export type TrustProxy = false | number | string[];
+
+const NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** Parses TRUST_PROXY; throws an Error with the reason (the caller names the variable). */
+export function parseTrustProxy(value: string | undefined): TrustProxy {
+  const text = (value ?? '').trim();
+  if (text === '' || text === 'false' || text === '0') return false;
+  if (text === 'true') {
+    throw new Error(
+      'true would believe any X-Forwarded-For (every client could pick its own address); give the number of proxies in front of the server (such as 1) or their addresses',
+    );
+  }
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    if (hops > 32) throw new Error('a hop count of at most 32');
+    return hops;
+  }
+  const entries = text.split(',').map((e) => e.trim());
+  if (entries.some((e) => e === '')) throw new Error('an empty entry in the list');
+  entries.forEach((entry, i) => {
+    if (NAMES.includes(entry)) return;
+    try {
+      proxyaddr.compile(entry);
+    } catch {
+      // The position, not the value: configuration errors never print values.
+      throw new Error(`entry ${i + 1} of the list is neither an IP address, a CIDR range (such as 10.0.0.0/8) nor one of ${NAMES.join(', ')}`);
+    }
+  });
+  return entries;
+}
