@@ -65,7 +65,10 @@ export function replayCommand(): Command {
     async (ctx, o: { from: string; to: string; api: 'aaa' | 'xaa'; webhook?: string; wait?: boolean; timeout: string }) => {
       const from = parseWhen(o.from);
       const to = parseWhen(o.to);
-      if (from >= to) throw new Error(`--from (${from.toISOString()}) must be before --to (${to.toISOString()})`);
+      // POST /2/webhooks/replay takes both minutes inclusive (one minute: --from = --to); the AAA replay's --to is exclusive.
+      if (o.api === 'aaa' ? from >= to : from > to) {
+        throw new Error(`--from (${from.toISOString()}) must be ${o.api === 'aaa' ? 'before' : 'at or before'} --to (${to.toISOString()})`);
+      }
       const timeoutMs = parseDuration(o.timeout);
       if (o.api === 'aaa') ctx.progress(AAA_REPLAY_DEPRECATED);
       const m = await ctx.management(true);
