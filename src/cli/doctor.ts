@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { credentialReport, credentialsFromConfig, XApiError, type XWebhook } from '../management/index.js';
+import { activityCredentialReport, credentialReport, credentialsFromConfig, XApiError, type XWebhook } from '../management/index.js';
 import { backlogReport, countSubscriptionRecords, lastCrcCheck, listReplayJobs, listWebhookRecords, migrationState, type Database } from '../store/index.js';
 import { jsonAction, table, type CliContext } from './context.js';
 import { runCrc } from './crc.js';
@@ -111,6 +111,7 @@ export function doctorCommand(): Command {
       });
       const db = await database(ctx, checks);
       const credentials = credentialReport(credentialsFromConfig(c.x, c.consumerSecret));
+      const activityCredentials = activityCredentialReport(credentialsFromConfig(c.x, c.consumerSecret));
       const missingCreds = credentials.filter((r) => !r.ok);
       checks.push({
         check: 'credentials',
@@ -178,7 +179,7 @@ export function doctorCommand(): Command {
       }
 
       const failed = checks.some((x) => x.status === 'fail');
-      ctx.print({ ok: !failed, checks, credentials, webhooks }, () =>
+      ctx.print({ ok: !failed, checks, credentials, activityCredentials, webhooks }, () =>
         [
           // Wrapped, never cut: a detail is the sentence that says what to do.
           table(checks as unknown as Array<Record<string, unknown>>, ['status', 'check', 'detail'], '(none)', { wrap: true }),
@@ -187,6 +188,14 @@ export function doctorCommand(): Command {
           table(
             credentials.map((r) => ({ ...r, status: r.ok ? 'ok' : `missing ${r.missing.join(', ')}` })),
             ['operation', 'needs', 'status'],
+            '(none)',
+            { wrap: true },
+          ),
+          '',
+          'XAA activity subscriptions, the credential per event family (`xaa activity types`: per type):',
+          table(
+            activityCredentials.map((r) => ({ ...r, status: r.ok ? 'ok' : `missing ${r.missing.join(', ')}` })),
+            ['family', 'needs', 'status'],
             '(none)',
             { wrap: true },
           ),

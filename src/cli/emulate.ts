@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
 import { loadConfig, readEnvironment } from '../config/index.js';
 import { userIdOfAccessToken } from '../management/index.js';
-import { XStandIn } from '../testing/x-standin.js';
+import { XStandIn } from '../testing/x-standin/index.js';
 
 /**
  * `xaa emulate`: runs the X stand-in for local development. Credentials come from the
@@ -46,6 +46,8 @@ export function emulateCommand(): Command {
         log: (line) => process.stderr.write(`[x-standin] ${line}\n`),
       });
       const url = await standin.start();
+      // X's periodic CRC (every 30 minutes while a webhook has not validated in 24 hours).
+      standin.startCrcSchedule();
       process.stdout.write(
         [
           `X stand-in listening on ${url}${o.allowLoopbackHttp ? ' (test mode: loopback http URLs allowed)' : ''}`,
@@ -56,7 +58,7 @@ export function emulateCommand(): Command {
           config.x.bearerToken ? 'X_BEARER_TOKEN=(as set)' : `X_BEARER_TOKEN=${bearerToken}`,
           `X_ACCESS_TOKEN=${config.x.accessToken ? '(as set)' : accessToken}`,
           `X_ACCESS_TOKEN_SECRET=${config.x.accessTokenSecret ? '(as set)' : accessTokenSecret}`,
-          `X_OAUTH2_USER_TOKEN=${config.x.oauth2UserToken ? '(as set)' : oauth2Token}`,
+          `X_OAUTH2_USER_TOKEN=${config.x.oauth2UserToken ? '(as set)' : oauth2Token}   (user ${userId}: private XAA event types; or as X_OAUTH2_USER_TOKEN_${userId})`,
           `Make an activity happen: curl -X POST ${url}/_standin/events -H 'content-type: application/json' -d '{"type":"follow","user_id":"${userId}"}'`,
           `State: ${url}/_standin/state`,
           '',

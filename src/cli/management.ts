@@ -4,6 +4,7 @@ import { crcCommand } from './crc.js';
 import { doctorCommand } from './doctor.js';
 import { emulateCommand } from './emulate.js';
 import { deadLettersCommand, eventsCommand } from './events.js';
+import { migrateCommand } from './migrate.js';
 import { replayCommand } from './replay.js';
 import { subscriptionsCommand } from './subscriptions.js';
 import { triggerCommand } from './trigger.js';
@@ -16,6 +17,7 @@ export function registerManagementCommands(program: Command): Command {
     subscriptionsCommand(),
     replayCommand(),
     activityCommand(),
+    migrateCommand(),
     triggerCommand(),
     crcCommand(),
     doctorCommand(),

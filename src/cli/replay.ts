@@ -3,6 +3,11 @@ import { parseWhen, toXDate } from '../management/index.js';
 import { findReplayJob, listReplayJobs, type ReplayJobRecord } from '../store/index.js';
 import { jsonAction, table, type CliContext } from './context.js';
 
+/** Said on stderr whenever the AAA replay is used. */
+export const AAA_REPLAY_DEPRECATED =
+  'note: the AAA replay (POST /2/account_activity/replay/webhooks/:id/subscriptions/all) is deprecated by X since 2026-03-25 and no longer in its API spec; ' +
+  'it works while X still answers it. Use --api xaa (POST /2/webhooks/replay: the last 24 hours, --from and --to both inclusive).';
+
 const COLUMNS = ['id', 'kind', 'xJobId', 'webhookId', 'fromDate', 'toDate', 'status', 'requestedAt', 'completedAt', 'detail'];
 
 /**
@@ -51,7 +56,7 @@ export function replayCommand(): Command {
       .requiredOption('--from <when>', 'start: yyyymmddhhmm (UTC), ISO date-time, or an age such as 2h')
       .option('--to <when>', 'end: as --from (default now)', 'now')
       .addOption(
-        new Option('--api <api>', 'xaa: POST /2/webhooks/replay (last 24 h); aaa: the AAA replay (last 5 days, deprecated)').choices(['xaa', 'aaa']).default('xaa'),
+        new Option('--api <api>', 'xaa: POST /2/webhooks/replay (last 24 h, --from and --to both inclusive); aaa: the AAA replay (deprecated by X, gone from its API spec)').choices(['xaa', 'aaa']).default('xaa'),
       )
       .option('--webhook <id>', 'webhook id (default X_WEBHOOK_ID, or the only webhook)')
       .option('--wait', 'wait until X reports the job complete (the receiver must be running)')
@@ -60,8 +65,12 @@ export function replayCommand(): Command {
     async (ctx, o: { from: string; to: string; api: 'aaa' | 'xaa'; webhook?: string; wait?: boolean; timeout: string }) => {
       const from = parseWhen(o.from);
       const to = parseWhen(o.to);
-      if (from >= to) throw new Error(`--from (${from.toISOString()}) must be before --to (${to.toISOString()})`);
+      // POST /2/webhooks/replay takes both minutes inclusive (one minute: --from = --to); the AAA replay's --to is exclusive.
+      if (o.api === 'aaa' ? from >= to : from > to) {
+        throw new Error(`--from (${from.toISOString()}) must be ${o.api === 'aaa' ? 'before' : 'at or before'} --to (${to.toISOString()})`);
+      }
       const timeoutMs = parseDuration(o.timeout);
+      if (o.api === 'aaa') ctx.progress(AAA_REPLAY_DEPRECATED);
       const m = await ctx.management(true);
       const webhookId = await ctx.webhookId(o.webhook);
       ctx.progress(`requesting ${o.api.toUpperCase()} replay of webhook ${webhookId} from ${toXDate(from)} to ${toXDate(to)} (UTC) ...`);

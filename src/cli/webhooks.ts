@@ -33,7 +33,15 @@ export function webhooksCommand(): Command {
       const webhookId = await ctx.webhookId(id);
       ctx.progress(`asking X to run a CRC against webhook ${webhookId} ...`);
       const r = await m.validateWebhook(webhookId);
-      ctx.print({ id: webhookId, ...r }, () => `webhook ${webhookId}: CRC passed, valid: ${r.valid}`);
+      const said = r.problems.length ? `: X said: ${r.problems.join('; ')}` : '';
+      ctx.print({ id: webhookId, ...r }, () =>
+        r.valid && !r.problems.length
+          ? `webhook ${webhookId}: CRC passed, valid`
+          : r.valid
+            ? `webhook ${webhookId}: still valid, but the CRC did not pass${said}`
+            : `webhook ${webhookId}: invalid, the CRC failed${said}; it receives nothing until it passes (check it with \`xaa crc <url>\` and \`xaa doctor\`)`,
+      );
+      return r.valid && !r.problems.length ? 0 : 1;
     },
   );
 

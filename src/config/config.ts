@@ -298,6 +298,11 @@ export interface XApiConfig {
   accessToken: string | undefined;
   accessTokenSecret: string | undefined;
   oauth2UserToken: string | undefined;
+  /**
+   * Per-user OAuth 2.0 user tokens, by user id, from X_OAUTH2_USER_TOKEN_<user id>: what XAA
+   * subscriptions to a user's private event types are made with (see oauth2UserTokens()).
+   */
+  oauth2UserTokens: Record<string, string>;
   webhookId: string | undefined;
   timeoutMs: number;
   retries: number;
@@ -321,6 +326,21 @@ export interface DispatchConfig {
 }
 
 const HANDLER_OPTIONS = 'HANDLER_OPTIONS_';
+const USER_TOKEN = /^X_OAUTH2_USER_TOKEN_(.+)$/;
+
+/** Every X_OAUTH2_USER_TOKEN_<user id> variable (the user id: X's numeric id), by user id. */
+function oauth2UserTokens(env: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    const m = USER_TOKEN.exec(key);
+    if (!m) continue;
+    if (!/^\d{1,19}$/.test(m[1]!)) {
+      throw new ConfigError(`${key} is invalid: the name must end in the numeric X user id the OAuth 2.0 user token belongs to, such as X_OAUTH2_USER_TOKEN_2244994945`);
+    }
+    out[m[1]!] = value;
+  }
+  return out;
+}
 
 /**
  * The variable that holds a plugin's options: HANDLER_OPTIONS_ and the plugin's name in upper
@@ -448,6 +468,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       accessToken: raw.X_ACCESS_TOKEN,
       accessTokenSecret: raw.X_ACCESS_TOKEN_SECRET,
       oauth2UserToken: raw.X_OAUTH2_USER_TOKEN,
+      oauth2UserTokens: oauth2UserTokens(cleaned as Record<string, string>),
       webhookId: raw.X_WEBHOOK_ID,
       timeoutMs: raw.X_API_TIMEOUT_MS,
       retries: raw.X_API_RETRIES,
@@ -496,5 +517,6 @@ export function secretValues(config: Config): Array<string | undefined> {
     config.x.accessToken,
     config.x.accessTokenSecret,
     config.x.oauth2UserToken,
+    ...Object.values(config.x.oauth2UserTokens),
   ];
 }

@@ -1,5 +1,7 @@
-import { userIdOfAccessToken, type XCredentials } from './credentials.js';
+import { checkFilter, checkTag, parseEventType, subscriptionCredential, canonicalEventType } from './activity-rules.js';
+import { oauth2TokenFor, userIdOfAccessToken, type XCredentials } from './credentials.js';
 import { toXDate } from './dates.js';
+import { MissingCredentialError, XApiError } from './errors.js';
 import { XTransport, type TransportOptions, type XRequest } from './transport.js';
 
 /** A webhook registered at X. */
@@ -134,16 +136,28 @@ export class XClient {
     return webhook(data(json), url);
   }
 
-  /** Makes X run a CRC now; re-enables an invalid webhook when it passes. */
-  async validateWebhook(webhookId: string): Promise<{ valid: boolean }> {
-    const json = await this.#call({
-      method: 'PUT',
-      path: `/2/webhooks/${id(webhookId)}`,
-      auth: 'app',
-      operation: `validate webhook ${webhookId} (PUT /2/webhooks/:id)`,
-    });
-    const d = data(json);
-    return { valid: d.valid === undefined ? true : d.valid === true || d.valid === 'true' };
+  /**
+   * PUT /2/webhooks/:id: makes X run a CRC now; re-enables an invalid webhook when it passes.
+   * X's spec answers {data: {valid: boolean}} (required), with `errors` beside it when there is
+   * something to say. The spec describes `valid` as "whether the CRC validation check was
+   * triggered", while `valid` everywhere else in the webhooks API means the webhook passed: so the
+   * outcome is read back from GET /2/webhooks, and `valid` here is the webhook's state there
+   * (the answer's own `valid` when the webhook is not listed). `problems`: X's words for a CRC
+   * that did not pass.
+   */
+  async validateWebhook(webhookId: string): Promise<{ valid: boolean; triggered: boolean; problems: string[] }> {
+    const operation = `validate webhook ${webhookId} (PUT /2/webhooks/:id)`;
+    const json = await this.#call<Obj | null>({ method: 'PUT', path: `/2/webhooks/${id(webhookId)}`, auth: 'app', operation });
+    const d = (json?.data ?? null) as Obj | null;
+    const triggered = d && (d.valid === true || d.valid === 'true') ? true : d && (d.valid === false || d.valid === 'false') ? false : null;
+    if (triggered === null) {
+      throw new XApiError(operation, 200, { problems: [{ message: `X's answer has no boolean data.valid: ${JSON.stringify(json).slice(0, 200)}` }] });
+    }
+    const problems = (Array.isArray(json?.errors) ? (json.errors as Obj[]) : [])
+      .map((e) => str(e.message) ?? ([str(e.title), str(e.detail)].filter(Boolean).join(': ') || null))
+      .filter((m): m is string => Boolean(m));
+    const listed = (await this.listWebhooks()).find((w) => w.id === webhookId);
+    return { valid: listed ? listed.valid : triggered, triggered, problems };
   }
 
   async deleteWebhook(webhookId: string): Promise<{ deleted: boolean }> {
@@ -223,7 +237,10 @@ export class XClient {
 
   // --- replay ---
 
-  /** AAA replay (deprecated by X in 2026-03): from inclusive, to exclusive, up to 5 days back. */
+  /**
+   * AAA replay: from inclusive, to exclusive. Deprecated by X (2026-03-25, in favour of
+   * POST /2/webhooks/replay) and no longer in X's API spec; kept while X still answers it.
+   */
   async replayAaa(webhookId: string, from: Date, to: Date): Promise<ReplayJobAnswer> {
     const json = await this.#call({
       method: 'POST',
@@ -235,7 +252,7 @@ export class XClient {
     return parseReplayAnswer(json);
   }
 
-  /** Webhook replay (XAA and the current API): the last 24 hours. */
+  /** Webhook replay (POST /2/webhooks/replay, the current API): the last 24 hours, from_date and to_date both inclusive. */
   async replayWebhook(webhookId: string, from: Date, to: Date): Promise<ReplayJobAnswer> {
     const json = await this.#call({
       method: 'POST',
@@ -247,35 +264,71 @@ export class XClient {
     return parseReplayAnswer(json);
   }
 
-  // --- XAA activity subscriptions (app bearer token) ---
+  // --- XAA activity subscriptions ---
 
+  /** Every activity subscription of the app (GET /2/activity/subscriptions, all pages). */
   async listActivitySubscriptions(): Promise<ActivitySubscription[]> {
-    const json = await this.#call<{ data?: unknown }>({
-      method: 'GET',
-      path: '/2/activity/subscriptions',
-      auth: 'app',
-      operation: 'list activity subscriptions (GET /2/activity/subscriptions)',
-    });
-    const list = Array.isArray(json?.data) ? (json.data as Obj[]) : [];
-    return list.map(activity);
+    const out: ActivitySubscription[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < 1000; page++) {
+      const json = await this.#call<{ data?: unknown; meta?: Obj }>({
+        method: 'GET',
+        path: '/2/activity/subscriptions',
+        query: { max_results: '1000', pagination_token: token },
+        auth: 'app',
+        operation: 'list activity subscriptions (GET /2/activity/subscriptions)',
+      });
+      out.push(...(Array.isArray(json?.data) ? (json.data as Obj[]) : []).map(activity));
+      token = str(json?.meta?.next_token) ?? undefined;
+      if (!token) break;
+    }
+    return out;
   }
 
+  /**
+   * POST /2/activity/subscriptions, checked first against what X documents (activity-rules.ts):
+   * the event type (an error names the close matches), the filters it takes, the tag. Private
+   * event types are subscribed with the OAuth 2.0 user token of the filtered user
+   * (X_OAUTH2_USER_TOKEN_<user id>, else X_OAUTH2_USER_TOKEN); the others with the app bearer
+   * token, or with that user's own token when X_OAUTH2_USER_TOKEN_<user id> is set.
+   */
   async createActivitySubscription(input: ActivitySubscriptionInput): Promise<ActivitySubscription> {
+    const eventType = parseEventType(input.event_type);
+    const f = input.filter ?? {};
+    const unknownKeys = Object.keys(f).filter((k) => !['user_id', 'keyword', 'direction'].includes(k));
+    if (unknownKeys.length) throw new Error(`invalid subscription to ${eventType}: X knows no filter ${unknownKeys.join(', ')} (filters: user_id, keyword, direction)`);
+    const filter = checkFilter(eventType, { user_id: str(f.user_id) ?? undefined, keyword: str(f.keyword) ?? undefined, direction: str(f.direction) ?? undefined });
+    const body: Obj = { event_type: eventType, filter };
+    if (input.tag !== undefined) body.tag = checkTag(input.tag);
+    if (input.webhook_id !== undefined) body.webhook_id = input.webhook_id;
+    const operation = `create activity subscription to ${eventType} (POST /2/activity/subscriptions)`;
+    const need = subscriptionCredential(eventType);
+    const own = oauth2TokenFor(filter.user_id, this.credentials, need.kind === 'user');
+    if (need.kind === 'user' && !own) {
+      const who = filter.user_id ? `user ${filter.user_id}` : 'the user';
+      throw new MissingCredentialError(operation, filter.user_id ? [`X_OAUTH2_USER_TOKEN_${filter.user_id}`, 'X_OAUTH2_USER_TOKEN'] : ['X_OAUTH2_USER_TOKEN'], `the OAuth 2.0 user token of ${who} (${eventType} is a private event: the user must have authorized the app, with scope ${need.scope}): set ${filter.user_id ? `X_OAUTH2_USER_TOKEN_${filter.user_id} (or X_OAUTH2_USER_TOKEN)` : 'X_OAUTH2_USER_TOKEN'}`);
+    }
     const json = await this.#call({
       method: 'POST',
       path: '/2/activity/subscriptions',
-      body: input,
-      auth: 'app',
-      operation: 'create activity subscription (POST /2/activity/subscriptions)',
+      body,
+      ...(own ? { auth: 'user' as const, credentials: { oauth2UserToken: own.token } } : { auth: 'app' as const }),
+      operation: own ? `${operation} with ${own.variable}` : operation,
     });
-    return activity(data(json));
+    const s = activity(data(json));
+    if (!s.event_type) s.event_type = canonicalEventType(eventType);
+    return s;
   }
 
-  async updateActivitySubscription(subscriptionId: string, change: Partial<Omit<ActivitySubscriptionInput, 'event_type'>>): Promise<ActivitySubscription> {
+  /** PUT /2/activity/subscriptions/:id: X changes the tag and the webhook only (never the event type or filter). */
+  async updateActivitySubscription(subscriptionId: string, change: { tag?: string; webhook_id?: string }): Promise<ActivitySubscription> {
+    const body: Obj = {};
+    if (change.tag !== undefined) body.tag = checkTag(change.tag);
+    if (change.webhook_id !== undefined) body.webhook_id = change.webhook_id;
     const json = await this.#call({
       method: 'PUT',
       path: `/2/activity/subscriptions/${id(subscriptionId)}`,
-      body: change,
+      body,
       auth: 'app',
       operation: 'update activity subscription (PUT /2/activity/subscriptions/:id)',
     });
@@ -291,6 +344,42 @@ export class XClient {
     });
     const d = data(json);
     return { deleted: d.deleted === undefined ? true : d.deleted === true };
+  }
+
+  /**
+   * DELETE /2/activity/subscriptions?ids=...: many at once (100 per call, X's maximum). X deletes
+   * what it can and reports the others per id.
+   */
+  async deleteActivitySubscriptions(ids: string[]): Promise<{ deleted: string[]; failed: Array<{ id: string; reason: string | null; message: string | null }>; remaining: number | null }> {
+    const out = { deleted: [] as string[], failed: [] as Array<{ id: string; reason: string | null; message: string | null }>, remaining: null as number | null };
+    for (let i = 0; i < ids.length; i += 100) {
+      const chunk = ids.slice(i, i + 100);
+      const json = await this.#call<{ data?: unknown; errors?: unknown; meta?: Obj }>({
+        method: 'DELETE',
+        path: '/2/activity/subscriptions',
+        query: { ids: chunk.join(',') },
+        auth: 'app',
+        operation: 'delete activity subscriptions (DELETE /2/activity/subscriptions?ids=...)',
+      });
+      const answered = new Set<string>();
+      for (const d of Array.isArray(json?.data) ? (json.data as Obj[]) : []) {
+        const sid = str(d.subscription_id);
+        if (!sid) continue;
+        answered.add(sid);
+        if (d.deleted === true) out.deleted.push(sid);
+        else out.failed.push({ id: sid, reason: null, message: 'X did not delete it' });
+      }
+      for (const e of Array.isArray(json?.errors) ? (json.errors as Obj[]) : []) {
+        const sid = str(e.subscription_id);
+        if (!sid || answered.has(sid)) continue;
+        answered.add(sid);
+        out.failed.push({ id: sid, reason: str(e.reason), message: str(e.message) ?? str(e.detail) });
+      }
+      for (const sid of chunk) if (!answered.has(sid)) out.failed.push({ id: sid, reason: null, message: 'not in X\'s answer' });
+      const remaining = json?.meta?.total_subscriptions;
+      if (typeof remaining === 'number') out.remaining = remaining;
+    }
+    return out;
   }
 
   // --- direct messages (user context), for handlers as ctx.x ---

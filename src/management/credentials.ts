@@ -16,6 +16,8 @@ export interface XCredentials {
   accessToken?: string | undefined;
   accessTokenSecret?: string | undefined;
   oauth2UserToken?: string | undefined;
+  /** OAuth 2.0 user tokens by user id (X_OAUTH2_USER_TOKEN_<user id>). */
+  oauth2UserTokens?: Record<string, string> | undefined;
 }
 
 /** How one request is authenticated. */
@@ -31,6 +33,7 @@ export function credentialsFromConfig(x: XApiConfig, consumerSecret: string | un
     accessToken: x.accessToken,
     accessTokenSecret: x.accessTokenSecret,
     oauth2UserToken: x.oauth2UserToken,
+    oauth2UserTokens: x.oauth2UserTokens,
   };
 }
 
@@ -84,4 +87,16 @@ export function resolveAuth(kind: AuthKind, c: XCredentials): ResolvedAuth | und
 export function userIdOfAccessToken(token: string | undefined): string | undefined {
   const m = token ? /^(\d{1,20})-/.exec(token) : null;
   return m ? m[1] : undefined;
+}
+
+/**
+ * The OAuth 2.0 user token to act as `userId`: X_OAUTH2_USER_TOKEN_<userId>, else (`fallback`)
+ * X_OAUTH2_USER_TOKEN, which then must belong to that user (X refuses it otherwise). X's tokens
+ * are opaque: which user one belongs to cannot be read from it.
+ */
+export function oauth2TokenFor(userId: string | undefined, c: XCredentials, fallback = true): { token: string; variable: string } | undefined {
+  const own = userId ? c.oauth2UserTokens?.[userId] : undefined;
+  if (own) return { token: own, variable: `X_OAUTH2_USER_TOKEN_${userId}` };
+  if (fallback && c.oauth2UserToken) return { token: c.oauth2UserToken, variable: 'X_OAUTH2_USER_TOKEN' };
+  return undefined;
 }

@@ -4,12 +4,28 @@ export { XTransport, queryString } from './transport.js';
 export type { RateLimit, TransportOptions, WaitNotice, XRequest, XResponse } from './transport.js';
 export { MissingCredentialError, RateLimitedError, XApiError, XUnreachableError, describeXErrorBody, formatWait, isDuplicateSubscription, parseXErrorBody } from './errors.js';
 export type { XErrorBody, XProblem } from './errors.js';
-export { credentialsFromConfig, describeMissing, missingFor, resolveAuth, userIdOfAccessToken } from './credentials.js';
+export { credentialsFromConfig, describeMissing, missingFor, oauth2TokenFor, resolveAuth, userIdOfAccessToken } from './credentials.js';
+export {
+  ActivitySubscriptionInputError,
+  canonicalEventType,
+  checkFilter,
+  checkTag,
+  closeEventTypes,
+  editDistance,
+  eventFamilies,
+  eventTypeFacts,
+  isXaaEventType,
+  parseEventType,
+  subscriptionCredential,
+} from './activity-rules.js';
+export type { ActivityFilter, ActivityFilterInput, EventFamilyAccess } from './activity-rules.js';
 export type { AuthKind, XCredentials } from './credentials.js';
 export { oauth1Header } from './oauth1.js';
 export type { OAuth1Credentials } from './oauth1.js';
 export { fromXDate, parseWhen, toXDate } from './dates.js';
 export { Management } from './service.js';
-export { OPERATIONS, credentialReport } from './operations.js';
-export type { CredentialReportRow } from './operations.js';
+export { OPERATIONS, activityCredentialReport, credentialReport } from './operations.js';
+export type { ActivityCredentialRow, CredentialReportRow } from './operations.js';
 export { clientFromConfig } from './from-config.js';
+export { AAA_COVERAGE, applyMigration, MIGRATE_TAG, planMigration, TIER_CAPS } from './migration.js';
+export type { MigrationPlan, PlannedSubscription, Tier } from './migration.js';

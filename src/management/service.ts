@@ -55,11 +55,16 @@ export class Management {
     return w;
   }
 
-  /** PUT /2/webhooks/:id: X runs a CRC; the record follows the outcome (and keeps X's reason). */
-  async validateWebhook(id: string): Promise<{ valid: boolean }> {
+  /**
+   * PUT /2/webhooks/:id: X runs a CRC; the record follows the outcome X reports (and keeps X's
+   * reason when the CRC did not pass). An older X answered a failed CRC with 400
+   * CrcValidationFailed instead: that is recorded the same way, and thrown.
+   */
+  async validateWebhook(id: string): Promise<{ valid: boolean; triggered: boolean; problems: string[] }> {
     try {
       const result = await this.client.validateWebhook(id);
-      if (this.db) await setWebhookValidity(this.db.prisma, id, result.valid, null, this.now());
+      const why = result.valid ? null : result.problems.join('; ') || 'X reports the webhook invalid after the CRC';
+      if (this.db) await setWebhookValidity(this.db.prisma, id, result.valid, why, this.now());
       return result;
     } catch (error) {
       if (this.db && error instanceof XApiError && error.reasons.includes('CrcValidationFailed')) {
@@ -143,7 +148,7 @@ export class Management {
     return s;
   }
 
-  async updateActivity(id: string, change: Partial<Omit<ActivitySubscriptionInput, 'event_type'>>): Promise<ActivitySubscription> {
+  async updateActivity(id: string, change: { tag?: string; webhook_id?: string }): Promise<ActivitySubscription> {
     const s = await this.client.updateActivitySubscription(id, change);
     await this.#recordActivity(s, 'active');
     return s;
@@ -152,6 +157,13 @@ export class Management {
   async deleteActivity(id: string): Promise<void> {
     await this.client.deleteActivitySubscription(id);
     if (this.db) await markXaaSubscriptionRemoved(this.db.prisma, id, this.now());
+  }
+
+  /** Deletes many at once (DELETE /2/activity/subscriptions?ids=...); the mirror marks those X deleted. */
+  async deleteActivities(ids: string[]): ReturnType<XClient['deleteActivitySubscriptions']> {
+    const result = await this.client.deleteActivitySubscriptions(ids);
+    if (this.db) for (const id of result.deleted) await markXaaSubscriptionRemoved(this.db.prisma, id, this.now());
+    return result;
   }
 
   async #recordActivity(s: ActivitySubscription, status: 'active' | 'removed'): Promise<void> {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { listSubscriptionRecords, listWebhookRecords, openDatabase, type Database } from '../../src/store/index.js';
-import { XStandIn } from '../../src/testing/x-standin.js';
+import { XStandIn } from '../../src/testing/x-standin/index.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { freePort, spawnXaa, waitForStatus, type Spawned } from '../support/process.js';
 import { runXaa, waitUntil } from './xaa-run.js';
@@ -146,6 +146,7 @@ describe.each(providersUnderTest())('xaa management end to end, through the CLI,
 
     const replay = await runXaa(['replay', 'run', '--api', 'aaa', '--from', '10m', '--to', 'now', '--wait', '--timeout', '30s', '--json'], env());
     expect(replay.stderr).not.toMatch(/failed/);
+    expect(replay.stderr).toMatch(/note: the AAA replay .* is deprecated by X since 2026-03-25 and no longer in its API spec/);
     expect(replay.code).toBe(0);
     const job = JSON.parse(replay.stdout) as { status: string; kind: string; xJobId: string };
     expect(job).toMatchObject({ status: 'complete', kind: 'aaa' });
@@ -232,7 +233,7 @@ describe.each(providersUnderTest())('xaa management end to end, through the CLI,
     await startReceiver('a-wrong-consumer-secret-for-this-app');
     const validate = await runXaa(['webhooks', 'validate'], env());
     expect(validate.code).toBe(1);
-    expect(validate.stderr).toMatch(/400 Invalid Request.*CrcValidationFailed/);
+    expect(validate.stdout).toMatch(/invalid, the CRC failed: X said: CrcValidationFailed: .*response token does not match/);
     expect(standin.webhooks.get(webhookId)?.valid).toBe(false);
     expect((await listWebhookRecords(db.prisma))[0]).toMatchObject({ valid: false, lastError: expect.stringMatching(/CrcValidationFailed/) });
 

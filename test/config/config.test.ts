@@ -25,6 +25,16 @@ describe('configuration', () => {
     expect(config.database.sqliteSynchronous).toBe('FULL');
   });
 
+  it('reads per-user OAuth 2.0 tokens from X_OAUTH2_USER_TOKEN_<user id>, counts them as secrets, and names a malformed variable', () => {
+    const config = loadConfig({ X_OAUTH2_USER_TOKEN: 'default-token', X_OAUTH2_USER_TOKEN_2244994945: 'alice-token', X_OAUTH2_USER_TOKEN_42: '' }, cwd);
+    expect(config.x.oauth2UserToken).toBe('default-token');
+    expect(config.x.oauth2UserTokens).toEqual({ '2244994945': 'alice-token' });
+    expect(secretValues(config)).toContain('alice-token');
+    const message = errorOf(() => loadConfig({ X_OAUTH2_USER_TOKEN_ALICE: 'a-token' }, cwd));
+    expect(message).toMatch(/^X_OAUTH2_USER_TOKEN_ALICE is invalid: the name must end in the numeric X user id/);
+    expect(message).not.toContain('a-token');
+  });
+
   it('resolves file: paths relative to the working directory or as absolute', () => {
     expect(loadConfig({ DATABASE_URL: 'file:db/x.sqlite' }, cwd).database.file).toBe('/srv/app/db/x.sqlite');
     expect(loadConfig({ DATABASE_URL: 'file:/var/lib/xaa/x.db' }, cwd).database.file).toBe('/var/lib/xaa/x.db');

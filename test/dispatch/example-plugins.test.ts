@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/store/index.js';
-import { XStandIn } from '../../src/testing/x-standin.js';
+import { XStandIn } from '../../src/testing/x-standin/index.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { eventInput, storeEvents } from '../support/events.js';
 import { spawnXaa, until, type Spawned } from '../support/process.js';
