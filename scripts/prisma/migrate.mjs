@@ -12,14 +12,13 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { prismaEnv, providerOf, root } from './providers.mjs';
+import { prismaBin, prismaEnv, providerOf, root } from './providers.mjs';
 
 export const DEFAULT_DATABASE_URL = 'file:./data/xaa.db';
 
 // Same rule as the server (src/config/env.ts): a .env file in the working directory supplies
 // variables the environment does not set, so `npm start` migrates the database it then serves.
 if (fs.existsSync(path.resolve('.env'))) process.loadEnvFile(path.resolve('.env'));
-const prismaBin = path.join(root, 'node_modules', 'prisma', 'build', 'index.js');
 const configPath = path.join(root, 'prisma.config.ts');
 
 /** DATABASE_URL with a relative SQLite path made absolute against `cwd` (the product's rule). */
