@@ -149,13 +149,13 @@ describe('the packed package, installed into another project', () => {
     } finally {
       fs.rmSync(wrong);
     }
-  });
+  }, 300_000);
 
   it("runs the scaffolded handler's own test (node:test, through the package's test helpers)", async () => {
     const out = await ok('npm', ['test'], project);
     expect(out).toMatch(/^# pass 2$/m);
     expect(out).toMatch(/^# fail 0$/m);
-  });
+  }, 300_000);
 
   it('npx xaa serve --migrate migrates a fresh database and runs the TypeScript handler on a signed delivery', async () => {
     const port = await freePort();
@@ -196,7 +196,7 @@ describe('the packed package, installed into another project', () => {
     await exited;
     expect(output).toMatch(/"msg":"stopped"/);
     expect(output).not.toContain(SECRET);
-  });
+  }, 300_000);
 
   it('says how to load a TypeScript handler whose project has no tsx', async () => {
     const elsewhere = path.join(tmp, 'no-tsx');
@@ -208,7 +208,7 @@ describe('the packed package, installed into another project', () => {
     expect(result.code).toBe(1);
     expect(result.output).toContain('is TypeScript, and its project has no tsx to load it with');
     expect(result.output).toContain('npm install --save-dev tsx');
-  });
+  }, 300_000);
 
   it('xaa init from the installed package refuses to overwrite, and writes the same project elsewhere', async () => {
     const again = await run('npx', ['xaa', 'init', '.'], project);
@@ -220,5 +220,5 @@ describe('the packed package, installed into another project', () => {
     const list = (dir: string): string[] =>
       (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => !/^(node_modules|data|package-lock\.json)/.test(f) && fs.statSync(path.join(dir, f)).isFile()).sort();
     expect(list(other)).toEqual(list(project));
-  });
+  }, 300_000);
 });
