@@ -182,7 +182,8 @@ describe('the packed package, installed into another project', () => {
     let output = '';
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // 'close': npx and the xaa process it started have both let go of the output pipes.
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
 
     try {
       await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 180_000);
