@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { handlersCommand } from './cli/handlers.js';
+import { initCommand } from './cli/init.js';
 import { registerManagementCommands } from './cli/management.js';
 import { exitAfterFlush } from './cli/output.js';
 import { serveCommand } from './cli/serve.js';
@@ -32,6 +33,7 @@ program
 
 registerManagementCommands(program);
 program.addCommand(handlersCommand());
+program.addCommand(initCommand());
 
 /** Commander exits through us (see below), so that its own messages are flushed too. */
 function throwInsteadOfExit(cmd: Command): void {

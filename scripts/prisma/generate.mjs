@@ -2,12 +2,15 @@
 // `prisma generate` for every provider, offline: generate only checks that a schema engine
 // executable exists (it never runs it), so prismaEnv() points it at the Wasm stand-in.
 import { execFileSync } from 'node:child_process';
-import path from 'node:path';
-import { prismaEnv, providers, root, schemaPath } from './providers.mjs';
+import { prismaBin, prismaEnv, providers, root, schemaPath } from './providers.mjs';
+
+if (!prismaBin) {
+  console.error('this command needs the Prisma CLI (a development dependency), not installed here: run npm ci');
+  process.exit(1);
+}
 import { writeSchemas } from './write-schemas.mjs';
 
 writeSchemas();
-const prismaBin = path.join(root, 'node_modules', 'prisma', 'build', 'index.js');
 for (const provider of providers) {
   execFileSync(process.execPath, [prismaBin, 'generate', '--schema', schemaPath(provider)], {
     cwd: root,

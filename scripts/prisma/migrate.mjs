@@ -15,14 +15,13 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { applyMigrations } from './apply-migrations.mjs';
-import { prismaEnv, providerOf, root } from './providers.mjs';
+import { prismaBin, prismaEnv, providerOf, root } from './providers.mjs';
 
 export const DEFAULT_DATABASE_URL = 'file:./data/xaa.db';
 
 // Same rule as the server (src/config/env.ts): a .env file in the working directory supplies
 // variables the environment does not set, so `npm start` migrates the database it then serves.
 if (fs.existsSync(path.resolve('.env'))) process.loadEnvFile(path.resolve('.env'));
-const prismaBin = path.join(root, 'node_modules', 'prisma', 'build', 'index.js');
 const configPath = path.join(root, 'prisma.config.ts');
 
 /** DATABASE_URL with a relative SQLite path made absolute against `cwd` (the product's rule). */
@@ -47,7 +46,7 @@ export function describeDatabase({ url, provider, file }) {
 }
 
 function runPrisma(args, env) {
-  if (!fs.existsSync(prismaBin)) {
+  if (!prismaBin || !fs.existsSync(prismaBin)) {
     return Promise.resolve({ code: 1, output: `Error: this command needs the Prisma CLI (a development dependency), not installed here: run npm ci` });
   }
   return new Promise((resolve) => {

@@ -1,9 +1,24 @@
 // The database providers the product supports, and where each one's generated files live.
 // Shared by the schema writer, `prisma generate` and the migration commands.
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * The Prisma CLI's entry point, resolved as Node resolves the `prisma` dependency: in this
+ * repository's node_modules, or, installed as a package, wherever npm put it (usually hoisted to
+ * the node_modules of the project that depends on x-activity-receiver). Null where it is not
+ * installed (a production install: migrations are applied without it, see apply-migrations.mjs).
+ */
+export const prismaBin = (() => {
+  try {
+    return createRequire(import.meta.url).resolve('prisma/build/index.js');
+  } catch {
+    return null;
+  }
+})();
 
 export const providers = ['sqlite', 'postgresql'];
 

@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { handlerOptionsVariable } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { registerPlugin, type RegisteredPlugin } from './registry.js';
+import { isTypeScriptModule, registerTypeScriptLoader, typeScriptLoaderMissing } from './typescript.js';
 import type { OptionsParser, Plugin } from './types.js';
 
 export class PluginLoadError extends Error {
@@ -93,13 +94,25 @@ function describeInvalid(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }
 
-/** Imports one HANDLERS entry: a module path (relative to cwd) or a package name. */
+/** Imports one HANDLERS entry: a module path (relative to cwd; TypeScript through its project's tsx) or a package name. */
 async function importModule(specifier: string, cwd: string): Promise<{ default?: unknown; name?: unknown }> {
   const isPath = specifier.startsWith('.') || specifier.startsWith('/') || /\.[cm]?[jt]s$/.test(specifier);
-  const target = isPath ? pathToFileURL(path.resolve(cwd, specifier)).href : specifier;
+  const file = isPath ? path.resolve(cwd, specifier) : undefined;
+  const typeScript = file !== undefined && isTypeScriptModule(file);
+  let withTsx = false;
+  if (typeScript) {
+    try {
+      withTsx = await registerTypeScriptLoader(file);
+    } catch (error) {
+      throw new PluginLoadError(`HANDLERS: cannot load "${specifier}": ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
   try {
-    return (await import(target)) as { default?: unknown; name?: unknown };
+    return (await import(file ? pathToFileURL(file).href : specifier)) as { default?: unknown; name?: unknown };
   } catch (error) {
+    if (typeScript && !withTsx && (error as { code?: unknown }).code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+      throw new PluginLoadError(typeScriptLoaderMissing(specifier));
+    }
     throw new PluginLoadError(`HANDLERS: cannot load "${specifier}": ${(error as Error).message.split('\n')[0]}`);
   }
 }

@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { handlerProjectFiles, packageNameFor, writeHandlerProject } from '../../src/scaffold/handler-project.js';
+import { repoRoot } from '../support/databases.js';
+import { runXaa } from './xaa-run.js';
+
+// The scaffolded project itself (installed, type-checked, its test run, served) is exercised in
+// test/package/installed-package.test.ts; these are the rules of writing it.
+
+const ownManifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+  version: string;
+  devDependencies: Record<string, string>;
+};
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-init-'));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+describe('xaa init', () => {
+  it('writes package.json, a typed handler, its test, tsconfig, .gitignore and .env (mode 600) into a new folder', async () => {
+    const dir = path.join(tempDir(), 'My Bot');
+    const result = await runXaa(['init', dir], {});
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('.env (mode 600)');
+    const files = (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();
+    expect(files).toEqual(
+      ['.env', '.env.example', '.gitignore', 'README.md', 'package.json', 'src/handlers/mentions.ts', 'test/mentions.test.ts', 'tsconfig.build.json', 'tsconfig.json'].sort(),
+    );
+    expect(fs.statSync(path.join(dir, '.env')).mode & 0o777).toBe(0o600);
+    const env = fs.readFileSync(path.join(dir, '.env'), 'utf8');
+    // Every setting is explained by a comment above it.
+    for (const variable of ['X_CONSUMER_SECRET', 'DATABASE_URL', 'HANDLERS', 'HANDLER_OPTIONS_MENTIONS']) {
+      expect(env).toMatch(new RegExp(`#.*\\n${variable}=`));
+    }
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
+    expect(manifest.name).toBe('my-bot');
+    expect(manifest.dependencies).toEqual({ 'x-activity-receiver': `^${ownManifest.version}` });
+    expect(manifest.scripts!.test).toContain('test/mentions.test.ts');
+    expect(fs.readFileSync(path.join(dir, 'src/handlers/mentions.ts'), 'utf8')).toContain("from 'x-activity-receiver'");
+    expect(fs.readFileSync(path.join(dir, 'test/mentions.test.ts'), 'utf8')).toContain("from 'x-activity-receiver/testing'");
+  });
+
+  it('writes nothing when one of its files exists, and overwrites with --force (resetting the mode of .env)', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, '.env'), 'X_CONSUMER_SECRET=mine\n', { mode: 0o644 });
+    fs.chmodSync(path.join(dir, '.env'), 0o644);
+    const refused = await runXaa(['init', dir], {});
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe('xaa: .env exists already; nothing was written (--force overwrites)');
+    expect(fs.readdirSync(dir)).toEqual(['.env']);
+    expect(fs.readFileSync(path.join(dir, '.env'), 'utf8')).toBe('X_CONSUMER_SECRET=mine\n');
+
+    const forced = await runXaa(['init', dir, '--force', '--json'], {});
+    expect(forced.code).toBe(0);
+    expect((JSON.parse(forced.stdout) as { written: string[] }).written).toContain('.env');
+    expect(fs.readFileSync(path.join(dir, '.env'), 'utf8')).toContain('HANDLERS=./src/handlers/mentions.ts');
+    expect(fs.statSync(path.join(dir, '.env')).mode & 0o777).toBe(0o600);
+  });
+
+  it('is examples/handler-project: the template is the committed example, with the versions this repository develops with', () => {
+    const template = path.join(repoRoot, 'examples', 'handler-project');
+    const files = handlerProjectFiles('/somewhere/handler-project');
+    for (const file of files) {
+      const source = file.path === '.env' ? '.env.example' : file.path === '.gitignore' ? 'gitignore' : file.path;
+      expect(fs.existsSync(path.join(template, source)), source).toBe(true);
+    }
+    const example = JSON.parse(fs.readFileSync(path.join(template, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    for (const [name, range] of Object.entries(example.devDependencies)) {
+      expect(range, name).toBe(`^${ownManifest.devDependencies[name]}`);
+    }
+  });
+
+  it('names the package after the folder, as npm allows', () => {
+    expect(packageNameFor('/x/Mentions Bot')).toBe('mentions-bot');
+    expect(packageNameFor('/x/.hidden')).toBe('hidden');
+    expect(packageNameFor('/x/___')).toBe('x-handlers');
+  });
+});

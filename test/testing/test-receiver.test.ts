@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestReceiver, type TestReceiver } from '../../src/testing/index.js';
+import { lines } from '../support/process.js';
+
+// The helpers the package exports as x-activity-receiver/testing, used here as a handler's test
+// would use them (test/package/ runs them from the installed package, in a project of its own).
+describe('startTestReceiver', () => {
+  let dir: string;
+  let file: string;
+  let receiver: TestReceiver;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-test-receiver-test-'));
+    file = path.join(dir, 'mentions.txt');
+    receiver = await startTestReceiver({
+      handlers: './test/fixtures/plugins/mention-writer.ts',
+      options: { 'mention-writer': { file } },
+      env: { DISPATCH_RETRY_SCHEDULE: '1h', LOG_LEVEL: 'error' },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await receiver?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses to wait when nothing was delivered', async () => {
+    await expect(receiver.waitForHandlers({ timeoutMs: 200 })).rejects.toThrow(/no event was stored within 200 ms/);
+  });
+
+  it('a signed sample delivery (AAA, then XAA) goes through the handler, once each', async () => {
+    const aaa = await receiver.deliver('post.create', { text: 'hello' });
+    const xaa = await receiver.deliver('post.create', { format: 'xaa', text: 'hello again' });
+    expect([aaa.status, xaa.status]).toEqual([200, 200]);
+    const events = await receiver.waitForHandlers();
+    expect(events.map((e) => [e.format, e.status, e.runs.map((r) => [r.handler, r.state])])).toEqual([
+      ['aaa', 'done', [['mention-writer', 'done']]],
+      ['xaa', 'done', [['mention-writer', 'done']]],
+    ]);
+    expect(lines(file)).toEqual([aaa.activity.id, xaa.activity.id]);
+  });
+
+  it('a handler that throws leaves its event failing, with the error, and waitForHandlers says so', async () => {
+    await receiver.deliver('post.create', { text: 'this one will fail' });
+    const events = await receiver.waitForHandlers();
+    const failing = events.filter((e) => e.status === 'failing');
+    expect(failing).toHaveLength(1);
+    expect(failing[0]!.runs[0]!.lastError).toContain('planned failure');
+    expect(lines(file)).toHaveLength(2);
+  });
+
+  it('posts bytes of its own, signed or not', async () => {
+    const unsigned = await receiver.post('{"for_user_id":"1"}', { signature: null });
+    expect(unsigned.status).toBe(401);
+    const wrong = await receiver.post('{"for_user_id":"1"}', { signature: `sha256=${Buffer.alloc(32).toString('base64')}` });
+    expect(wrong.status).toBe(401);
+    expect(await receiver.events()).toHaveLength(3);
+  });
+
+  it('close() stops the receiver and deletes its database', async () => {
+    const other = await startTestReceiver({ handlers: ['./test/fixtures/plugins/mention-writer.ts'], options: { 'mention-writer': { file } } });
+    const dbFile = other.databaseUrl.slice('file:'.length);
+    expect(fs.existsSync(dbFile)).toBe(true);
+    await other.close();
+    expect(fs.existsSync(path.dirname(dbFile))).toBe(false);
+    await expect(fetch(other.url)).rejects.toThrow();
+  }, 120_000);
+});
