@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { devCommand } from './cli/dev/command.js';
 import { handlersCommand } from './cli/handlers.js';
 import { registerManagementCommands } from './cli/management.js';
 import { exitAfterFlush } from './cli/output.js';
@@ -30,6 +31,7 @@ program
   .option(...MIGRATE)
   .action((o: { migrate?: boolean }) => workerCommand(o));
 
+program.addCommand(devCommand());
 registerManagementCommands(program);
 program.addCommand(handlersCommand());
 

@@ -28,6 +28,8 @@ export interface LoggerSettings {
   secrets?: Array<string | undefined>;
   /** Pretty output; defaults to "stdout is a TTY and not production". */
   pretty?: boolean;
+  /** How pretty output looks (default: colored, multi-line): pino-pretty's options of these names. */
+  prettyOptions?: { colorize?: boolean; singleLine?: boolean; ignore?: string; messageFormat?: string; translateTime?: string };
   destination?: pino.DestinationStream;
 }
 
@@ -50,7 +52,7 @@ export function createLogger(settings: LoggerSettings): Logger {
   }
   const pretty = settings.pretty ?? (Boolean(process.stdout.isTTY) && settings.env !== 'production');
   if (pretty && !settings.destination) {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true } } });
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, ...settings.prettyOptions } } });
   }
   return settings.destination ? pino(options, settings.destination) : pino(options);
 }
