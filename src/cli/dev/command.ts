@@ -53,6 +53,12 @@ function handlerFiles(specifiers: readonly string[]): string[] {
   return specifiers.filter((s) => s.startsWith('.') || s.startsWith('/') || /\.[cm]?[jt]s$/.test(s)).map((s) => path.resolve(s));
 }
 
+/** A path as short as it reads well: relative to the working directory when inside it. */
+function shortPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative === '' ? '.' : relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}
+
 /** The receiver's own log lines are replaced by dev's: it logs warnings and errors only, unless asked for more detail. */
 function receiverLogLevel(level: string | undefined): string {
   return level && ['debug', 'trace', 'error', 'fatal', 'silent'].includes(level) ? level : 'warn';
@@ -168,7 +174,7 @@ async function dev(o: DevOptions): Promise<void> {
     queued = true;
     reloading = reloading.then(async () => {
       queued = false;
-      const changed = files.map((f) => path.relative(process.cwd(), f) || f);
+      const changed = files.map(shortPath);
       try {
         const thread = await running.receiver.restartDispatcher();
         const names = thread?.plugins ?? [];
@@ -186,7 +192,7 @@ async function dev(o: DevOptions): Promise<void> {
   const watcher: SourceWatcher = watchSources(roots, reload, {
     onLimit: (max) => print({ kind: 'note', message: `watching the first ${max} folders only` }, `note: watching the first ${max} folders only`),
   });
-  const folders = watcher.folders().map((f) => path.relative(process.cwd(), f) || '.');
+  const folders = watcher.folders().map(shortPath);
   const hint = standin
     ? `make an activity happen: curl -X POST ${standin.url}/_standin/events -H 'content-type: application/json' -d '{"type":"follow"}'`
     : `X delivers the user's activity to ${webhookUrl}; \`xaa trigger <type> --url ${running.url}${config.webhookPath}\` posts a signed sample`;
