@@ -9,10 +9,16 @@ import { watchSources, type SourceWatcher } from '../../src/cli/dev/watch.js';
 import { until } from '../support/process.js';
 
 describe('webhookUrlFrom (--url)', () => {
-  it('appends WEBHOOK_PATH to a bare tunnel URL and keeps a URL with a path as given', () => {
+  it('appends WEBHOOK_PATH to a bare tunnel URL and keeps a URL whose path is WEBHOOK_PATH', () => {
     expect(webhookUrlFrom('https://abc123.ngrok.app', '/webhook')).toBe('https://abc123.ngrok.app/webhook');
     expect(webhookUrlFrom('https://abc123.ngrok.app/', '/x/hook')).toBe('https://abc123.ngrok.app/x/hook');
-    expect(webhookUrlFrom('https://tunnel.example/prefix/webhook', '/webhook')).toBe('https://tunnel.example/prefix/webhook');
+    expect(webhookUrlFrom('https://abc123.ngrok.app/webhook', '/webhook')).toBe('https://abc123.ngrok.app/webhook');
+  });
+
+  it('rejects a path the receiver does not answer on (a tunnel passes the path through)', () => {
+    expect(() => webhookUrlFrom('https://tunnel.example/prefix/webhook', '/webhook')).toThrow(
+      '--url "https://tunnel.example/prefix/webhook" has the path /prefix/webhook, but the receiver answers on WEBHOOK_PATH (/webhook): give the URL without a path, or set WEBHOOK_PATH=/prefix/webhook',
+    );
   });
 
   it('rejects what is not an http(s) URL, saying what to give', () => {

@@ -197,7 +197,7 @@ describe('xaa dev --url: behind a tunnel, removing only what it registered', () 
   let port: number;
 
   beforeAll(async () => {
-    standin = new XStandIn({ ...APP, users: [USER], allowLoopbackHttp: true });
+    standin = new XStandIn({ ...APP, users: [USER], allowLoopbackHttp: true, maxWebhooks: 2 });
     await standin.start();
     client = new XClient({ baseUrl: standin.url, credentials: { bearerToken: APP.bearerToken }, retries: 0 });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-dev-url-'));
@@ -267,6 +267,29 @@ describe('xaa dev --url: behind a tunnel, removing only what it registered', () 
       if (dev.child.exitCode === null && dev.child.signalCode === null) dev.child.kill('SIGKILL');
       await dev.exited;
     }
+  });
+
+  it('a start that fails part way removes what it had registered and exits 1 with the reason', async () => {
+    // X refuses the subscription: the webhook xaa dev created is deleted again.
+    standin.failNext('POST /2/account_activity/webhooks/:id/subscriptions/all', { status: 403, body: { title: 'Forbidden', detail: 'not allowed', type: 'about:blank' } });
+    const port2 = await freePort();
+    const r = await runXaa(['dev', '--url', `http://127.0.0.1:${port2}`], {
+      DATABASE_URL: `file:${path.join(dir, 'failing.db')}`,
+      PORT: String(port2),
+      HOST: '127.0.0.1',
+      X_API_BASE_URL: standin.url,
+      X_CONSUMER_KEY: APP.consumerKey,
+      X_CONSUMER_SECRET: APP.consumerSecret,
+      X_BEARER_TOKEN: APP.bearerToken,
+      X_ACCESS_TOKEN: USER.accessToken,
+      X_ACCESS_TOKEN_SECRET: USER.accessTokenSecret,
+      X_API_RETRIES: '0',
+    });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`^webhook \\d+ registered for http://127\\.0\\.0\\.1:${port2}/webhook: CRC passed, valid$`, 'm'));
+    expect(r.stderr).toMatch(/^xaa: .*403/m);
+    expect((await client.listWebhooks()).map((w) => w.url)).not.toContain(`http://127.0.0.1:${port2}/webhook`);
+    expect(standin.requests.filter((q) => q.route === 'DELETE /2/webhooks/:id').map((q) => q.status)).toEqual([200]);
   });
 
   it('refuses to start without --emulate or --url, saying which to give', async () => {

@@ -27,7 +27,7 @@ export function devCommand(): Command {
         'and subscribe the user at X (or at a local X stand-in: --emulate), print each delivery and handler run; Ctrl-C removes what it registered',
     )
     .addOption(new Option('--emulate', 'run a local X stand-in and point the registration and ctx.x at it (made-up credentials where none are set)').conflicts('url'))
-    .option('--url <url>', 'the public URL that reaches this receiver (any tunnel); WEBHOOK_PATH is appended when the URL has no path')
+    .option('--url <url>', 'the public URL that reaches this receiver (any tunnel); WEBHOOK_PATH is appended when the URL has no path, and must be its path otherwise')
     .option('--emulate-port <port>', 'port of the X stand-in (--emulate)', '8787')
     .option('--no-subscribe', 'register the webhook only, subscribe no user')
     .option('--watch <paths...>', 'more files or folders whose changes reload the handlers (default: the folders of the HANDLERS files)')
@@ -35,7 +35,7 @@ export function devCommand(): Command {
     .action((o: DevOptions) => dev(o));
 }
 
-/** The public URL of the webhook: --url as given, or with WEBHOOK_PATH when it has no path. */
+/** The public URL of the webhook: --url with WEBHOOK_PATH as its path (appended when it has none). */
 export function webhookUrlFrom(given: string, webhookPath: string): string {
   let url: URL;
   try {
@@ -45,6 +45,10 @@ export function webhookUrlFrom(given: string, webhookPath: string): string {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`--url "${given}" is not an http(s) URL`);
   if (url.pathname === '/' || url.pathname === '') url.pathname = webhookPath;
+  // A tunnel passes the path through: the receiver answers on WEBHOOK_PATH only.
+  if (url.pathname !== webhookPath) {
+    throw new Error(`--url "${given}" has the path ${url.pathname}, but the receiver answers on WEBHOOK_PATH (${webhookPath}): give the URL without a path, or set WEBHOOK_PATH=${url.pathname}`);
+  }
   return url.href;
 }
 
@@ -64,22 +68,89 @@ function receiverLogLevel(level: string | undefined): string {
   return level && ['debug', 'trace', 'error', 'fatal', 'silent'].includes(level) ? level : 'warn';
 }
 
+/** What a session has set up so far: the parts to take down again, in reverse order. */
+interface Session {
+  standin?: XStandIn;
+  running?: Running;
+  management?: Management;
+  registration?: Registration;
+  watcher?: SourceWatcher;
+  reloading: Promise<void>;
+}
+
 async function dev(o: DevOptions): Promise<void> {
   if (!o.emulate && !o.url) {
     throw new Error('xaa dev needs --emulate (a local X stand-in) or --url <public URL> (a tunnel that reaches this receiver)');
   }
   const colorize = !o.json && Boolean(process.stdout.isTTY);
   const colors = palette(colorize);
-  const print = (record: Record<string, unknown>, human: string) => process.stdout.write(`${o.json ? JSON.stringify(record) : human}\n`);
+  const print = (record: object, human: string) => process.stdout.write(`${o.json ? JSON.stringify(record) : human}\n`);
+  const session: Session = { reloading: Promise.resolve() };
 
+  /** Removes what this session registered (and only that), then stops the receiver and the stand-in. */
+  const takeDown = async (): Promise<boolean> => {
+    session.watcher?.close();
+    let ok = true;
+    if (session.management && session.registration) {
+      ok = await unregister(session.management, session.registration, (step) => print(step, describeUndo(step)));
+    }
+    await session.reloading;
+    await session.running?.stop();
+    await session.standin?.stop();
+    return ok;
+  };
+
+  // Ctrl-C at any point, during the start too: what was registered by then is removed.
+  let stopping = false;
+  let started: Promise<void> = Promise.resolve();
+  const shutdown = () => {
+    if (stopping) {
+      print({ kind: 'forced' }, colors.red('stopping now: what was not removed yet stays registered (see `xaa webhooks list`)'));
+      exitAfterFlush(130);
+      return;
+    }
+    stopping = true;
+    print({ kind: 'stopping' }, 'stopping: removing what xaa dev registered (Ctrl-C again to leave at once)');
+    void (async () => {
+      let ok = false;
+      try {
+        await started.catch(() => undefined);
+        ok = await takeDown();
+      } catch (error) {
+        print({ kind: 'failed', what: 'stop', error: (error as Error).message }, colors.red(`could not stop cleanly: ${(error as Error).message}`));
+      }
+      print({ kind: 'stopped', ok }, ok ? 'stopped' : colors.red('stopped, but not everything could be removed (see above)'));
+      exitAfterFlush(ok ? 0 : 1);
+    })();
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+
+  started = start(o, session, print, colors, () => stopping);
+  try {
+    await started;
+  } catch (error) {
+    if (stopping) return; // the signal's shutdown takes it down and exits
+    process.off('SIGINT', shutdown);
+    process.off('SIGTERM', shutdown);
+    await takeDown().catch(() => undefined);
+    throw error;
+  }
+}
+
+type Print = (record: object, human: string) => void;
+
+/** Starts the stand-in (--emulate), the receiver, the registration at X and the watcher, saying each. */
+async function start(o: DevOptions, session: Session, print: Print, colors: ReturnType<typeof palette>, stopping: () => boolean): Promise<void> {
   let env = readEnvironment();
-  let standin: XStandIn | undefined;
+  // Refused before anything starts.
+  const tunnelUrl = o.url ? webhookUrlFrom(o.url, loadConfig(env).webhookPath) : undefined;
   if (o.emulate) {
     // The stand-in signs deliveries with the consumer secret it is given: never a production one.
     if (env.NODE_ENV === 'production') throw new Error('xaa dev --emulate is a development tool and does not run with NODE_ENV=production');
     const config = loadConfig(env);
     const app = emulatedApp(config);
-    standin = new XStandIn({
+    const standin = new XStandIn({
       consumerKey: app.consumerKey,
       consumerSecret: app.consumerSecret,
       bearerToken: app.bearerToken,
@@ -89,7 +160,11 @@ async function dev(o: DevOptions): Promise<void> {
       host: '127.0.0.1',
       port: Number(o.emulatePort),
     });
-    await standin.start();
+    await standin.start().catch((error: unknown) => {
+      const busy = (error as { code?: string }).code === 'EADDRINUSE';
+      throw new Error(busy ? `port ${o.emulatePort} is in use: run the X stand-in on another with --emulate-port <port>` : `the X stand-in cannot start: ${(error as Error).message}`);
+    });
+    session.standin = standin;
     env = {
       ...env,
       X_API_BASE_URL: standin.url,
@@ -101,78 +176,64 @@ async function dev(o: DevOptions): Promise<void> {
       X_OAUTH2_USER_TOKEN: app.oauth2Token,
       X_WEBHOOK_ID: undefined,
     };
-    const madeUp = config.consumerSecret ? undefined : app.consumerSecret;
+    const madeUp = !config.consumerSecret;
     print(
-      { kind: 'emulator', url: standin.url, user: app.userId, ...(madeUp ? { madeUpConsumerSecret: madeUp } : {}) },
+      { kind: 'emulator', url: standin.url, user: app.userId, madeUpCredentials: madeUp },
       `X stand-in on ${standin.url} (user ${app.userId}; ${madeUp ? 'credentials made up for this session' : 'the configured credentials'})`,
     );
   }
+  if (stopping()) return;
 
-  let running: Running;
-  try {
-    running = await serve(
-      // One process does everything; its own info lines are replaced by the lines below.
-      { ...env, DISPATCH_IN_SERVER: 'true', LOG_LEVEL: receiverLogLevel(env.LOG_LEVEL) },
-      {
-        migrate: true,
-        onDelivery: (d) => {
-          try {
-            const line = deliveryLine(d);
-            print(line as unknown as Record<string, unknown>, formatDelivery(line, colors));
-          } catch {
-            // A line that cannot be made must not touch the answer to X.
-          }
-        },
-        dispatch: {
-          env: { ...env, DISPATCH_IN_SERVER: 'true', LOG_LEVEL: env.LOG_LEVEL ?? 'info' },
-          ...(o.json ? {} : { prettyLogs: { colorize } }),
-          onHandled: (run) => {
-            const line = handlerLine(run);
-            print(line as unknown as Record<string, unknown>, formatHandler(line, colors));
-          },
-          onUnexpectedExit: (code) =>
-            print(
-              { kind: 'handlers-exited', code },
-              colors.red(`the handlers' thread exited (code ${code}): events wait in the store; save a handler file to start them again`),
-            ),
-        },
+  const colorize = !o.json && Boolean(process.stdout.isTTY);
+  const running = await serve(
+    // One process does everything; its own info lines are replaced by the lines below.
+    { ...env, DISPATCH_IN_SERVER: 'true', LOG_LEVEL: receiverLogLevel(env.LOG_LEVEL) },
+    {
+      migrate: true,
+      onDelivery: (d) => {
+        try {
+          const line = deliveryLine(d);
+          print(line, formatDelivery(line, colors));
+        } catch {
+          // A line that cannot be made must not touch the answer to X.
+        }
       },
-    );
-  } catch (error) {
-    await standin?.stop();
-    throw error;
-  }
-
+      dispatch: {
+        env: { ...env, DISPATCH_IN_SERVER: 'true', LOG_LEVEL: env.LOG_LEVEL ?? 'info' },
+        ...(o.json ? {} : { prettyLogs: { colorize } }),
+        onHandled: (run) => {
+          const line = handlerLine(run);
+          print(line, formatHandler(line, colors));
+        },
+        onUnexpectedExit: (code) =>
+          print(
+            { kind: 'handlers-exited', code },
+            colors.red(`the handlers' thread exited (code ${code}): events wait in the store; save a handler file to start them again`),
+          ),
+      },
+    },
+  );
+  session.running = running;
   const config = running.receiver.config;
-  const webhookUrl = o.emulate ? `${running.url}${config.webhookPath}` : webhookUrlFrom(o.url!, config.webhookPath);
+  const webhookUrl = tunnelUrl ?? `${running.url}${config.webhookPath}`;
   const plugins = running.dispatcher?.plugins ?? [];
   print(
     { kind: 'serving', url: `${running.url}${config.webhookPath}`, database: databaseLabel(config.database), plugins },
     `receiver on ${running.url}${config.webhookPath} (database ${databaseLabel(config.database)}, migrated); ` +
       (plugins.length ? `handlers: ${plugins.join(', ')}` : 'no handlers (HANDLERS is empty): events are stored, not dispatched'),
   );
+  if (stopping()) return;
 
-  const management = new Management(clientFromConfig(config), running.receiver.db);
-  let registration: Registration;
-  try {
-    registration = await register(management, {
-      url: webhookUrl,
-      subscribe: o.subscribe,
-      say: (step) => print(step as unknown as Record<string, unknown>, describeStep(step)),
-    });
-  } catch (error) {
-    await running.stop();
-    await standin?.stop();
-    throw error;
-  }
+  session.management = new Management(clientFromConfig(config), running.receiver.db);
+  session.registration = await register(session.management, { url: webhookUrl, subscribe: o.subscribe, say: (step) => print(step, describeStep(step)) });
+  if (stopping()) return;
 
   // Reloading: a new dispatch thread imports every module anew (see Receiver.restartDispatcher).
-  let reloading: Promise<void> = Promise.resolve();
   let queued = false;
   const reload = (files: string[]) => {
-    if (queued) return;
+    if (queued || stopping()) return;
     queued = true;
-    reloading = reloading.then(async () => {
+    session.reloading = session.reloading.then(async () => {
       queued = false;
       const changed = files.map(shortPath);
       try {
@@ -189,45 +250,17 @@ async function dev(o: DevOptions): Promise<void> {
     });
   };
   const roots = [...handlerFiles(config.dispatch.handlers), ...(o.watch ?? []).map((p) => path.resolve(p))];
-  const watcher: SourceWatcher = watchSources(roots, reload, {
+  session.watcher = watchSources(roots, reload, {
     onLimit: (max) => print({ kind: 'note', message: `watching the first ${max} folders only` }, `note: watching the first ${max} folders only`),
   });
-  const folders = watcher.folders().map(shortPath);
-  const hint = standin
-    ? `make an activity happen: curl -X POST ${standin.url}/_standin/events -H 'content-type: application/json' -d '{"type":"follow"}'`
+  const folders = session.watcher.folders().map(shortPath);
+  const hint = session.standin
+    ? `make an activity happen: curl -X POST ${session.standin.url}/_standin/events -H 'content-type: application/json' -d '{"type":"follow"}'`
     : `X delivers the user's activity to ${webhookUrl}; \`xaa trigger <type> --url ${running.url}${config.webhookPath}\` posts a signed sample`;
   print(
-    { kind: 'ready', webhookId: registration.webhookId, webhookUrl, watching: folders },
+    { kind: 'ready', webhookId: session.registration.webhookId, webhookUrl, watching: folders },
     `ready: ${folders.length ? `watching ${folders.join(', ')}` : 'no handler files to watch'}; Ctrl-C removes what xaa dev registered\n${hint}`,
   );
-
-  let stopping = false;
-  const shutdown = () => {
-    if (stopping) {
-      print({ kind: 'forced' }, colors.red('stopping now: what was not removed yet stays registered (see `xaa webhooks list`)'));
-      exitAfterFlush(130);
-      return;
-    }
-    stopping = true;
-    watcher.close();
-    print({ kind: 'stopping' }, 'stopping: removing what xaa dev registered (Ctrl-C again to leave at once)');
-    void (async () => {
-      let ok = false;
-      try {
-        ok = await unregister(management, registration, (step) => print(step as unknown as Record<string, unknown>, describeUndo(step)));
-        await reloading;
-        await running.stop();
-        await standin?.stop();
-      } catch (error) {
-        ok = false;
-        print({ kind: 'failed', what: 'stop', error: (error as Error).message }, colors.red(`could not stop cleanly: ${(error as Error).message}`));
-      }
-      print({ kind: 'stopped', ok }, ok ? 'stopped' : colors.red('stopped, but not everything could be removed (see above)'));
-      exitAfterFlush(ok ? 0 : 1);
-    })();
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
 }
 
 function describeStep(step: RegistrationStep): string {
