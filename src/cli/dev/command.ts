@@ -114,7 +114,10 @@ async function dev(o: DevOptions): Promise<void> {
     void (async () => {
       let ok = false;
       try {
-        await started.catch(() => undefined);
+        await started.catch((error: unknown) => {
+          const message = (error as Error).message.split('\n')[0]!;
+          print({ kind: 'failed', what: 'start', error: message }, colors.red(`the start did not finish: ${message}`));
+        });
         ok = await takeDown();
       } catch (error) {
         print({ kind: 'failed', what: 'stop', error: (error as Error).message }, colors.red(`could not stop cleanly: ${(error as Error).message}`));
