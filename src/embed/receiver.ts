@@ -103,7 +103,7 @@ export async function startReceiver(env = readEnvironment(), options: StartOptio
         await link(fresh);
       } catch (error) {
         dispatcher = undefined;
-        await old?.stop(config.shutdownTimeoutMs);
+        await Promise.all([fresh?.stop(0), old?.stop(config.shutdownTimeoutMs)]);
         throw error;
       }
       dispatcher = fresh;

@@ -147,6 +147,7 @@ type Print = (record: object, human: string) => void;
 async function start(o: DevOptions, session: Session, print: Print, colors: ReturnType<typeof palette>, stopping: () => boolean): Promise<void> {
   let env = readEnvironment();
   // Refused before anything starts.
+  if (o.emulate && !/^\d{1,5}$/.test(o.emulatePort)) throw new Error(`--emulate-port "${o.emulatePort}" is not a port number`);
   const tunnelUrl = o.url ? webhookUrlFrom(o.url, loadConfig(env).webhookPath) : undefined;
   if (o.emulate) {
     // The stand-in signs deliveries with the consumer secret it is given: never a production one.
