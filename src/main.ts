@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { devCommand } from './cli/dev/command.js';
 import { handlersCommand } from './cli/handlers.js';
 import { initCommand } from './cli/init.js';
 import { registerManagementCommands } from './cli/management.js';
@@ -31,6 +32,7 @@ program
   .option(...MIGRATE)
   .action((o: { migrate?: boolean }) => workerCommand(o));
 
+program.addCommand(devCommand());
 registerManagementCommands(program);
 program.addCommand(handlersCommand());
 program.addCommand(initCommand());

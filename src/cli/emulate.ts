@@ -1,8 +1,34 @@
 import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
-import { loadConfig, readEnvironment } from '../config/index.js';
+import { loadConfig, readEnvironment, type Config } from '../config/index.js';
 import { userIdOfAccessToken } from '../management/index.js';
 import { XStandIn } from '../testing/x-standin/index.js';
+
+/** The app and user the stand-in knows: the configured credentials, the missing ones made up for this run. */
+export interface EmulatedApp {
+  consumerKey: string;
+  consumerSecret: string;
+  bearerToken: string;
+  userId: string;
+  accessToken: string;
+  accessTokenSecret: string;
+  oauth2Token: string;
+}
+
+/** The configured credentials, and made-up ones for the missing (the user: the access token's, else 2244994945). */
+export function emulatedApp(config: Config): EmulatedApp {
+  const made = (n: number) => randomBytes(n).toString('base64url');
+  const userId = userIdOfAccessToken(config.x.accessToken) ?? '2244994945';
+  return {
+    consumerKey: config.x.consumerKey ?? made(18),
+    consumerSecret: config.consumerSecret ?? made(36),
+    bearerToken: config.x.bearerToken ?? made(40),
+    userId,
+    accessToken: config.x.accessToken ?? `${userId}-${made(20)}`,
+    accessTokenSecret: config.x.accessTokenSecret ?? made(30),
+    oauth2Token: config.x.oauth2UserToken ?? made(40),
+  };
+}
 
 /**
  * `xaa emulate`: runs the X stand-in for local development. Credentials come from the
@@ -25,14 +51,7 @@ export function emulateCommand(): Command {
         throw new Error('emulate is a development tool and does not run with NODE_ENV=production (pass --allow-production to run it anyway)');
       }
       const config = loadConfig(env);
-      const made = (n: number) => randomBytes(n).toString('base64url');
-      const consumerKey = config.x.consumerKey ?? made(18);
-      const consumerSecret = config.consumerSecret ?? made(36);
-      const bearerToken = config.x.bearerToken ?? made(40);
-      const userId = userIdOfAccessToken(config.x.accessToken) ?? '2244994945';
-      const accessToken = config.x.accessToken ?? `${userId}-${made(20)}`;
-      const accessTokenSecret = config.x.accessTokenSecret ?? made(30);
-      const oauth2Token = config.x.oauth2UserToken ?? made(40);
+      const { consumerKey, consumerSecret, bearerToken, userId, accessToken, accessTokenSecret, oauth2Token } = emulatedApp(config);
       const standin = new XStandIn({
         consumerKey,
         consumerSecret,

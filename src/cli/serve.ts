@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import https from 'node:https';
 import { readEnvironment } from '../config/index.js';
 import type { DispatchThread } from '../dispatch/index.js';
-import { startReceiver, type StartOptions } from '../embed/receiver.js';
+import { startReceiver, type Receiver, type StartOptions } from '../embed/receiver.js';
 import { loadCertificatePair, watchCertificates, type CertificatePair } from '../http/certificates.js';
 import { createHttpServer } from '../http/server.js';
 import { exitAfterFlush } from './output.js';
@@ -10,7 +10,9 @@ import { exitAfterFlush } from './output.js';
 export interface Running {
   server: Server | https.Server;
   url: string;
-  dispatcher: DispatchThread | undefined;
+  readonly dispatcher: DispatchThread | undefined;
+  /** What runs behind the server (`xaa dev` restarts its dispatcher). */
+  receiver: Receiver;
   stop(): Promise<void>;
 }
 
@@ -94,7 +96,15 @@ export async function serve(env = readEnvironment(), options: StartOptions = {})
       await Promise.race([closed, new Promise((r) => setTimeout(r, 2_000))]);
       server.closeAllConnections();
     });
-  return { server, url, dispatcher: receiver.dispatcher, stop };
+  return {
+    server,
+    url,
+    get dispatcher() {
+      return receiver.dispatcher;
+    },
+    receiver,
+    stop,
+  };
 }
 
 /** Runs `start` until SIGTERM/SIGINT, then stops cleanly and exits 0 (1 if stopping failed), output flushed. */

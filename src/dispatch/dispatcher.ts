@@ -41,8 +41,23 @@ export interface DispatcherOptions {
    * throw MissingCredentialError (serve and worker pass the one the configuration describes).
    */
   x?: XClient;
-  /** Observes handler outcomes (metrics). */
-  onHandled?: (o: { plugin: string; ok: boolean; seconds: number; lagSeconds: number | null }) => void;
+  /** Observes handler outcomes (metrics; `xaa dev` prints them). */
+  onHandled?: (o: HandledRun) => void;
+}
+
+/** One finished attempt of a plugin's handlers on an event. */
+export interface HandledRun {
+  plugin: string;
+  ok: boolean;
+  seconds: number;
+  /** From receipt to this first attempt's start; null on retries. */
+  lagSeconds: number | null;
+  event: { id: string; type: string; format: string; forUserId: string | null };
+  attempt: number;
+  /** A failure's error, as recorded (name: message). */
+  error?: string;
+  /** A failure's next attempt; null when it went to the dead letters. */
+  retryAt?: Date | null;
 }
 
 interface InFlight {
@@ -378,10 +393,14 @@ export class Dispatcher {
     const finishedAt = new Date(this.#o.now());
     const seconds = (performance.now() - t0) / 1000;
     this.#finishedRuns.add(run.id);
-    this.#o.onHandled?.({ plugin: run.handler, ok: !failed, seconds, lagSeconds });
-    if (!failed) return { run, startedAt, finishedAt, ok: true };
+    const handled = { plugin: run.handler, seconds, lagSeconds, attempt, event: { id: xEvent.id, type: xEvent.type, format: xEvent.format, forUserId: xEvent.forUserId } };
+    if (!failed) {
+      this.#o.onHandled?.({ ...handled, ok: true });
+      return { run, startedAt, finishedAt, ok: true };
+    }
     const retry = nextRetry(this.#o.retrySchedule, attempt, finishedAt.getTime(), this.#o.random);
     const retryAt = retry === null ? null : new Date(retry);
+    this.#o.onHandled?.({ ...handled, ok: false, error: describeError(error), retryAt });
     log.warn({ err: error, retryAt: retryAt?.toISOString() ?? null }, retryAt ? 'handler failed; will retry' : 'handler failed; dead-lettered');
     // The failing plugin's own error handlers, and those registered for every plugin; each with
     // its own plugin's context.

@@ -2,7 +2,18 @@ import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Logger } from '../log/index.js';
 import { observeHandled, type Metrics } from '../metrics/index.js';
 import { startWorker } from '../runtime/worker.js';
+import type { HandledRun } from './dispatcher.js';
 import type { DispatchThreadData, FromDispatchThread, ToDispatchThread } from './thread-protocol.js';
+
+export interface DispatchThreadOptions extends DispatchThreadData {
+  /** Told about every handled run, with its event and error (sets describeRuns). */
+  onHandled?: (handled: HandledRun) => void;
+  /**
+   * The thread died without being stopped (a plugin crashed it). Default: log and exit the
+   * process, so that its supervisor restarts it; `xaa dev` says so and waits for a fix instead.
+   */
+  onUnexpectedExit?: (code: number) => void;
+}
 
 export interface DispatchThread {
   plugins: string[];
@@ -21,11 +32,13 @@ export interface DispatchThread {
 export async function startDispatchThread(
   metrics: Metrics,
   logger: Logger,
-  options: DispatchThreadData = { viaWriter: false },
+  options: DispatchThreadOptions = { viaWriter: false },
   /** The environment the thread reads its configuration from (default: this process's). */
   env?: Record<string, string | undefined>,
 ): Promise<DispatchThread | undefined> {
-  const worker: Worker = startWorker(import.meta.url, './thread.js', { workerData: options, ...(env ? { env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) } : {}) });
+  const { onHandled, onUnexpectedExit, ...data } = options;
+  const workerData: DispatchThreadData = onHandled ? { ...data, describeRuns: true } : data;
+  const worker: Worker = startWorker(import.meta.url, './thread.js', { workerData, ...(env ? { env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) } : {}) });
   let stopped: (() => void) | undefined;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const started = await new Promise<{ plugins: string[] } | undefined>((resolve, reject) => {
@@ -33,7 +46,10 @@ export async function startDispatchThread(
       if ('started' in message) resolve({ plugins: message.plugins });
       else if ('noPlugins' in message) resolve(undefined);
       else if ('failed' in message) reject(new Error(message.failed));
-      else if ('handled' in message) observeHandled(metrics, message.handled);
+      else if ('handled' in message) {
+        observeHandled(metrics, message.handled);
+        if (onHandled && 'event' in message.handled) onHandled(message.handled);
+      }
       else if ('stopped' in message) stopped?.();
     });
     worker.once('error', reject);
@@ -46,6 +62,7 @@ export async function startDispatchThread(
   // exit, so that the supervisor (systemd, Docker, Kubernetes) restarts the whole process.
   worker.on('exit', (code) => {
     if (stopping) return;
+    if (onUnexpectedExit) return onUnexpectedExit(code);
     logger.fatal({ code }, 'dispatch thread exited unexpectedly; exiting so that the process is restarted');
     logger.flush();
     process.exit(1);

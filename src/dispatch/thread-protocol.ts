@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { HandledRun } from './dispatcher.js';
 
 /** Messages between the server (main thread) and its dispatch thread. */
 export type ToDispatchThread = { notify: true } | { stop: true; timeoutMs: number } | { writerPort: MessagePort };
@@ -6,11 +7,15 @@ export type ToDispatchThread = { notify: true } | { stop: true; timeoutMs: numbe
 /** workerData: on SQLite, work comes from the writer thread (a port is sent), not from Prisma. */
 export interface DispatchThreadData {
   viaWriter: boolean;
+  /** Send each handled run with its event and error (`xaa dev` prints them), not only what metrics need. */
+  describeRuns?: boolean;
+  /** Human-readable logs (`xaa dev`): one line each, colored when `colorize`. Default: as createLogger decides. */
+  prettyLogs?: { colorize: boolean };
 }
 
 export type FromDispatchThread =
   | { started: true; plugins: string[] }
   | { noPlugins: true }
-  | { handled: { plugin: string; ok: boolean; seconds: number; lagSeconds: number | null } }
+  | { handled: Pick<HandledRun, 'plugin' | 'ok' | 'seconds' | 'lagSeconds'> | HandledRun }
   | { stopped: true }
   | { failed: string };

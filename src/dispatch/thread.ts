@@ -7,6 +7,7 @@ import { createLogger } from '../log/index.js';
 import { createMetrics } from '../metrics/index.js';
 import { clientFromConfig } from '../management/index.js';
 import { openDatabase, RemoteWorkQueue } from '../store/index.js';
+import type { HandledRun } from './dispatcher.js';
 import { dispatcherFromConfig } from './start.js';
 import type { DispatchThreadData, FromDispatchThread, ToDispatchThread } from './thread-protocol.js';
 
@@ -15,16 +16,38 @@ const send = (message: FromDispatchThread) => port.postMessage(message);
 
 try {
   const config = loadConfig(readEnvironment());
-  const logger = createLogger({ level: config.logLevel, env: config.env, secrets: secretValues(config) });
+  const data = workerData as DispatchThreadData | undefined;
+  const logger = createLogger({
+    level: config.logLevel,
+    env: config.env,
+    secrets: secretValues(config),
+    // One line per log call: the plugin's name, the message, the handler's own fields.
+    ...(data?.prettyLogs
+      ? {
+          pretty: true,
+          prettyOptions: {
+            colorize: data.prettyLogs.colorize,
+            singleLine: true,
+            translateTime: 'HH:MM:ss.l',
+            ignore: 'component,event,plugin,attempt',
+            messageFormat: '{if plugin}{plugin}: {end}{msg}',
+          },
+        }
+      : {}),
+  });
   // A plugin's forgotten promise must not take the dispatcher down with it.
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection in a handler plugin'));
   const db = await openDatabase(config.database);
   const x = clientFromConfig(config);
   // SQLite: claims and outcomes go through the server's one writer thread, which also pushes new
   // events here straight from the commits that store them.
-  const viaWriter = (workerData as DispatchThreadData | undefined)?.viaWriter === true;
+  const viaWriter = data?.viaWriter === true;
   const remote = viaWriter ? new RemoteWorkQueue() : undefined;
-  const dispatcher = await dispatcherFromConfig(config, db, logger, createMetrics(), x, (handled) => send({ handled }), remote);
+  // Metrics need four fields; the event and the error go along only when asked for (`xaa dev`).
+  const onHandled = data?.describeRuns
+    ? (handled: HandledRun) => send({ handled })
+    : ({ plugin, ok, seconds, lagSeconds }: HandledRun) => send({ handled: { plugin, ok, seconds, lagSeconds } });
+  const dispatcher = await dispatcherFromConfig(config, db, logger, createMetrics(), x, onHandled, remote);
   if (dispatcher && remote) remote.attach(dispatcher.attachment(), (work) => dispatcher.accept(work));
   if (!dispatcher) {
     await db.close();

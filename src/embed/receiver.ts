@@ -1,7 +1,7 @@
 import type { RequestListener } from 'node:http';
 import { loadConfig, readEnvironment, requireReceiver, secretValues, type Config } from '../config/index.js';
-import { startDispatchThread, type DispatchThread } from '../dispatch/index.js';
-import { createApp } from '../http/index.js';
+import { startDispatchThread, type DispatchThread, type DispatchThreadOptions } from '../dispatch/index.js';
+import { createApp, type AppDeps } from '../http/index.js';
 import type { WebhookHandler } from '../http/webhook.js';
 import { createLogger, type Logger } from '../log/index.js';
 import { createMetrics, registerQueueGauges } from '../metrics/index.js';
@@ -10,6 +10,13 @@ import { databaseLabel, openServiceDatabase, queueStats, startRetention, type Da
 export interface StartOptions {
   /** Apply pending database migrations before starting (`--migrate`; MIGRATE_ON_START=true does the same). */
   migrate?: boolean;
+  /** Told about every delivery once it is answered (`xaa dev` prints them). */
+  onDelivery?: AppDeps['onDelivery'];
+  /**
+   * How the dispatch thread runs (`xaa dev`): told about each handled run, what to do when it
+   * dies, its logs, and the environment it reads (default: the receiver's).
+   */
+  dispatch?: Omit<DispatchThreadOptions, 'viaWriter'> & { env?: Record<string, string | undefined> };
 }
 
 /** A started receiver, not yet behind any HTTP server: `xaa serve` gives it one, xWebhooks() mounts it in yours. */
@@ -21,7 +28,16 @@ export interface Receiver {
   handler: RequestListener;
   /** The webhook route alone (CRC, deliveries): answers WEBHOOK_PATH and returns true, else false. */
   webhook: WebhookHandler;
-  dispatcher: DispatchThread | undefined;
+  /** The running dispatch thread (undefined: DISPATCH_IN_SERVER=false, no plugins, or a restart failed). */
+  readonly dispatcher: DispatchThread | undefined;
+  /**
+   * Loads the plugins afresh on a new dispatch thread (a new thread imports every module anew),
+   * hands new work to it, then stops the old one (its running handlers finish or are released
+   * within SHUTDOWN_TIMEOUT_MS, and the new one takes them up). When the new thread cannot start
+   * (a plugin fails to load), the old one is stopped too and the error thrown: events wait in the
+   * store until a restart succeeds. Calls are taken one at a time. `xaa dev` reloads with it.
+   */
+  restartDispatcher(): Promise<DispatchThread | undefined>;
   /**
    * Stops: POSTs get 503, `drainHttp` (the caller's server closing) runs beside the dispatcher's
    * stop (handlers finish or are released within SHUTDOWN_TIMEOUT_MS), then the inbox commits what
@@ -46,21 +62,27 @@ export async function startReceiver(env = readEnvironment(), options: StartOptio
   const metrics = createMetrics({ defaults: true });
   registerQueueGauges(metrics, () => queueStats(db));
   // PostgreSQL: each commit wakes the dispatcher to claim. SQLite: the writer pushes new events.
-  let wake: (() => void) | undefined;
-  const { handler, webhook, inbox, startClosing } = createApp({ config, db, logger, metrics, onCommitted: () => wake?.() });
   let dispatcher: DispatchThread | undefined;
+  const { handler, webhook, inbox, startClosing } = createApp({
+    config,
+    db,
+    logger,
+    metrics,
+    onCommitted: () => (inbox.writer ? undefined : dispatcher?.notify()),
+    onDelivery: options.onDelivery,
+  });
+  // The dispatcher and the plugins run on their own thread: never on the event loop X waits on.
+  // On SQLite it works through the inbox's writer thread, the process's one writer.
+  const writer = inbox.writer;
+  const { env: threadEnv = env, ...threadOptions } = options.dispatch ?? {};
+  const startThread = () => startDispatchThread(metrics, logger, { ...threadOptions, viaWriter: Boolean(writer) }, threadEnv);
+  /** SQLite: new events go to this dispatcher from now on (the writer leases them to it). */
+  const link = async (thread: DispatchThread | undefined) => {
+    if (thread && writer) await writer.linkDispatcher((port) => thread.connectWriter(port));
+  };
   try {
-    // The dispatcher and the plugins run on their own thread: never on the event loop X waits on.
-    // On SQLite it works through the inbox's writer thread, the process's one writer.
-    const writer = inbox.writer;
-    dispatcher = config.dispatch.inServer ? await startDispatchThread(metrics, logger, { viaWriter: Boolean(writer) }, env) : undefined;
-    if (dispatcher && writer) {
-      const linked = dispatcher;
-      await writer.linkDispatcher((port) => linked.connectWriter(port));
-    } else if (dispatcher) {
-      const linked = dispatcher;
-      wake = () => linked.notify();
-    }
+    dispatcher = config.dispatch.inServer ? await startThread() : undefined;
+    await link(dispatcher);
   } catch (error) {
     await dispatcher?.stop(0);
     await inbox.close();
@@ -69,17 +91,52 @@ export async function startReceiver(env = readEnvironment(), options: StartOptio
   }
   const stopRetention = startRetention(db, config.retention, logger);
 
+  let restarting: Promise<unknown> = Promise.resolve();
   let stopping: Promise<void> | undefined;
+  const restartDispatcher = () => {
+    const next = restarting.then(async () => {
+      if (stopping) throw new Error('the receiver is stopping');
+      const old = dispatcher;
+      let fresh: DispatchThread | undefined;
+      try {
+        fresh = await startThread();
+        await link(fresh);
+      } catch (error) {
+        dispatcher = undefined;
+        await Promise.all([fresh?.stop(0), old?.stop(config.shutdownTimeoutMs)]);
+        throw error;
+      }
+      dispatcher = fresh;
+      // The old thread gives back what it had not started; the new one claims it (DISPATCH_POLL_MS).
+      await old?.stop(config.shutdownTimeoutMs);
+      fresh?.notify();
+      return fresh;
+    });
+    restarting = next.catch(() => undefined);
+    return next;
+  };
   const stop = (drainHttp: () => Promise<void> = async () => {}) =>
     (stopping ??= (async () => {
       logger.info('shutting down');
       startClosing();
       stopRetention();
+      await restarting;
       await Promise.all([drainHttp(), dispatcher?.stop(config.shutdownTimeoutMs)]);
       await inbox.close();
       await db.close();
       logger.info('stopped');
       logger.flush();
     })());
-  return { config, logger, db, handler, webhook, dispatcher, stop };
+  return {
+    config,
+    logger,
+    db,
+    handler,
+    webhook,
+    get dispatcher() {
+      return dispatcher;
+    },
+    restartDispatcher,
+    stop,
+  };
 }

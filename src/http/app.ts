@@ -6,7 +6,7 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { createMetrics, registerStoreGauge, type Metrics } from '../metrics/index.js';
 import { createCrcRecorder } from '../receiver/crc-recorder.js';
-import { createIngest } from '../receiver/ingest.js';
+import { createIngest, type IngestDeps } from '../receiver/ingest.js';
 
 import { openInbox, recordCrcCheck, type Database, type DeliveryInbox } from '../store/index.js';
 import { createBodyBudget } from './body-budget.js';
@@ -24,6 +24,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Called after each inbox commit (wakes an in-process dispatcher). */
   onCommitted?: () => void;
+  /** Told about every delivery once answered (`xaa dev`). */
+  onDelivery?: IngestDeps['onDelivery'];
 }
 
 export interface ReceiverApp {
@@ -46,7 +48,7 @@ export interface ReceiverApp {
  * The request listener and the Express app behind it: wiring only. Routes come from their
  * modules; rules live below http/.
  */
-export function createApp({ config, db, logger, metrics = createMetrics(), onCommitted }: AppDeps): ReceiverApp {
+export function createApp({ config, db, logger, metrics = createMetrics(), onCommitted, onDelivery }: AppDeps): ReceiverApp {
   let closing = false;
   const inbox = openInbox(db, {
     dedupeWindowMs: config.retention.dedupeWindowDays * 86_400_000,
@@ -58,7 +60,7 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
   });
   registerStoreGauge(metrics, () => inbox.health());
   const secrets = [config.consumerSecret, config.previousConsumerSecret].filter((s): s is string => Boolean(s));
-  const ingest = createIngest({ secrets, inbox, metrics, logger });
+  const ingest = createIngest({ secrets, inbox, metrics, logger, onDelivery });
   const crcRecorder = createCrcRecorder(
     (check) => recordCrcCheck(db.prisma, check),
     (err) => logger.warn({ err }, 'could not record a CRC check'),

@@ -29,6 +29,8 @@ export interface LoggerSettings {
   secrets?: Array<string | undefined>;
   /** Pretty output; defaults to "stdout is a TTY and not production". */
   pretty?: boolean;
+  /** How pretty output looks (default: colored, multi-line): pino-pretty's options of these names. */
+  prettyOptions?: { colorize?: boolean; singleLine?: boolean; ignore?: string; messageFormat?: string; translateTime?: string };
   destination?: pino.DestinationStream;
 }
 
@@ -54,7 +56,7 @@ export function createLogger(settings: LoggerSettings): Logger {
   // pino-pretty is a development dependency: where it is not installed (a production install,
   // the image) logs stay JSON lines.
   if (pretty && !settings.destination && prettyAvailable()) {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true } } });
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, ...settings.prettyOptions } } });
   }
   return settings.destination ? pino(options, settings.destination) : pino(options);
 }

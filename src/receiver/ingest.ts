@@ -23,6 +23,17 @@ export interface IngestDeps {
   inbox: { write(raw: RawDelivery): Promise<RecordedDelivery> };
   metrics: Metrics;
   logger: Logger;
+  /** Told about every delivery once it is answered (`xaa dev` prints them); absent in production. */
+  onDelivery?: (delivery: AnsweredDelivery) => void;
+}
+
+/** A delivery and the answer it got. */
+export interface AnsweredDelivery {
+  /** The body as received; null when it was refused before being read (a missing or malformed signature). */
+  body: Buffer | null;
+  reply: Reply;
+  /** From the body read to the answer (verify, store). */
+  ms: number;
 }
 
 function header(headers: IncomingDelivery['headers'], name: string): string | null {
@@ -41,7 +52,7 @@ const SIGNATURE_PROBLEMS = {
  * delivery and its events are committed; a store failure is a 503 so that X retries. Nothing is
  * stored for a bad signature.
  */
-export function createIngest({ secrets, inbox, metrics, logger }: IngestDeps) {
+export function createIngest({ secrets, inbox, metrics, logger, onDelivery }: IngestDeps) {
   // The webhook is never rate limited (X must get through), so rejected signatures are logged
   // at most once a second with a count of the ones not logged: a flood cannot flood the log.
   let lastRejectLog = 0;
@@ -69,6 +80,14 @@ export function createIngest({ secrets, inbox, metrics, logger }: IngestDeps) {
   }
 
   async function ingest(incoming: IncomingDelivery): Promise<Reply> {
+    if (!onDelivery) return answer(incoming);
+    const started = performance.now();
+    const reply = await answer(incoming);
+    onDelivery({ body: incoming.body, reply, ms: performance.now() - started });
+    return reply;
+  }
+
+  async function answer(incoming: IncomingDelivery): Promise<Reply> {
     const check = verifySignature(incoming.headers[SIGNATURE_HEADER], incoming.body, secrets);
     if (!check.ok) return rejected(check.reason, incoming.remoteAddr);
 
@@ -146,7 +165,10 @@ export function createIngest({ secrets, inbox, metrics, logger }: IngestDeps) {
    */
   function refuseUnsigned(headers: IncomingDelivery['headers'], remoteAddr: string | undefined): Reply | null {
     const digest = signatureDigest(headers[SIGNATURE_HEADER]);
-    return Buffer.isBuffer(digest) ? null : rejected(digest, remoteAddr);
+    if (Buffer.isBuffer(digest)) return null;
+    const reply = rejected(digest, remoteAddr);
+    onDelivery?.({ body: null, reply, ms: 0 });
+    return reply;
   }
 
   return Object.assign(ingest, { refuseUnsigned });
