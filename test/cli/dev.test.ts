@@ -33,11 +33,14 @@ export default {
 `;
 }
 
+/** Activity times of this run: older ones would be stale (past the dedupe window) and never dispatched. */
+const T0 = Date.now();
+
 function followBody(seq: number): Buffer {
   return Buffer.from(
     JSON.stringify({
       for_user_id: USER_ID,
-      follow_events: [{ type: 'follow', created_timestamp: String(1793617800000 + seq), source: { id_str: String(5000 + seq) }, target: { id_str: USER_ID } }],
+      follow_events: [{ type: 'follow', created_timestamp: String(T0 + seq), source: { id_str: String(5000 + seq) }, target: { id_str: USER_ID } }],
     }),
   );
 }
