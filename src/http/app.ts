@@ -4,7 +4,7 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
-import { createMetrics, registerStoreGauge, type Metrics } from '../metrics/index.js';
+import { createMetrics, registerBodyBudgetGauge, registerStoreGauge, type Metrics } from '../metrics/index.js';
 import { createCrcRecorder } from '../receiver/crc-recorder.js';
 import { createIngest, type IngestDeps } from '../receiver/ingest.js';
 
@@ -66,16 +66,19 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
     (err) => logger.warn({ err }, 'could not record a CRC check'),
   );
 
+  const bodyBudget = createBodyBudget({
+    totalBytes: config.limits.bodyBudgetBytes,
+    perClientBytes: config.limits.bodyBudgetPerClientBytes,
+  });
+  registerBodyBudgetGauge(metrics, () => bodyBudget.inFlight);
+
   // The webhook (X's CRCs and deliveries, the hot path) is answered before Express: no routing,
   // no per-request Express objects. It sets helmet's headers itself and is never rate limited.
   const webhook = webhookRoute({
     path: config.webhookPath,
     consumerSecret: config.consumerSecret,
     maxBodyBytes: config.maxBodyBytes,
-    bodyBudget: createBodyBudget({
-      totalBytes: config.limits.bodyBudgetBytes,
-      perClientBytes: config.limits.bodyBudgetPerClientBytes,
-    }),
+    bodyBudget,
     minUploadBytesPerSecond: config.limits.minUploadBytesPerSecond,
     ingest,
     metrics,

@@ -127,7 +127,8 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
     }
     // A missing or malformed signature header is refused before the body is read (the
     // connection is closed rather than drained): unsigned requests cannot make us buffer bodies.
-    const unsigned = deps.ingest.refuseUnsigned(req.headers, clientAddressOf(req));
+    const address = clientAddressOf(req);
+    const unsigned = deps.ingest.refuseUnsigned(req.headers, address);
     if (unsigned) {
       send(res, unsigned.status, unsigned.body, CLOSE);
       return;
@@ -140,17 +141,13 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
     }
     // The body's bytes are reserved before any is read (its announced length; more as they
     // arrive when it has none), and given back once the request is over, however it ends.
-    const client = clientKey(clientAddressOf(req));
+    const client = clientKey(address);
     const reservation = deps.bodyBudget.reserve(client, announced ?? 0);
     if (typeof reservation === 'string') {
       busy(res, reservation, client);
       return;
     }
-    budgetChanged();
-    res.once('close', () => {
-      reservation.release();
-      budgetChanged();
-    });
+    res.once('close', () => reservation.release());
     let body: Buffer;
     try {
       body = await readRawBody(req, {
@@ -162,7 +159,6 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
     } catch (error) {
       // Whatever was read is dropped: give its bytes back now rather than when the answer is sent.
       reservation.release();
-      budgetChanged();
       if (error instanceof BodyOverBudget) return busy(res, error.refusal, client);
       if (error instanceof BodyTooSlow) {
         deps.metrics.deliveries.inc({ result: 'too_slow' });
@@ -183,16 +179,12 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
       }
       return;
     }
-    const reply = await deps.ingest({ body, headers: req.headers, remoteAddr: clientAddressOf(req) });
+    const reply = await deps.ingest({ body, headers: req.headers, remoteAddr: address });
     send(res, reply.status, reply.body);
     // No request logger runs on this route: one line per delivery at debug (guarded: the hot path).
     if (logger.isLevelEnabled('debug')) {
       logger.debug({ method: 'POST', path: deps.path, status: reply.status, ms: performance.now() - started }, 'delivery');
     }
-  }
-
-  function budgetChanged(): void {
-    deps.metrics.bodyBytesInFlight.set(deps.bodyBudget.inFlight);
   }
 
   /** 503 with Retry-After, the body unread and the connection closed: the budget (or this client's share) is taken. */

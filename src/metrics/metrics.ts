@@ -26,11 +26,6 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
-    bodyBytesInFlight: new Gauge({
-      name: 'xaa_webhook_body_bytes_in_flight',
-      help: 'Request-body bytes reserved by webhook deliveries being received or processed (WEBHOOK_BODY_BUDGET_BYTES bounds it)',
-      registers: [registry],
-    }),
     events: new Counter({
       name: 'xaa_events_total',
       help: 'Events received, by outcome: new, duplicate, or stale (older than the dedupe window: stored, not dispatched)',
@@ -121,6 +116,18 @@ export function observeHandled(
 }
 
 /** Whether the inbox commits deliveries (1) or not (0, with the reason on xaa_store_write_failures_total). */
+/** The webhook body budget's bytes in flight, read when scraped (nothing is written per request). */
+export function registerBodyBudgetGauge(metrics: Metrics, inFlight: () => number): void {
+  new Gauge({
+    name: 'xaa_webhook_body_bytes_in_flight',
+    help: 'Request-body bytes reserved by webhook deliveries being received or processed (WEBHOOK_BODY_BUDGET_BYTES bounds it)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(inFlight());
+    },
+  });
+}
+
 export function registerStoreGauge(metrics: Metrics, health: () => { writable: boolean; reason: string | null }): void {
   new Gauge({
     name: 'xaa_store_writable',
