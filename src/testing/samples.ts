@@ -660,10 +660,11 @@ export function xaaBody(
 
 /**
  * A filtered-stream webhook delivery of a post (`post.match`): the v2 Post under `data`, its author
- * in `includes.users` (as with `expansions=author_id`), and the rules it matched (`rules`, default
- * the activity's own) in `matching_rules`, as X's filtered-stream webhooks quickstart shows it.
+ * in `includes.users` (as with `expansions=author_id`; `authorExpansion: false` leaves includes
+ * out), and the rules it matched (`rules`, default the activity's own) in `matching_rules`, as X's
+ * filtered-stream webhooks quickstart shows it.
  */
-export function filteredStreamBody(a: Activity, rules: readonly SampleRule[] = a.rules ?? []): string {
+export function filteredStreamBody(a: Activity, rules: readonly SampleRule[] = a.rules ?? [], o: { authorExpansion?: boolean } = {}): string {
   if (a.type !== 'post.match') return onlyIn(a, 'filtered_stream');
   const author = a.otherUserId;
   const data = {
@@ -677,7 +678,8 @@ export function filteredStreamBody(a: Activity, rules: readonly SampleRule[] = a
   };
   const user = { ...v2User(author), created_at: '2013-12-14T04:35:55.000Z' };
   const matching = rules.map((r) => (r.tag !== undefined ? { id: r.id, tag: r.tag } : { id: r.id }));
-  return JSON.stringify({ data, includes: { users: [user] }, matching_rules: matching });
+  // Without expansions=author_id X sends no includes: the author's username is then unknown.
+  return JSON.stringify(o.authorExpansion === false ? { data, matching_rules: matching } : { data, includes: { users: [user] }, matching_rules: matching });
 }
 
 /** The body of an activity in a format (a clear error when X has no such form). */
