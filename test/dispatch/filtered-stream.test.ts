@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { XClient } from '../../src/management/index.js';
 import { XStandIn } from '../../src/testing/x-standin/index.js';
 import { runXaa } from '../cli/xaa-run.js';
-import { TEST_SECRET } from '../support/app.js';
+import { filteredStreamBody, newActivity } from '../../src/testing/samples.js';
+import { TEST_SECRET, xSignature } from '../support/app.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { freePort, lines, spawnXaa, until, waitForStatus, type Spawned } from '../support/process.js';
 
@@ -124,6 +125,23 @@ describe.each(providersUnderTest())('filtered-stream deliveries to a plugin on %
     expect(got[0]!.data!.rules).toEqual([{ id: rules[0]!.id, tag: 'other drinks' }]);
     const stored = await storedEvent(`-:post.match:${activity.id}`);
     expect(stored).toMatchObject({ type: 'post.match', format: 'filtered_stream', duplicateCount: 2, sideObjects: { matchingRules: [{ id: rules[0]!.id, tag: 'other drinks' }] } });
+  });
+
+  it('two deliveries of one post naming different rules, arriving at once, run the handler once', async () => {
+    const before = handled().length;
+    const a = newActivity('post.match', '', { otherUserId: AUTHOR, text: 'both at once' });
+    const bodies = [filteredStreamBody(a, [{ id: '11', tag: 'first' }]), filteredStreamBody(a, [{ id: '12', tag: 'second' }])];
+    const answers = await Promise.all(
+      bodies.map(async (body) => {
+        const res = await fetch(`http://127.0.0.1:${port}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) }, body });
+        expect(res.status).toBe(200);
+        return ((await res.json()) as { status: string }).status;
+      }),
+    );
+    expect(answers.sort()).toEqual(['accepted', 'duplicate']);
+    const got = (await handledCount(before + 1)).slice(before);
+    expect(got).toHaveLength(1);
+    expect([[{ id: '11', tag: 'first' }], [{ id: '12', tag: 'second' }]]).toContainEqual(got[0]!.data!.rules);
   });
 
   it('a post matching no rule is not delivered; unlinked, the webhook gets no more posts', async () => {
