@@ -78,6 +78,18 @@ describe('filtered-stream deliveries', () => {
     // An XAA envelope stays XAA even with a matching_rules key beside it.
     const xaa = { ...JSON.parse(sampleBody(post, 'xaa')), matching_rules: [{ id: '1' }] };
     expect(parseEnvelope(xaa).format).toBe('xaa');
+    expect(parseEnvelope(xaa).events.map((e) => e.type)).toEqual(['post.create']);
+  });
+
+  it.each(['post.create', 'follow', 'replay.status'] as const)('keeps an AAA %s envelope with a matching_rules key beside it AAA, the key kept as unknown', (type) => {
+    const activity = newActivity(type, '2244994945', { at: AT, otherUserId: AUTHOR });
+    const plain = parseEnvelope(parseJsonLossless(sampleBody(activity, 'aaa')));
+    const extra = { ...(JSON.parse(sampleBody(activity, 'aaa')) as object), matching_rules: [{ id: '1', tag: 't' }] };
+    const parsed = parseEnvelope(extra);
+    expect(parsed.format).toBe('aaa');
+    expect(parsed.events.map((e) => [e.type, e.format])).toEqual([...plain.events.map((e) => [e.type, 'aaa']), ['unknown', 'aaa']]);
+    expect(parsed.events.at(-1)).toMatchObject({ action: 'matching_rules', payload: [{ id: '1', tag: 't' }] });
+    expect(parsed.events[0]!.id).toBe(plain.events[0]!.id);
   });
 
   it.each([

@@ -9,8 +9,10 @@ export const FILTERED_STREAM_SOURCE = 'filtered_stream';
  * A filtered-stream webhook delivery: one Post matching the app's rules, shaped as the v2
  * filtered stream sends it, `{"data": {post}, "includes": {...}, "matching_rules": [{id, tag}]}`
  * (X's filtered-stream webhooks quickstart; the spec's StreamPostsResponse). Its mark is the
- * top-level `matching_rules`, which neither AAA nor XAA envelopes have (XAA is checked first: a
- * body with `data.event_type` is XAA whatever else it holds).
+ * top-level `matching_rules`, which neither AAA nor XAA envelopes have. XAA and AAA are checked
+ * first (index.ts): a body with `data.event_type`, `for_user_id`, `user_event`,
+ * `replay_job_status` or an `*_events` key is theirs whatever else it holds, and a filtered-stream
+ * message (`data`, `includes`, `matching_rules`, `errors`) has none of those.
  */
 export function looksLikeFilteredStream(body: Json): boolean {
   return Object.hasOwn(body, 'matching_rules');

@@ -19,8 +19,10 @@ export { FILTERED_STREAM_SOURCE } from './filtered-stream.js';
 export function parseEnvelope(body: unknown): ParsedDelivery {
   if (isObject(body)) {
     if (looksLikeXaa(body)) return { format: 'xaa', events: parseXaa(body) };
-    if (looksLikeFilteredStream(body)) return { format: 'filtered_stream', events: parseFilteredStream(body) };
+    // AAA before the filtered stream: an AAA envelope that also holds a `matching_rules` key stays
+    // AAA (the key kept as an unknown event), while a filtered-stream delivery has no AAA mark.
     if (looksLikeAaa(body)) return { format: 'aaa', events: parseAaa(body) };
+    if (looksLikeFilteredStream(body)) return { format: 'filtered_stream', events: parseFilteredStream(body) };
   }
   const common = { forUserId: null, format: 'aaa' as const, side: { source: 'body' } };
   return { format: 'unknown', events: [build.unknown(common, 'body', body)] };
