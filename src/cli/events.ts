@@ -13,6 +13,7 @@ import {
   type EventStatus,
 } from '../store/index.js';
 import { jsonAction, table, type CliContext } from './context.js';
+import { takesDashKeys } from './dash-keys.js';
 
 /** The plugins HANDLERS names in this environment (none when it is unset). */
 async function configuredHandlers(ctx: CliContext): Promise<string[]> {
@@ -43,7 +44,7 @@ export function eventsCommand(): Command {
     },
   );
 
-  jsonAction(cmd.command('show').argument('<id>', 'event id or dedupe key').description('one event with its payload, handler runs and attempts'), async (ctx, id: string) => {
+  jsonAction(takesDashKeys(cmd.command('show')).argument('<id>', 'event id or dedupe key').description('one event with its payload, handler runs and attempts'), async (ctx, id: string) => {
     const db = (await ctx.db(true))!;
     const e = await getEvent(db.prisma, id);
     if (!e) throw new Error(`no event ${id}`);
@@ -62,8 +63,7 @@ export function eventsCommand(): Command {
   });
 
   jsonAction(
-    cmd
-      .command('redispatch')
+    takesDashKeys(cmd.command('redispatch'))
       .argument('<ids...>', 'event ids or dedupe keys')
       .option('--handler <name>', 'only this handler (plugin name)')
       .description('set events back to pending so the dispatcher runs their handlers again'),
