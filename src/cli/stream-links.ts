@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { checkWebhookId, type StreamLinkFields } from '../management/index.js';
+import { checkWebhookId, linkFieldsText, type StreamLinkFields } from '../management/index.js';
 import { jsonAction, table } from './context.js';
 
 const WEBHOOK_ARG = ['[webhook-id]', 'webhook id (default X_WEBHOOK_ID, or the only webhook)'] as const;
@@ -12,7 +12,7 @@ export function streamLinksCommand(): Command {
 
   jsonAction(cmd.command('list').description('the webhooks linked to the app\'s filtered stream (GET /2/tweets/search/webhooks)'), async (ctx) => {
     const links = await ctx.client().listStreamLinks();
-    ctx.print(links, () => table(links.map((l) => ({ ...l, fields: l.fields.join(' ') })), ['webhook_id', 'fields', 'instance_id', 'application_id', 'created_at'], 'no webhook is linked to the filtered stream'));
+    ctx.print(links, () => table(links.map((l) => ({ ...l, fields: linkFieldsText(l.fields) })), ['webhook_id', 'fields', 'instance_id', 'application_id', 'created_at'], 'no webhook is linked to the filtered stream'));
   });
 
   jsonAction(

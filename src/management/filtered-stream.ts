@@ -14,7 +14,7 @@ export const X_ID = /^[0-9]{1,19}$/;
 /** A webhook linked to the app's filtered stream (GetWebhooksStreamLinksResponse's data). */
 export interface StreamLink {
   webhook_id: string;
-  /** The fields the link asked for (X renders them as "user.fields=username", ...). */
+  /** The fields the link asked for, as X lists them ("user.fields=username", "name", ...: see linkFieldsQuery). */
   fields: string[];
   application_id?: string;
   business_user_id?: string;
@@ -89,6 +89,34 @@ export function linkQuery(fields: StreamLinkFields = {}): Record<string, string>
     out[k] = list.join(',');
   }
   return out;
+}
+
+/**
+ * A link's `fields` as X lists them (its quickstart): each query parameter's comma-separated list
+ * split at the commas, the parameter named on its first item only, so that
+ * `expansions=author_id&user.fields=username,name,id` is listed as
+ * `["expansions=author_id", "user.fields=username", "name", "id"]`. Read back into the query.
+ */
+export function linkFieldsQuery(fields: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  let current: string | undefined;
+  for (const item of fields) {
+    const eq = item.indexOf('=');
+    if (eq > 0) {
+      current = item.slice(0, eq);
+      out[current] = out[current] ? `${out[current]},${item.slice(eq + 1)}` : item.slice(eq + 1);
+    } else if (current !== undefined) {
+      out[current] = out[current] ? `${out[current]},${item}` : item;
+    }
+  }
+  return out;
+}
+
+/** A link's fields in one line, as its query reads: "expansions=author_id user.fields=username,name,id". */
+export function linkFieldsText(fields: readonly string[]): string {
+  return Object.entries(linkFieldsQuery(fields))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
 }
 
 /** The rules of GET /2/tweets/search/stream/rules (or of an add's answer). */

@@ -1,6 +1,6 @@
 export { XClient, parseReplayAnswer } from './client.js';
 export type { ActivitySubscription, ActivitySubscriptionInput, ReplayJobAnswer, SentDirectMessage, SubscriptionCount, XClientOptions, XWebhook } from './client.js';
-export { STREAM_LINK_FIELDS, checkWebhookId } from './filtered-stream.js';
+export { STREAM_LINK_FIELDS, checkWebhookId, linkFieldsQuery, linkFieldsText } from './filtered-stream.js';
 export type { StreamLink, StreamLinkFields, StreamRule, StreamRuleInput, StreamRulesChange } from './filtered-stream.js';
 export { XTransport, queryString } from './transport.js';
 export type { RateLimit, TransportOptions, WaitNotice, XRequest, XResponse } from './transport.js';

@@ -55,7 +55,7 @@ describe('xaa stream-links and stream-rules through the CLI, against the X stand
 
     const list = await runXaa(['stream-links', 'list', '--json'], env());
     expect(list.code, list.stderr).toBe(0);
-    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ webhook_id: webhookId, fields: ['expansions=author_id', 'user.fields=username,name'] })]);
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ webhook_id: webhookId, fields: ['expansions=author_id', 'user.fields=username', 'name'] })]);
     const human = await runXaa(['stream-links', 'list'], env());
     expect(human.stdout).toMatch(new RegExp(`^WEBHOOK_ID\\s+FIELDS.*\\n${webhookId}\\s+expansions=author_id user.fields=username,name`));
 

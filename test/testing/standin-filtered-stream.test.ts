@@ -48,6 +48,31 @@ describe('the stand-in\'s link and rule endpoints, through the X client', () => 
     await expect(asUser.listStreamLinks()).rejects.toThrow(/X_BEARER_TOKEN/);
   });
 
+  it('lists a link\'s fields as X does (split at commas), and sends includes only with expansions=author_id', async () => {
+    // Not valid: nothing is sent, the bodies it would get stay in the outbox.
+    const webhook = { id: '1800000000000000099', url: 'http://127.0.0.1:9/webhook', valid: false, created_at: new Date().toISOString() };
+    standin.webhooks.set(webhook.id, webhook);
+    const rule = await client.addStreamRules([{ value: 'panels' }]);
+    try {
+      expect(await client.linkStream(webhook.id, { expansions: 'referenced_tweets.id,author_id', 'user.fields': 'username,name' })).toEqual({ provisioned: true });
+      const [link] = await client.listStreamLinks();
+      expect(link!.fields).toEqual(['expansions=referenced_tweets.id', 'author_id', 'user.fields=username', 'name']);
+      const bodies: Array<Record<string, unknown>> = [];
+      for (const fields of [{}, { expansions: 'referenced_tweets.id' }, { expansions: 'author_id,referenced_tweets.id' }]) {
+        await client.linkStream(webhook.id, fields);
+        const before = standin.outbox.length;
+        await standin.emitPost({ text: 'solar panels', deliver: false });
+        expect(standin.outbox.length).toBe(before + 1);
+        bodies.push(JSON.parse(standin.outbox.at(-1)!.body) as Record<string, unknown>);
+      }
+      expect(bodies.map((b) => 'includes' in b)).toEqual([false, false, true]);
+    } finally {
+      await client.deleteStreamRules(rule.rules.map((r) => r.id));
+      standin.webhooks.delete(webhook.id);
+      standin.streamLinks.delete(webhook.id);
+    }
+  });
+
   it('adds, lists (by ids too) and deletes rules, with X\'s summary; a dry run adds nothing', async () => {
     const dry = await client.addStreamRules([{ value: 'solar', tag: 'energy' }], { dryRun: true });
     expect(dry.summary).toMatchObject({ created: 0, valid: 1 });

@@ -1,3 +1,4 @@
+import { linkFieldsQuery } from '../../management/filtered-stream.js';
 import { filteredStreamBody, newActivity, snowflake, type Activity, type SampleRule } from '../samples.js';
 import type { XStandIn } from './standin.js';
 import type { DeliveryRecord, OutboxEntry, StreamRuleState } from './types.js';
@@ -52,7 +53,7 @@ export async function deliverMatch(x: XStandIn, activity: Activity, rules: reado
   const entries: OutboxEntry[] = [];
   for (const link of x.streamLinks.values()) {
     if (!x.webhooks.has(link.webhook_id)) continue;
-    const authorExpansion = link.fields.some((f) => /^expansions=(.*,)?author_id(,|$)/.test(f));
+    const authorExpansion = (linkFieldsQuery(link.fields).expansions ?? '').split(',').includes('author_id');
     entries.push({ webhookId: link.webhook_id, at: activity.at, format: 'filtered_stream', body: filteredStreamBody(activity, rules, { authorExpansion }), activity });
   }
   x.outbox.push(...entries);

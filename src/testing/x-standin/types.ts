@@ -105,7 +105,7 @@ export interface ReplayJobState {
 /** A webhook linked to the app's filtered stream (POST /2/tweets/search/webhooks/:webhook_id). */
 export interface StreamLinkState {
   webhook_id: string;
-  /** The query parameters of the link, as X lists them ("expansions=author_id", ...). */
+  /** The query parameters of the link, as X lists them: ["expansions=author_id", "user.fields=username", "name"]. */
   fields: string[];
   application_id: string;
   business_user_id: string;

@@ -31,10 +31,12 @@ export function filteredStreamRoutes(x: XStandIn): Route[] {
     route('GET', '/2/tweets/search/webhooks', 'app', () => [200, { data: [...x.streamLinks.values()] }]),
     route('POST', '/2/tweets/search/webhooks/:webhook_id', 'app', ({ params, url }) => {
       const webhookId = webhookIdParam(x, params[0]!);
+      // Listed as X's quickstart shows them: each list split at its commas, named on its first item.
       const fields: string[] = [];
       for (const [k, v] of url.searchParams) {
         if (!LINK_PARAMS.includes(k)) throw invalid('QueryParamInvalid', `The query parameter [${k}] is not one of [${LINK_PARAMS.join(',')}]`);
-        fields.push(`${k}=${v}`);
+        const [first, ...rest] = v.split(',');
+        fields.push(`${k}=${first ?? ''}`, ...rest);
       }
       const now = x.now();
       const previous = x.streamLinks.get(webhookId);
