@@ -2,6 +2,9 @@ import { Command } from 'commander';
 import { checkWebhookId, linkFieldsText, type StreamLinkFields } from '../management/index.js';
 import { jsonAction, table } from './context.js';
 
+/** X's words beside an answer that did not do what was asked. */
+const because = (problems: string[]) => (problems.length ? ` (${problems.join('; ')})` : '');
+
 const WEBHOOK_ARG = ['[webhook-id]', 'webhook id (default X_WEBHOOK_ID, or the only webhook)'] as const;
 
 /** `xaa stream-links`: which webhooks get the Posts matching the app's filtered-stream rules. */
@@ -43,7 +46,7 @@ export function streamLinksCommand(): Command {
       ctx.print({ webhook_id: webhookId, ...r, fields }, () =>
         r.provisioned
           ? `linked the filtered stream to webhook ${webhookId}: Posts matching the app's rules are delivered to it (post.match events)`
-          : `webhook ${webhookId}: X answered without provisioned: true; check it with \`xaa stream-links list\``,
+          : `webhook ${webhookId}: X answered without provisioned: true${because(r.problems)}; check it with \`xaa stream-links list\``,
       );
       return r.provisioned ? 0 : 1;
     },
@@ -59,7 +62,9 @@ export function streamLinksCommand(): Command {
       const webhookId = await ctx.webhookId(id);
       const r = await ctx.client().unlinkStream(webhookId);
       ctx.print({ webhook_id: webhookId, ...r }, () =>
-        r.deleted ? `unlinked the filtered stream from webhook ${webhookId}` : `webhook ${webhookId}: X answered without deleted: true; check it with \`xaa stream-links list\``,
+        r.deleted
+          ? `unlinked the filtered stream from webhook ${webhookId}`
+          : `webhook ${webhookId}: X answered without deleted: true${because(r.problems)}; check it with \`xaa stream-links list\``,
       );
       return r.deleted ? 0 : 1;
     },

@@ -8,7 +8,7 @@ import {
   linkQuery,
   parseStreamLinks,
   parseStreamRules,
-  ruleProblems,
+  answerProblems,
   X_ID,
   type StreamLink,
   type StreamLinkFields,
@@ -403,7 +403,7 @@ export class XClient {
    * are delivered to that webhook. `fields`: the query parameters of the filtered stream
    * (expansions, tweet.fields, user.fields, ...) the deliveries should carry (X's quickstart).
    */
-  async linkStream(webhookId: string, fields: StreamLinkFields = {}): Promise<{ provisioned: boolean }> {
+  async linkStream(webhookId: string, fields: StreamLinkFields = {}): Promise<{ provisioned: boolean; problems: string[] }> {
     const json = await this.#call({
       method: 'POST',
       path: `/2/tweets/search/webhooks/${id(checkWebhookId(webhookId))}`,
@@ -411,18 +411,18 @@ export class XClient {
       auth: 'app',
       operation: `link the filtered stream to webhook ${webhookId} (POST /2/tweets/search/webhooks/:webhook_id)`,
     });
-    return { provisioned: data(json).provisioned === true };
+    return { provisioned: data(json).provisioned === true, problems: answerProblems(json) };
   }
 
   /** DELETE /2/tweets/search/webhooks/:webhook_id: the webhook gets no more filtered-stream Posts. */
-  async unlinkStream(webhookId: string): Promise<{ deleted: boolean }> {
+  async unlinkStream(webhookId: string): Promise<{ deleted: boolean; problems: string[] }> {
     const json = await this.#call({
       method: 'DELETE',
       path: `/2/tweets/search/webhooks/${id(checkWebhookId(webhookId))}`,
       auth: 'app',
       operation: `unlink the filtered stream from webhook ${webhookId} (DELETE /2/tweets/search/webhooks/:webhook_id)`,
     });
-    return { deleted: data(json).deleted === true };
+    return { deleted: data(json).deleted === true, problems: answerProblems(json) };
   }
 
   /** GET /2/tweets/search/webhooks: the webhooks linked to the app's filtered stream. */
@@ -464,7 +464,7 @@ export class XClient {
       operation: 'add filtered-stream rules (POST /2/tweets/search/stream/rules)',
     });
     const summary = json?.meta?.summary;
-    return { rules: parseStreamRules(json?.data), summary: summary && typeof summary === 'object' ? (summary as Obj) : {}, problems: ruleProblems(json) };
+    return { rules: parseStreamRules(json?.data), summary: summary && typeof summary === 'object' ? (summary as Obj) : {}, problems: answerProblems(json) };
   }
 
   /** POST /2/tweets/search/stream/rules {delete: {ids}}. */
@@ -480,7 +480,7 @@ export class XClient {
       operation: 'delete filtered-stream rules (POST /2/tweets/search/stream/rules)',
     });
     const summary = json?.meta?.summary;
-    return { rules: [], summary: summary && typeof summary === 'object' ? (summary as Obj) : {}, problems: ruleProblems(json) };
+    return { rules: [], summary: summary && typeof summary === 'object' ? (summary as Obj) : {}, problems: answerProblems(json) };
   }
 
   // --- direct messages (user context), for handlers as ctx.x ---

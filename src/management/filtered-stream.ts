@@ -129,8 +129,11 @@ export function parseStreamRules(data: unknown): StreamRule[] {
   });
 }
 
-/** X's per-rule problems (an invalid or duplicate rule: `errors[]` beside `data`), in words. */
-export function ruleProblems(json: unknown): string[] {
+/**
+ * X's problems in an answer that also has `data` (its spec allows `errors[]` beside `data` in
+ * every answer here: an invalid or duplicate rule, a link not provisioned), in words.
+ */
+export function answerProblems(json: unknown): string[] {
   const errors = isObj(json) && Array.isArray(json.errors) ? json.errors : [];
   return errors.filter(isObj).map((e) => {
     const what = [str(e.title), str(e.detail) ?? str(e.message)].filter(Boolean).join(': ') || JSON.stringify(e).slice(0, 200);

@@ -69,7 +69,7 @@ describe('xaa stream-links and stream-rules through the CLI, against the X stand
 
     const remove = await runXaa(['stream-links', 'remove', webhookId, '--json'], env());
     expect(remove.code, remove.stderr).toBe(0);
-    expect(JSON.parse(remove.stdout)).toEqual({ webhook_id: webhookId, deleted: true });
+    expect(JSON.parse(remove.stdout)).toEqual({ webhook_id: webhookId, deleted: true, problems: [] });
     expect(JSON.parse((await runXaa(['stream-links', 'list', '--json'], env())).stdout)).toEqual([]);
     expect((await runXaa(['stream-links', 'list'], env())).stdout.trim()).toBe('no webhook is linked to the filtered stream');
     // Not linked any more: removing again says X deleted nothing, exit 1.
@@ -116,5 +116,34 @@ describe('xaa stream-links and stream-rules through the CLI, against the X stand
     const bad = await runXaa(['stream-rules', 'remove', 'x1'], env());
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/not a rule id: x1/);
+  });
+});
+
+describe('xaa stream-links when X answers 200 without doing it', { timeout: 120_000 }, () => {
+  // X's spec allows `errors` beside `data` in these answers: a server over loopback answering so.
+  let server: http.Server;
+  let base: string;
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const data = req.method === 'POST' ? { provisioned: false } : { deleted: false };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data, errors: [{ title: 'Forbidden', detail: 'The stream instance is not provisioned for this app' }] }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((r) => server.close(r)));
+
+  it.each([
+    ['add', 'provisioned'],
+    ['remove', 'deleted'],
+  ])('%s says what X said, exit 1', async (sub, flag) => {
+    const env = { X_API_BASE_URL: base, X_BEARER_TOKEN: APP.bearerToken, DATABASE_URL: 'postgresql://u@127.0.0.1:1/db', X_API_RETRIES: '0' };
+    const human = await runXaa(['stream-links', sub, '1800000000000000003'], env);
+    expect(human.code).toBe(1);
+    expect(human.stdout.trim()).toBe(
+      `webhook 1800000000000000003: X answered without ${flag}: true (Forbidden: The stream instance is not provisioned for this app); check it with \`xaa stream-links list\``,
+    );
+    const json = await runXaa(['stream-links', sub, '1800000000000000003', '--json'], env);
+    expect(JSON.parse(json.stdout)).toMatchObject({ [flag]: false, problems: ['Forbidden: The stream instance is not provisioned for this app'] });
   });
 });

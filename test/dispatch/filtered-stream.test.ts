@@ -71,7 +71,7 @@ describe.each(providersUnderTest())('filtered-stream deliveries to a plugin on %
     await standin.start();
     client = new XClient({ baseUrl: standin.url, credentials: { bearerToken: APP.bearerToken }, retries: 0 });
     webhookId = (await client.createWebhook(`http://127.0.0.1:${port}/webhook`)).id;
-    expect(await client.linkStream(webhookId, { expansions: 'author_id', 'user.fields': 'username' })).toEqual({ provisioned: true });
+    expect(await client.linkStream(webhookId, { expansions: 'author_id', 'user.fields': 'username' })).toEqual({ provisioned: true, problems: [] });
   }, 120_000);
 
   afterAll(async () => {
@@ -147,10 +147,10 @@ describe.each(providersUnderTest())('filtered-stream deliveries to a plugin on %
   it('a post matching no rule is not delivered; unlinked, the webhook gets no more posts', async () => {
     const before = handled().length;
     expect((await standin.emitPost({ text: 'nothing to see here', authorId: '999' })).deliveries).toEqual([]);
-    expect(await client.unlinkStream(webhookId)).toEqual({ deleted: true });
+    expect(await client.unlinkStream(webhookId)).toEqual({ deleted: true, problems: [] });
     expect((await standin.emitPost({ text: 'more coffee' })).deliveries).toEqual([]);
     expect(await client.listStreamLinks()).toEqual([]);
-    expect(await client.linkStream(webhookId)).toEqual({ provisioned: true });
+    expect(await client.linkStream(webhookId)).toEqual({ provisioned: true, problems: [] });
     await new Promise((r) => setTimeout(r, 300));
     expect(handled()).toHaveLength(before);
   });

@@ -54,7 +54,7 @@ describe('the stand-in\'s link and rule endpoints, through the X client', () => 
     standin.webhooks.set(webhook.id, webhook);
     const rule = await client.addStreamRules([{ value: 'panels' }]);
     try {
-      expect(await client.linkStream(webhook.id, { expansions: 'referenced_tweets.id,author_id', 'user.fields': 'username,name' })).toEqual({ provisioned: true });
+      expect(await client.linkStream(webhook.id, { expansions: 'referenced_tweets.id,author_id', 'user.fields': 'username,name' })).toEqual({ provisioned: true, problems: [] });
       const [link] = await client.listStreamLinks();
       expect(link!.fields).toEqual(['expansions=referenced_tweets.id', 'author_id', 'user.fields=username', 'name']);
       const bodies: Array<Record<string, unknown>> = [];
