@@ -660,14 +660,18 @@ export function xaaBody(
 
 /**
  * A filtered-stream webhook delivery of a post (`post.match`): the v2 Post under `data`, its author
- * in `includes.users` (as with `expansions=author_id`; `authorExpansion: false` leaves includes
- * out), and the rules it matched (`rules`, default the activity's own) in `matching_rules`, as X's
- * filtered-stream webhooks quickstart shows it.
+ * in `includes.users`, and the rules it matched (`rules`, default the activity's own) in
+ * `matching_rules`. Without `link`: every field the sample has, as X's filtered-stream webhooks
+ * quickstart shows a delivery. With `link`, the query of the webhook's link (`expansions`,
+ * `tweet.fields`, `user.fields`): what X's fields pages say such a request gets, the Post's default
+ * fields (`id`, `text`, `edit_history_tweet_ids`) and those asked for, `author_id` and the author in
+ * `includes` only with `expansions=author_id` (the user's default fields `id`, `name`, `username`
+ * and those asked for).
  */
-export function filteredStreamBody(a: Activity, rules: readonly SampleRule[] = a.rules ?? [], o: { authorExpansion?: boolean } = {}): string {
+export function filteredStreamBody(a: Activity, rules: readonly SampleRule[] = a.rules ?? [], o: { link?: Readonly<Record<string, string>> } = {}): string {
   if (a.type !== 'post.match') return onlyIn(a, 'filtered_stream');
   const author = a.otherUserId;
-  const data = {
+  const post: Record<string, unknown> = {
     id: a.id,
     text: a.text,
     created_at: a.at.toISOString(),
@@ -676,10 +680,15 @@ export function filteredStreamBody(a: Activity, rules: readonly SampleRule[] = a
     conversation_id: a.id,
     lang: 'en',
   };
-  const user = { ...v2User(author), created_at: '2013-12-14T04:35:55.000Z' };
+  const user: Record<string, unknown> = { ...v2User(author), created_at: '2013-12-14T04:35:55.000Z' };
   const matching = rules.map((r) => (r.tag !== undefined ? { id: r.id, tag: r.tag } : { id: r.id }));
-  // Without expansions=author_id X sends no includes: the author's username is then unknown.
-  return JSON.stringify(o.authorExpansion === false ? { data, matching_rules: matching } : { data, includes: { users: [user] }, matching_rules: matching });
+  if (!o.link) return JSON.stringify({ data: post, includes: { users: [user] }, matching_rules: matching });
+  const list = (k: string) => (o.link?.[k] ?? '').split(',').filter(Boolean);
+  const pick = (from: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.filter((k) => k in from).map((k) => [k, from[k]]));
+  const withAuthor = list('expansions').includes('author_id');
+  const data = pick(post, ['id', 'text', 'edit_history_tweet_ids', ...list('tweet.fields'), ...(withAuthor ? ['author_id'] : [])]);
+  const includes = withAuthor ? { includes: { users: [pick(user, ['id', 'name', 'username', ...list('user.fields')])] } } : {};
+  return JSON.stringify({ data, ...includes, matching_rules: matching });
 }
 
 /** The body of an activity in a format (a clear error when X has no such form). */

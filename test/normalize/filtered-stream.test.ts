@@ -62,6 +62,13 @@ describe('filtered-stream deliveries', () => {
     expect(parse(filteredStreamBody(match()))[0]!.id).not.toBe(first.id);
   });
 
+  it('a delivery with X\'s default Post fields only (a link without tweet.fields or expansions) has no author nor time', () => {
+    const a = match();
+    const e = parse(filteredStreamBody(a, a.rules, { link: {} }))[0] as XEvent<'post.match'>;
+    expect(e).toMatchObject({ type: 'post.match', id: `-:post.match:${a.id}`, occurredAt: null });
+    expect(e.data).toMatchObject({ postId: a.id, text: a.text, authorId: null, authorUsername: null, createdAt: null, rules: [{ tag: 'coffee' }, { tag: 'tea' }] });
+  });
+
   it('a rule without a tag has tag null; entries without an id are left out of rules (kept in side)', () => {
     const a = match();
     const body = JSON.stringify({ ...JSON.parse(filteredStreamBody(a)), matching_rules: [{ id: '7' }, { tag: 'no id' }, 'junk', { id: 8, tag: 'numeric' }] });

@@ -48,7 +48,7 @@ describe('the stand-in\'s link and rule endpoints, through the X client', () => 
     await expect(asUser.listStreamLinks()).rejects.toThrow(/X_BEARER_TOKEN/);
   });
 
-  it('lists a link\'s fields as X does (split at commas), and sends includes only with expansions=author_id', async () => {
+  it('lists a link\'s fields as X does (split at commas); a delivery has the default Post fields and those the link asks for, the author only with expansions=author_id', async () => {
     // Not valid: nothing is sent, the bodies it would get stay in the outbox.
     const webhook = { id: '1800000000000000099', url: 'http://127.0.0.1:9/webhook', valid: false, created_at: new Date().toISOString() };
     standin.webhooks.set(webhook.id, webhook);
@@ -58,14 +58,21 @@ describe('the stand-in\'s link and rule endpoints, through the X client', () => 
       const [link] = await client.listStreamLinks();
       expect(link!.fields).toEqual(['expansions=referenced_tweets.id', 'author_id', 'user.fields=username', 'name']);
       const bodies: Array<Record<string, unknown>> = [];
-      for (const fields of [{}, { expansions: 'referenced_tweets.id' }, { expansions: 'author_id,referenced_tweets.id' }]) {
+      for (const fields of [{}, { expansions: 'referenced_tweets.id', 'tweet.fields': 'created_at,lang' }, { expansions: 'author_id,referenced_tweets.id', 'user.fields': 'created_at' }]) {
         await client.linkStream(webhook.id, fields);
         const before = standin.outbox.length;
         await standin.emitPost({ text: 'solar panels', deliver: false });
         expect(standin.outbox.length).toBe(before + 1);
         bodies.push(JSON.parse(standin.outbox.at(-1)!.body) as Record<string, unknown>);
       }
+      expect(bodies.map((b) => Object.keys(b.data as object).sort())).toEqual([
+        ['edit_history_tweet_ids', 'id', 'text'],
+        ['created_at', 'edit_history_tweet_ids', 'id', 'lang', 'text'],
+        ['author_id', 'edit_history_tweet_ids', 'id', 'text'],
+      ]);
       expect(bodies.map((b) => 'includes' in b)).toEqual([false, false, true]);
+      expect(bodies[2]!.includes).toEqual({ users: [{ id: '1375036644', name: expect.any(String), username: expect.any(String), created_at: expect.any(String) }] });
+      expect(bodies.map((b) => b.matching_rules)).toEqual(Array(3).fill([{ id: rule.rules[0]!.id }]));
     } finally {
       await client.deleteStreamRules(rule.rules.map((r) => r.id));
       standin.webhooks.delete(webhook.id);

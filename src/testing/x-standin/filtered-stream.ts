@@ -53,8 +53,9 @@ export async function deliverMatch(x: XStandIn, activity: Activity, rules: reado
   const entries: OutboxEntry[] = [];
   for (const link of x.streamLinks.values()) {
     if (!x.webhooks.has(link.webhook_id)) continue;
-    const authorExpansion = (linkFieldsQuery(link.fields).expansions ?? '').split(',').includes('author_id');
-    entries.push({ webhookId: link.webhook_id, at: activity.at, format: 'filtered_stream', body: filteredStreamBody(activity, rules, { authorExpansion }), activity });
+    // The fields of the link decide the Post's fields and includes, as X's fields pages say.
+    const body = filteredStreamBody(activity, rules, { link: linkFieldsQuery(link.fields) });
+    entries.push({ webhookId: link.webhook_id, at: activity.at, format: 'filtered_stream', body, activity });
   }
   x.outbox.push(...entries);
   if (!deliver) return [];
