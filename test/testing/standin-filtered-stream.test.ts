@@ -80,6 +80,21 @@ describe('the stand-in\'s link and rule endpoints, through the X client', () => 
     }
   });
 
+  it('lists more rules than one page holds (1,000) by following next_token', async () => {
+    for (let i = 0; i < 1001; i++) standin.streamRules.set(String(9000 + i), { id: String(9000 + i), value: `word${i}` });
+    const pages = () => standin.requests.filter((r) => r.route === 'GET /2/tweets/search/stream/rules').length;
+    try {
+      const before = pages();
+      const rules = await client.listStreamRules();
+      expect(rules).toHaveLength(1001);
+      expect(new Set(rules.map((r) => r.id)).size).toBe(1001);
+      expect(rules.at(-1)).toEqual({ id: '10000', value: 'word1000' });
+      expect(pages() - before).toBe(2);
+    } finally {
+      standin.streamRules.clear();
+    }
+  });
+
   it('adds, lists (by ids too) and deletes rules, with X\'s summary; a dry run adds nothing', async () => {
     const dry = await client.addStreamRules([{ value: 'solar', tag: 'energy' }], { dryRun: true });
     expect(dry.summary).toMatchObject({ created: 0, valid: 1 });
