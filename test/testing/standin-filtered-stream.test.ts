@@ -44,6 +44,17 @@ describe('the stand-in\'s link and rule endpoints, through the X client', () => 
     expect((unknown as XApiError).reasons).toContain('WebhookIdInvalid');
     await expect(client.linkStream('12a')).rejects.toThrow(/not a webhook id: "12a"/);
     await expect(client.linkStream('123', { 'tweet.fields': ' , ' })).rejects.toThrow(/tweet.fields is empty/);
+    await expect(client.linkStream('123', { since_id: '1' } as never)).rejects.toThrow(/a stream link takes expansions, .*not since_id/);
+    // The stand-in itself refuses a parameter the filtered stream does not take, and links nothing.
+    standin.webhooks.set('1800000000000000098', { id: '1800000000000000098', url: 'http://127.0.0.1:9/w', valid: false, created_at: new Date().toISOString() });
+    try {
+      const res = await fetch(`${standin.url}/2/tweets/search/webhooks/1800000000000000098?since_id=1`, { method: 'POST', headers: { authorization: 'Bearer standin-fs-bearer' } });
+      expect(res.status).toBe(400);
+      expect(await res.text()).toContain('since_id');
+      expect(standin.streamLinks.size).toBe(0);
+    } finally {
+      standin.webhooks.delete('1800000000000000098');
+    }
     const asUser = new XClient({ baseUrl: standin.url, credentials: { oauth2UserToken: 'nobody' }, retries: 0 });
     await expect(asUser.listStreamLinks()).rejects.toThrow(/X_BEARER_TOKEN/);
   });
