@@ -66,7 +66,7 @@ interface Received {
 }
 
 const DEFAULT_MAX_IN_FLIGHT = 256;
-const DEFAULT_CHECKPOINT_MS = 5_000;
+const DEFAULT_CHECKPOINT_MS = 1_000;
 /** Longest part of an error body kept for the log. */
 const DETAIL_CHARS = 300;
 
@@ -278,6 +278,11 @@ export class StreamConsumer {
       }
       opened = true;
       this.#firstOutcome.resolve({ reason: 'closed', opened: true });
+      if (!this.#lastSeen) {
+        // The very first connection of this store: from now on, a restart must ask for backfill.
+        this.#lastSeen = this.#now();
+        await this.#saveSeen();
+      }
       metrics.streamConnected.set(1);
       this.#status.connected = true;
       logger.info({ backfillMinutes: plan.backfillMinutes, gapSeconds: plan.gapMs === null ? null : Math.round(plan.gapMs / 1000) }, 'stream: connected');
