@@ -54,6 +54,8 @@ interface Attempt {
   reason: EndReason;
   /** Whether the server answered 200 (a stream was open). */
   opened: boolean;
+  /** How long it was open. */
+  openMs?: number;
   status?: number;
   detail?: string;
   waitMs?: number;
@@ -66,6 +68,8 @@ interface Received {
 }
 
 const DEFAULT_MAX_IN_FLIGHT = 256;
+/** A connection open this long was healthy: the backoff starts over after it. */
+const STABLE_MS = 10_000;
 const DEFAULT_CHECKPOINT_MS = 1_000;
 /** Longest part of an error body kept for the log. */
 const DETAIL_CHARS = 300;
@@ -78,8 +82,8 @@ const DETAIL_CHARS = 300;
  *
  * - Lines: any chunking, LF / CR / CRLF; an empty line is a keep-alive (lines.ts).
  * - Idle: no byte for `idleTimeoutMs` (X sends a keep-alive at least every 20 s) drops the connection.
- * - Reconnect: at once after an open stream ends, then exponential backoff with full jitter up
- *   to the cap; 429 waits for Retry-After / x-rate-limit-reset, at least `rateLimitMinWaitMs`
+ * - Reconnect: the first retry at once, then exponential backoff with full jitter up to the
+ *   cap while retries fail (until a connection stays open STABLE_MS); 429 waits for Retry-After / x-rate-limit-reset, at least `rateLimitMinWaitMs`
  *   (doubling while 429s repeat); 401/403 log one clear line and wait `authRetryMs`.
  * - Backfill: each connection asks for `backfill_minutes` covering the time since the last line
  *   received whose predecessors are all stored (at most X's 5); a longer gap is logged, counted
@@ -165,7 +169,7 @@ export class StreamConsumer {
       this.#status.lastEnd = { reason: attempt.reason, status: attempt.status, detail: attempt.detail, at: this.#now() };
       if (this.#stopped || attempt.reason === 'stopped') break;
       metrics.streamReconnects.inc({ reason: attempt.reason });
-      if (attempt.opened) failures = 0;
+      if (attempt.opened && (attempt.openMs ?? 0) >= STABLE_MS) failures = 0;
       if (attempt.reason !== 'rate_limited') rateLimited = 0;
       let delay: number;
       if (attempt.reason === 'unauthorized') {
@@ -174,12 +178,12 @@ export class StreamConsumer {
         rateLimited++;
         const floor = Math.min(config.rateLimitMinWaitMs * 2 ** Math.min(rateLimited - 1, 20), Math.max(config.backoffMaxMs, config.rateLimitMinWaitMs));
         delay = Math.max(attempt.waitMs ?? 0, floor);
-      } else if (attempt.opened) {
-        // X: "Once an established connection drops, attempt to reconnect immediately."
-        delay = 0;
       } else {
+        // X: "Once an established connection drops, attempt to reconnect immediately. If the
+        // reconnect fails, use backoff": the first retry is at once, then exponential with
+        // full jitter, until a connection stays open STABLE_MS (or the store takes writes again).
         failures++;
-        delay = fullJitterDelay(failures, config.backoffInitialMs, config.backoffMaxMs, this.#random);
+        delay = failures === 1 ? 0 : fullJitterDelay(failures - 1, config.backoffInitialMs, config.backoffMaxMs, this.#random);
       }
       const level = attempt.reason === 'unauthorized' ? 'error' : 'warn';
       logger[level](
@@ -259,6 +263,8 @@ export class StreamConsumer {
       }
     };
     let opened = false;
+    let openedAt = 0;
+    const openMs = () => (opened ? performance.now() - openedAt : undefined);
     const splitter = new LineSplitter(this.#d.maxLineBytes);
     try {
       const res = await fetch(url, {
@@ -277,6 +283,7 @@ export class StreamConsumer {
         return { reason: 'http_error', opened, status, detail };
       }
       opened = true;
+      openedAt = performance.now();
       this.#firstOutcome.resolve({ reason: 'closed', opened: true });
       if (!this.#lastSeen) {
         // The very first connection of this store: from now on, a restart must ask for backfill.
@@ -316,7 +323,12 @@ export class StreamConsumer {
           );
           inFlight.add(write);
           void write.finally(() => inFlight.delete(write));
-          if (inFlight.size >= this.#maxInFlight) await Promise.race(inFlight);
+          if (inFlight.size >= this.#maxInFlight) {
+            // Waiting for the store is not the network being idle: the timer restarts after it.
+            clearTimeout(idle);
+            await Promise.race(inFlight);
+            touch();
+          }
         }
         advance();
         if (splitter.oversized) {
@@ -330,10 +342,10 @@ export class StreamConsumer {
       ended ??= this.#stopped ? 'stopped' : 'network';
       if (ended === 'network') {
         const e = err as Error & { cause?: { code?: string; message?: string } };
-        return this.#finish({ reason: 'network', opened, detail: e.cause?.code ?? e.cause?.message ?? e.message }, inFlight, advance, splitter, idle);
+        return this.#finish({ reason: 'network', opened, openMs: openMs(), detail: e.cause?.code ?? e.cause?.message ?? e.message }, inFlight, advance, splitter, idle);
       }
     }
-    return this.#finish({ reason: ended, opened }, inFlight, advance, splitter, idle);
+    return this.#finish({ reason: ended, opened, openMs: openMs() }, inFlight, advance, splitter, idle);
   }
 
   async #finish(attempt: Attempt, inFlight: Set<Promise<void>>, advance: () => void, splitter: LineSplitter, idle: NodeJS.Timeout): Promise<Attempt> {
