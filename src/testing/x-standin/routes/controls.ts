@@ -22,6 +22,7 @@ export function controlRoutes(x: XStandIn): Route[] {
           activity_subscriptions: [...x.activitySubs.values()],
           deliveries: x.deliveries,
           replay_jobs: x.replayJobs.map(({ done: _done, ...j }) => j),
+          stream: { connections: x.stream.connections, retained: x.stream.retained, requests: x.streamRequests },
         },
       },
     ]),
