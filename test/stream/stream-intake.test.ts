@@ -244,5 +244,14 @@ describe.each(providersUnderTest())('the XAA persistent stream on %s', (provider
     expect(code).toBe(1);
     expect(proc.output()).toMatch(/xaa: X refused the stream's bearer token \(HTTP 401/);
     expect(proc.output()).not.toContain(wrong);
+
+    // Without a bearer token at all: one configuration line, before anything starts.
+    const bare = spawnXaa(['stream'], { DATABASE_URL: testDb.url, PORT: String(port), HOST: '127.0.0.1', X_API_BASE_URL: x.url });
+    procs.push(bare);
+    expect((await bare.exited).code).toBe(1);
+    expect(bare.output().trim()).toBe(
+      "xaa: configuration error: X_BEARER_TOKEN is required to consume the XAA persistent stream: set it to the X app's bearer token (app-only OAuth 2.0)",
+    );
+    expect(x.requests.filter((r) => r.route === 'GET /2/activity/stream')).toHaveLength(1);
   });
 });
