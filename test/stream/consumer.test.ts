@@ -113,6 +113,27 @@ describe('StreamConsumer', () => {
     expect(x.requests.filter((r) => r.route === 'GET /2/activity/stream')).toHaveLength(1);
   });
 
+  it("logs X's in-stream system messages without storing them, keeps a line that is not JSON as unparseable, drops an oversized line", async () => {
+    await standIn(60_000);
+    consume({ WEBHOOK_MAX_BODY_BYTES: '4096' });
+    await until(() => x.stream.connections === 1, 20_000);
+    x.stream.publish(
+      JSON.stringify({ errors: [{ title: 'operational-disconnect', disconnect_type: 'UpstreamOperationalDisconnect', detail: 'This stream has been disconnected upstream for operational reasons.', type: 'https://api.x.com/2/problems/operational-disconnect' }] }),
+    );
+    x.stream.publish('{"data": not json at all');
+    x.stream.publish(`{"data":"${'x'.repeat(5000)}"}`);
+    await x.emit('post.create', USER, { variant: 'author' });
+    await until(async () => (await db.prisma.event.count()) === 1, 20_000);
+    await until(() => logs.some((l) => l.includes('dropped lines longer than')), 5_000);
+    const deliveries = await db.prisma.delivery.findMany({ select: { status: true, source: true } });
+    expect(deliveries.map((d) => d.status).sort()).toEqual(['accepted', 'unparseable']);
+    expect(deliveries.every((d) => d.source === 'stream')).toBe(true);
+    const system = JSON.parse(logs.find((l) => l.includes('X system message'))!) as { message: string };
+    expect(system.message).toMatch(/operational-disconnect: UpstreamOperationalDisconnect/);
+    expect(await metric('xaa_stream_events_total{outcome="unparseable"}')).toMatch(/ 1$/);
+    expect(x.streamRequests).toHaveLength(1);
+  });
+
   it('stores events as stream deliveries and, once stopped, has saved the position of the last one', async () => {
     await standIn(60_000);
     const c = consume();
