@@ -87,7 +87,7 @@ const DETAIL_CHARS = 300;
  *   (doubling while 429s repeat); 401/403 log one clear line and wait `authRetryMs`.
  * - Backfill: each connection asks for `backfill_minutes` covering the time since the last line
  *   received whose predecessors are all stored (at most X's 5); a longer gap is logged, counted
- *   and recorded (position.recordGap). The last-seen time is saved, so a restart asks the same.
+ *   and recorded (position.recordGap) once a connection opens, each part of it once. The last-seen time is saved, so a restart asks the same.
  */
 export class StreamConsumer {
   readonly #d: StreamConsumerDeps;
@@ -101,6 +101,8 @@ export class StreamConsumer {
   /** Durable position: every line up to this time is stored. */
   #lastSeen: Date | null = null;
   #savedSeen: Date | null = null;
+  /** The end of the last uncovered gap reported (ms), so that a gap is reported once. */
+  #gapReportedUntil = 0;
   #checkpoint: NodeJS.Timeout | undefined;
   #status: StreamStatus = { connected: false, attempts: 0, lastSeen: null, lastEnd: null, lastPlan: null };
   #firstOutcome: { resolve: (a: Attempt) => void; promise: Promise<Attempt> };
@@ -162,7 +164,6 @@ export class StreamConsumer {
       const plan = planBackfill(this.#lastSeen, this.#now());
       this.#status.lastPlan = plan;
       if (plan.gapMs !== null) metrics.streamGap.set(plan.gapMs / 1000);
-      if (plan.uncovered) await this.#reportGap(plan.uncovered);
       this.#status.attempts++;
       const attempt = await this.#connect(plan);
       this.#firstOutcome.resolve(attempt);
@@ -196,8 +197,16 @@ export class StreamConsumer {
     }
   }
 
-  async #reportGap(uncovered: NonNullable<BackfillPlan['uncovered']>): Promise<void> {
+  /**
+   * Reports what the backfill of a connection just opened does not reach, once: the part of it
+   * not reported by an earlier connection (one whose backfill was cut off before it was stored).
+   */
+  async #reportGap(whole: NonNullable<BackfillPlan['uncovered']>): Promise<void> {
     const { logger, metrics } = this.#d;
+    const fromMs = Math.max(whole.from.getTime(), this.#gapReportedUntil);
+    if (fromMs >= whole.to.getTime()) return;
+    this.#gapReportedUntil = whole.to.getTime();
+    const uncovered = { from: new Date(fromMs), to: whole.to, seconds: (whole.to.getTime() - fromMs) / 1000 };
     metrics.streamUncoveredGap.inc(uncovered.seconds);
     logger.warn(
       { from: uncovered.from.toISOString(), to: uncovered.to.toISOString(), seconds: Math.round(uncovered.seconds) },
@@ -274,6 +283,7 @@ export class StreamConsumer {
       touch();
       if (res.status !== 200 || !res.body) {
         const detail = await errorDetail(res);
+        clearTimeout(idle);
         const status = res.status;
         if (status === 401 || status === 403) return { reason: 'unauthorized', opened, status, detail };
         if (status === 429) {
@@ -290,6 +300,8 @@ export class StreamConsumer {
         this.#lastSeen = this.#now();
         await this.#saveSeen();
       }
+      // X now backfills `backfillMinutes`: what lies before that is reported, here and once.
+      if (plan.uncovered) await this.#reportGap(plan.uncovered);
       metrics.streamConnected.set(1);
       this.#status.connected = true;
       logger.info({ backfillMinutes: plan.backfillMinutes, gapSeconds: plan.gapMs === null ? null : Math.round(plan.gapMs / 1000) }, 'stream: connected');

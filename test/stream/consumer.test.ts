@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { createMetrics } from '../../src/metrics/index.js';
-import { openDatabase, openInbox, streamLastSeen, type Database, type DeliveryInbox } from '../../src/store/index.js';
+import { openDatabase, openInbox, saveStreamLastSeen, streamLastSeen, type Database, type DeliveryInbox } from '../../src/store/index.js';
 import { startStreamConsumer, type StreamConsumer } from '../../src/stream/index.js';
 import { XStandIn } from '../../src/testing/x-standin/index.js';
 import { migratedDatabase, type TestDatabase } from '../support/databases.js';
@@ -98,6 +98,25 @@ describe('StreamConsumer', () => {
     expect(x.streamRequests[0]!.at.getTime()).toBeGreaterThanOrEqual(resetAt - 5);
     expect(await metric('xaa_stream_reconnects_total{reason="rate_limited"}')).toMatch(/ 1$/);
     expect(c.status().connected).toBe(true);
+  });
+
+  it('reports a gap past the backfill once, when a connection opens, however many attempts failed before', async () => {
+    await standIn(50);
+    const lastSeen = new Date(Date.now() - 12 * 60_000);
+    await saveStreamLastSeen(db.prisma, lastSeen);
+    x.failNext('GET /2/activity/stream', { status: 503, times: 3 });
+    const c = consume();
+    await until(() => x.stream.connections === 1, 20_000);
+    expect(c.status().attempts).toBe(4);
+    expect(x.streamRequests).toEqual([expect.objectContaining({ backfillMinutes: 5 })]);
+    const gaps = await db.prisma.streamGap.findMany();
+    expect(gaps).toHaveLength(1);
+    expect(gaps[0]!.fromAt.getTime()).toBe(lastSeen.getTime());
+    const total = Number(/ (\S+)$/.exec(await metric('xaa_stream_uncovered_gap_seconds_total'))![1]);
+    expect(total).toBe(gaps[0]!.seconds);
+    expect(total).toBeGreaterThanOrEqual(420);
+    expect(await metric('xaa_stream_reconnects_total{reason="http_error"}')).toMatch(/ 3$/);
+    expect(logs.filter((l) => l.includes('may be missing'))).toHaveLength(1);
   });
 
   it('says which variable to fix when X refuses the token, backs off long, and never logs the token', async () => {
