@@ -9,7 +9,7 @@ import type { XStandIn } from '../standin.js';
  * with keep-alives. `start_time` and `end_time` must be X's date-times when given; the stand-in
  * does not narrow the backfill by them. The stand-in's own controls cut connections and emit bursts.
  */
-export function streamRoutes(x: XStandIn): Route[] {
+export function activityStreamRoutes(x: XStandIn): Route[] {
   return [
     route('GET', '/2/activity/stream', 'app', ({ url, res, headers }) => {
       const raw = url.searchParams.get('backfill_minutes');
