@@ -112,3 +112,22 @@ export function signed(secret, body) {
     },
   };
 }
+
+/**
+ * The n-th line of the XAA persistent stream: the XAA envelope (a post of the subscribed user,
+ * ~1.5 KB) dated `at`, so that it is dispatched rather than stale; unique per (n, run).
+ */
+export function streamLine(n, run = 0, at = new Date()) {
+  const seq = BigInt(run) * 100_000_000n + BigInt(n);
+  const postId = String(1986000000000000000n + seq);
+  return JSON.stringify({
+    data: {
+      event_type: 'post.create',
+      event_uuid: `bench-stream-${seq}`,
+      filter: { user_id: SUBSCRIBED },
+      tag: 'bench',
+      payload: { id: postId, text: PAD, author_id: SUBSCRIBED, created_at: at.toISOString() },
+      includes: { users: [{ id: SUBSCRIBED, username: 'XDevelopers', name: 'Developers', description: PAD.slice(0, 300) }] },
+    },
+  });
+}

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --pg postgresql://...]
+// npm run bench [-- --quick] [-- --pg postgresql://...] [-- --only stream]
 // Starts the project's server (production build) and the bare baselines in bench/baselines,
 // drives each with the same load of signed, realistic deliveries, alternating runs, and prints
 // requests/s, p50/p99 latency and the ratio to baseline (a). Results go to bench/results/.
+// Stream intake: `xaa stream` reading the XAA persistent stream from a feeder (events/s stored),
+// beside webhook intake in the same run. `--only stream`: that and webhook POST x32 on SQLite only.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -11,11 +13,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { deliveryBody, signed } from './deliveries.mjs';
+import { deliveryBody, signed, streamLine } from './deliveries.mjs';
+import { startFeeder } from './stream-feeder.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
-const quick = argv.includes('--quick');
+const onlyIndex = argv.indexOf('--only');
+const only = onlyIndex >= 0 ? argv[onlyIndex + 1] : undefined;
+if (only !== undefined && only !== 'stream') throw new Error('--only takes: stream');
+const quick = argv.includes('--quick') || only === 'stream';
+// Stream intake: this many event lines through `xaa stream`.
+const STREAM_EVENTS = quick ? 20_000 : 100_000;
 // The long run: LONG_EVENTS deliveries into one SQLite receiver, sampled every LONG_STEP.
 const longIndex = argv.indexOf('--long');
 const LONG_EVENTS = longIndex >= 0 ? Number(argv[longIndex + 1]) : quick ? 0 : 1_000_000;
@@ -25,7 +33,9 @@ const pgUrl = pgIndex >= 0 ? argv[pgIndex + 1] : process.env.BENCH_POSTGRES_URL;
 const SECRET = 'bench-consumer-secret-0123456789';
 const duration = quick ? 5 : 10;
 const rounds = quick ? 1 : 3;
-const scenarios = quick
+const scenarios = only === 'stream'
+  ? [{ name: 'POST x32', kind: 'post', connections: 32 }]
+  : quick
   ? [{ name: 'POST x32', kind: 'post', connections: 32 }, { name: 'CRC x32', kind: 'crc', connections: 32 }]
   : [
       { name: 'POST x1', kind: 'post', connections: 1 },
@@ -143,6 +153,58 @@ async function dispatchLag(tmp) {
     };
   } finally {
     await target.stop();
+  }
+}
+
+/**
+ * Stream intake: `xaa stream` (SQLite, no plugin) connected to a feeder that writes STREAM_EVENTS
+ * XAA event lines as fast as they are read. Rate: events stored (xaa_stream_events_total) over
+ * the time from the connection to the last one committed, polled every 50 ms.
+ */
+async function streamIntake(tmp) {
+  const url = `file:${path.join(tmp, 'stream.db')}`;
+  execFileSync(process.execPath, ['scripts/prisma/migrate.mjs', 'deploy'], { cwd: root, env: { ...process.env, DATABASE_URL: url }, stdio: 'ignore' });
+  const bearer = 'bench-bearer-token-0123456789';
+  const token = 'bench-admin-token-0123456789';
+  const at = new Date();
+  const lines = Array.from({ length: STREAM_EVENTS }, (_, n) => streamLine(n, runId, at));
+  const bytes = lines.reduce((s, l) => s + l.length + 2, 0);
+  const feeder = await startFeeder(lines, bearer);
+  const target = await startProcess(
+    'receiver, SQLite (xaa stream)',
+    ['dist/src/main.js', 'stream'],
+    { DATABASE_URL: url, LOG_LEVEL: 'warn', X_API_BASE_URL: feeder.url, X_BEARER_TOKEN: bearer, ADMIN_TOKEN: token },
+    '/healthz',
+  );
+  try {
+    let stored = 0;
+    let doneAt = null;
+    const deadline = Date.now() + 600_000;
+    while (Date.now() < deadline) {
+      const text = await (await fetch(`http://127.0.0.1:${target.port}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+      stored = [...text.matchAll(/^xaa_stream_events_total\{outcome="[^"]+"\} (\d+)$/gm)].reduce((s, m) => s + Number(m[1]), 0);
+      if (stored >= STREAM_EVENTS) {
+        doneAt = performance.now();
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const seconds = doneAt !== null && feeder.state.connectedAt !== null ? (doneAt - feeder.state.connectedAt) / 1000 : null;
+    const rssMb = residentMb(target.child.pid);
+    return {
+      scenario: 'stream intake',
+      target: target.name,
+      events: STREAM_EVENTS,
+      stored,
+      eventsPerSecond: seconds ? Math.round(STREAM_EVENTS / seconds) : null,
+      seconds: seconds === null ? null : Number(seconds.toFixed(2)),
+      mbPerSecond: seconds ? Number((bytes / 2 ** 20 / seconds).toFixed(1)) : null,
+      connections: feeder.state.connections,
+      rssMb,
+    };
+  } finally {
+    await target.stop();
+    await feeder.close();
   }
 }
 
@@ -272,6 +334,7 @@ async function main() {
     await startProcess('(b) node:http verify-only', ['bench/baselines/node-http.mjs'], {}, '/webhook?crc_token=x'),
     await receiverTarget('receiver, SQLite', `file:${path.join(tmp, 'bench.db')}`),
   ];
+  if (only === 'stream') for (const t of targets.splice(0, 2)) await t.stop();
   let pgDb;
   if (pgUrl) {
     const admin = new pg.Client({ connectionString: pgUrl });
@@ -312,12 +375,17 @@ async function main() {
         });
       }
     }
-    const lag = await dispatchLag(tmp);
-    process.stderr.write(`  dispatch lag: p50 ${lag.lagP50ms?.toFixed(1)} ms, p99 ${lag.lagP99ms?.toFixed(1)} ms at ${lag.requestsPerSecond} req/s; queue drained ${lag.queueDrainedAfterMs} ms after the load\n`);
-    results.push(lag);
-    if (LONG_EVENTS > 0) results.push(await longRun(tmp));
-    const pgTarget = targets.find((t) => t.databaseUrl?.startsWith('postgres'));
-    if (pgTarget) results.push(await twoReceivers(pgTarget));
+    const stream = await streamIntake(tmp);
+    process.stderr.write(`  stream intake: ${stream.eventsPerSecond} events/s (${stream.stored} of ${stream.events} stored in ${stream.seconds} s)\n`);
+    results.push(stream);
+    if (only !== 'stream') {
+      const lag = await dispatchLag(tmp);
+      process.stderr.write(`  dispatch lag: p50 ${lag.lagP50ms?.toFixed(1)} ms, p99 ${lag.lagP99ms?.toFixed(1)} ms at ${lag.requestsPerSecond} req/s; queue drained ${lag.queueDrainedAfterMs} ms after the load\n`);
+      results.push(lag);
+      if (LONG_EVENTS > 0) results.push(await longRun(tmp));
+      const pgTarget = targets.find((t) => t.databaseUrl?.startsWith('postgres'));
+      if (pgTarget) results.push(await twoReceivers(pgTarget));
+    }
     for (const target of targets) {
       const stored = await storedDeliveries(target);
       if (stored !== null) {
@@ -342,7 +410,14 @@ async function main() {
   const lines = ['| scenario | server | req/s | p50 ms | p99 ms | ratio to (a) | non-2xx |', '|---|---|---|---|---|---|---|'];
   for (const r of results.filter((x) => x.requestsPerSecond !== undefined)) {
     const base = results.find((x) => x.scenario === r.scenario.replace('dispatch lag, ', '') && x.target.startsWith('(a)'));
-    lines.push(`| ${r.scenario} | ${r.target} | ${r.requestsPerSecond} | ${r.p50ms} | ${r.p99ms} | ${(r.requestsPerSecond / base.requestsPerSecond).toFixed(2)} | ${r.non2xx + r.errors} |`);
+    lines.push(`| ${r.scenario} | ${r.target} | ${r.requestsPerSecond} | ${r.p50ms} | ${r.p99ms} | ${base ? (r.requestsPerSecond / base.requestsPerSecond).toFixed(2) : '-'} | ${r.non2xx + r.errors} |`);
+  }
+  for (const r of results.filter((x) => x.scenario === 'stream intake')) {
+    const webhook = results.find((x) => x.scenario === 'POST x32' && x.target === 'receiver, SQLite');
+    lines.push(
+      `\nstream intake, ${r.target}: ${r.eventsPerSecond} events/s (${r.stored} of ${r.events} one-event lines stored in ${r.seconds} s, ${r.mbPerSecond} MiB/s, RSS ${r.rssMb} MB)` +
+        (webhook ? `; webhook intake in the same run (POST x32, one delivery each): ${webhook.requestsPerSecond} req/s` : ''),
+    );
   }
   for (const r of results.filter((x) => x.lagP50ms !== undefined)) {
     const plain = results.find((x) => x.scenario === 'POST x32' && x.target === 'receiver, SQLite');
@@ -366,7 +441,7 @@ async function main() {
   const out = {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-    mode: quick ? 'quick' : 'full',
+    mode: only ? `only-${only}` : quick ? 'quick' : 'full',
     durationSeconds: duration,
     rounds,
     results,

@@ -6,7 +6,7 @@ import { handlersCommand } from './cli/handlers.js';
 import { initCommand } from './cli/init.js';
 import { registerManagementCommands } from './cli/management.js';
 import { exitAfterFlush } from './cli/output.js';
-import { serveCommand } from './cli/serve.js';
+import { serveCommand, streamCommand } from './cli/serve.js';
 import { workerCommand } from './cli/worker.js';
 import { ConfigError } from './config/index.js';
 import { describeDatabaseError, isDatabaseError } from './store/index.js';
@@ -25,7 +25,16 @@ program
   .command('serve')
   .description('start the webhook receiver (configuration from the environment and .env); refuses to start while database migrations are pending')
   .option(...MIGRATE)
-  .action((o: { migrate?: boolean }) => serveCommand(o));
+  .option('--stream', 'also consume the XAA persistent stream (GET /2/activity/stream) into the same inbox (or set XAA_STREAM=on)')
+  .action((o: { migrate?: boolean; stream?: boolean }) => serveCommand({ migrate: o.migrate, ...(o.stream ? { stream: true } : {}) }));
+
+program
+  .command('stream')
+  .description(
+    'receive XAA events by the persistent stream (GET /2/activity/stream, X_BEARER_TOKEN) into the inbox and run the handlers: no webhook, no public URL; backfill covers up to 5 minutes of disconnection',
+  )
+  .option(...MIGRATE)
+  .action((o: { migrate?: boolean }) => streamCommand(o));
 
 program
   .command('worker')

@@ -1,6 +1,16 @@
 import { Command } from 'commander';
 import { activityCredentialReport, credentialReport, credentialsFromConfig, XApiError, type XWebhook } from '../management/index.js';
-import { backlogReport, countSubscriptionRecords, lastCrcCheck, listReplayJobs, listWebhookRecords, migrationState, type Database } from '../store/index.js';
+import {
+  backlogReport,
+  countSubscriptionRecords,
+  lastCrcCheck,
+  listReplayJobs,
+  listStreamGaps,
+  listWebhookRecords,
+  migrationState,
+  streamLastSeen,
+  type Database,
+} from '../store/index.js';
 import { jsonAction, table, type CliContext } from './context.js';
 import { runCrc } from './crc.js';
 
@@ -96,6 +106,35 @@ async function queueChecks(ctx: CliContext, db: Database, checks: Check[]): Prom
   });
 }
 
+/** The XAA persistent stream: when it last received something, and the gaps its backfill did not cover (last 7 days). */
+async function streamCheck(ctx: CliContext, db: Database, checks: Check[]): Promise<void> {
+  const lastSeen = await streamLastSeen(db.prisma);
+  const gaps = await listStreamGaps(db.prisma, { since: new Date(Date.now() - 7 * 86_400_000), limit: 100 });
+  if (!lastSeen && gaps.length === 0) {
+    checks.push({
+      check: 'stream',
+      status: 'skip',
+      detail: `this store has not received by the persistent stream (\`xaa stream\`, or XAA_STREAM=on with \`xaa serve\`)${ctx.config.stream.enabled ? '; XAA_STREAM=on here' : ''}`,
+    });
+    return;
+  }
+  const seen = lastSeen ? `last received ${ago(lastSeen)} ago (${lastSeen.toISOString()})` : 'nothing received yet';
+  if (gaps.length === 0) {
+    checks.push({ check: 'stream', status: 'ok', detail: `${seen}; every disconnection in the last 7 days was covered by backfill` });
+    return;
+  }
+  const latest = gaps[0]!;
+  const total = gaps.reduce((s, g) => s + g.seconds, 0);
+  checks.push({
+    check: 'stream',
+    status: 'warn',
+    detail:
+      `${seen}; ${gaps.length} disconnection(s) in the last 7 days not covered by X's 5 minutes of backfill (${Math.round(total)} s in all), ` +
+      `the latest from ${latest.from.toISOString()} to ${latest.to.toISOString()} (${Math.round(latest.seconds)} s): events of that time may be missing ` +
+      '(a webhook receiving the same subscriptions, or `xaa replay run` to one, can bring them)',
+  });
+}
+
 export function doctorCommand(): Command {
   return jsonAction(
     new Command('doctor').description('check configuration, database, the webhook at X, the last CRC answered, subscriptions, the backlog, events without a handler, dead letters and credentials'),
@@ -175,6 +214,11 @@ export function doctorCommand(): Command {
           await queueChecks(ctx, db, checks);
         } catch (error) {
           checks.push({ check: 'backlog', status: 'fail', detail: `could not read the queue: ${(error as Error).message}` });
+        }
+        try {
+          await streamCheck(ctx, db, checks);
+        } catch (error) {
+          checks.push({ check: 'stream', status: 'fail', detail: `could not read the stream's position: ${(error as Error).message}` });
         }
       }
 

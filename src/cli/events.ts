@@ -50,7 +50,7 @@ export function eventsCommand(): Command {
     if (!e) throw new Error(`no event ${id}`);
     ctx.print(e, () =>
       [
-        table([e as unknown as Record<string, unknown>], ['id', 'type', 'action', 'forUserId', 'format', 'status', 'receivedAt']),
+        table([e as unknown as Record<string, unknown>], ['id', 'type', 'action', 'forUserId', 'format', 'source', 'status', 'receivedAt']),
         `dedupe key: ${e.dedupeKey}`,
         '',
         'handler runs:',

@@ -83,6 +83,8 @@ export async function serve(env = readEnvironment(), options: StartOptions = {})
       database: receiver.db.provider,
       dispatcher: receiver.dispatcher ? receiver.dispatcher.plugins : false,
       trustProxy: config.trustProxy,
+      webhook: options.webhook !== false,
+      stream: Boolean(receiver.stream),
     },
     'listening',
   );
@@ -125,4 +127,23 @@ export async function runUntilSignal(start: () => Promise<{ stop(): Promise<void
 
 export async function serveCommand(options: StartOptions = {}): Promise<void> {
   await runUntilSignal(() => serve(readEnvironment(), options));
+}
+
+/**
+ * `xaa stream`: the XAA persistent stream into the inbox, and the dispatcher, with no webhook
+ * (no public URL, no X_CONSUMER_SECRET needed). The HTTP server still answers /healthz, /readyz
+ * and /metrics on PORT. X refusing the bearer token on the first connection stops it (exit 1).
+ */
+export async function streamCommand(options: StartOptions = {}): Promise<void> {
+  await runUntilSignal(async () => {
+    const running = await serve(readEnvironment(), { ...options, stream: true, webhook: false });
+    const first = await running.receiver.stream!.firstAnswer();
+    if (first.reason === 'unauthorized') {
+      await running.stop();
+      throw new Error(
+        `X refused the stream's bearer token (HTTP ${first.status}${first.detail ? `: ${first.detail}` : ''}): check X_BEARER_TOKEN, the app-only bearer token of the app whose XAA subscriptions to receive`,
+      );
+    }
+    return running;
+  });
 }

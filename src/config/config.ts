@@ -189,6 +189,21 @@ const schema = z.object({
   X_API_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000).describe('milliseconds, at least 100'),
   X_API_RETRIES: z.coerce.number().int().min(0).max(10).default(3).describe('a whole number from 0 to 10'),
   X_API_RATE_LIMIT_MAX_WAIT_MS: z.coerce.number().int().min(0).default(60_000).describe('milliseconds'),
+  // The XAA persistent stream (GET /2/activity/stream): `xaa stream`, or `xaa serve` with XAA_STREAM=on.
+  XAA_STREAM: z
+    .enum(['on', 'off', 'true', 'false'])
+    .default('off')
+    .describe('on (xaa serve also consumes the XAA persistent stream) or off'),
+  XAA_STREAM_IDLE_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(30_000)
+    .describe('milliseconds without a byte from the stream (X sends a keep-alive at least every 20 s) before it is dropped and reconnected, at least 100'),
+  XAA_STREAM_BACKOFF_INITIAL_MS: z.coerce.number().int().min(1).default(1_000).describe('milliseconds, at least 1'),
+  XAA_STREAM_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(320_000).describe('milliseconds, at least 1'),
+  XAA_STREAM_RATE_LIMIT_MIN_WAIT_MS: z.coerce.number().int().min(0).default(60_000).describe('milliseconds'),
+  XAA_STREAM_AUTH_RETRY_MS: z.coerce.number().int().min(1).default(900_000).describe('milliseconds, at least 1'),
 });
 
 type Raw = z.infer<typeof schema>;
@@ -237,6 +252,22 @@ export interface Config {
   /** The X API client (management). */
   x: XApiConfig;
   retention: RetentionConfig;
+  /** The XAA persistent stream consumer. */
+  stream: StreamConfig;
+}
+
+export interface StreamConfig {
+  /** XAA_STREAM: `xaa serve` also consumes the stream (`xaa stream` always does). */
+  enabled: boolean;
+  /** No byte for this long: the connection is dropped and reconnected (X's keep-alive comes at least every 20 s). */
+  idleTimeoutMs: number;
+  /** Reconnect backoff: exponential from the initial delay to the cap, each delay drawn at random below it (full jitter). */
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  /** After a 429: at least this long (X: start at a minute), or until x-rate-limit-reset / Retry-After when later. */
+  rateLimitMinWaitMs: number;
+  /** After a 401 or 403 (the bearer token refused): the next try waits this long. */
+  authRetryMs: number;
 }
 
 export interface LimitsConfig {
@@ -458,6 +489,14 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       minUploadBytesPerSecond: raw.WEBHOOK_MIN_UPLOAD_BYTES_PER_SECOND,
       maxConnections: raw.HTTP_MAX_CONNECTIONS,
       keepAliveTimeoutMs: raw.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
+    stream: {
+      enabled: raw.XAA_STREAM === 'on' || raw.XAA_STREAM === 'true',
+      idleTimeoutMs: raw.XAA_STREAM_IDLE_TIMEOUT_MS,
+      backoffInitialMs: raw.XAA_STREAM_BACKOFF_INITIAL_MS,
+      backoffMaxMs: Math.max(raw.XAA_STREAM_BACKOFF_MAX_MS, raw.XAA_STREAM_BACKOFF_INITIAL_MS),
+      rateLimitMinWaitMs: raw.XAA_STREAM_RATE_LIMIT_MIN_WAIT_MS,
+      authRetryMs: raw.XAA_STREAM_AUTH_RETRY_MS,
     },
     trustProxy: trustProxy(raw.TRUST_PROXY),
     tls: tlsFiles(raw.TLS_CERT_FILE, raw.TLS_KEY_FILE, cwd),

@@ -2,6 +2,7 @@ import type { RequestListener } from 'node:http';
 import { loadConfig, readEnvironment, requireReceiver, secretValues, type Config } from '../config/index.js';
 import { startDispatchThread, type DispatchThread, type DispatchThreadOptions } from '../dispatch/index.js';
 import { createApp, type AppDeps } from '../http/index.js';
+import { requireStreamCredentials, startStreamConsumer, type StreamConsumer } from '../stream/index.js';
 import type { WebhookHandler } from '../http/webhook.js';
 import { createLogger, type Logger } from '../log/index.js';
 import { createMetrics, registerQueueGauges } from '../metrics/index.js';
@@ -17,11 +18,19 @@ export interface StartOptions {
    * dies, its logs, and the environment it reads (default: the receiver's).
    */
   dispatch?: Omit<DispatchThreadOptions, 'viaWriter'> & { env?: Record<string, string | undefined> };
+  /** Also consume the XAA persistent stream (`serve --stream`); default: XAA_STREAM. */
+  stream?: boolean;
+  /**
+   * Serve the webhook (default true; it needs X_CONSUMER_SECRET). `xaa stream` sets false: events
+   * come by the stream only, and WEBHOOK_PATH is not served.
+   */
+  webhook?: boolean;
 }
 
 /** A started receiver, not yet behind any HTTP server: `xaa serve` gives it one, xWebhooks() mounts it in yours. */
 export interface Receiver {
-  config: Config & { consumerSecret: string };
+  /** consumerSecret is set whenever the webhook is served (StartOptions.webhook). */
+  config: Config;
   logger: Logger;
   db: Database;
   /** The whole surface: the webhook route first, then health, readiness, metrics and 404s. */
@@ -30,6 +39,8 @@ export interface Receiver {
   webhook: WebhookHandler;
   /** The running dispatch thread (undefined: DISPATCH_IN_SERVER=false, no plugins, or a restart failed). */
   readonly dispatcher: DispatchThread | undefined;
+  /** The XAA persistent stream consumer, when it runs (`xaa stream`, XAA_STREAM=on, `serve --stream`). */
+  readonly stream: StreamConsumer | undefined;
   /**
    * Loads the plugins afresh on a new dispatch thread (a new thread imports every module anew),
    * hands new work to it, then stops the old one (its running handlers finish or are released
@@ -52,7 +63,11 @@ export interface Receiver {
  * DISPATCH_IN_SERVER=false, retention. Throws a one-line error when the database is unusable.
  */
 export async function startReceiver(env = readEnvironment(), options: StartOptions = {}): Promise<Receiver> {
-  const config = requireReceiver(loadConfig(env));
+  const loaded = loadConfig(env);
+  const config: Config = options.webhook === false ? loaded : requireReceiver(loaded);
+  const streamOn = options.stream ?? config.stream.enabled;
+  // Checked before anything opens: a stream without its credential is a configuration error.
+  if (streamOn) requireStreamCredentials(config);
   const logger = createLogger({ level: config.logLevel, env: config.env, secrets: secretValues(config) });
   const db = await openServiceDatabase(config, {
     migrate: Boolean(options.migrate) || config.migrateOnStart,
@@ -70,6 +85,7 @@ export async function startReceiver(env = readEnvironment(), options: StartOptio
     metrics,
     onCommitted: () => (inbox.writer ? undefined : dispatcher?.notify()),
     onDelivery: options.onDelivery,
+    webhook: options.webhook !== false,
   });
   // The dispatcher and the plugins run on their own thread: never on the event loop X waits on.
   // On SQLite it works through the inbox's writer thread, the process's one writer.
@@ -90,6 +106,8 @@ export async function startReceiver(env = readEnvironment(), options: StartOptio
     throw error;
   }
   const stopRetention = startRetention(db, config.retention, logger);
+  // The stream writes into the same inbox as the webhook: one store, one dedupe, one dispatcher.
+  const stream = streamOn ? startStreamConsumer({ config, db, inbox, metrics, logger }) : undefined;
 
   let restarting: Promise<unknown> = Promise.resolve();
   let stopping: Promise<void> | undefined;
@@ -121,7 +139,7 @@ export async function startReceiver(env = readEnvironment(), options: StartOptio
       startClosing();
       stopRetention();
       await restarting;
-      await Promise.all([drainHttp(), dispatcher?.stop(config.shutdownTimeoutMs)]);
+      await Promise.all([drainHttp(), stream?.stop(), dispatcher?.stop(config.shutdownTimeoutMs)]);
       await inbox.close();
       await db.close();
       logger.info('stopped');
@@ -136,6 +154,7 @@ export async function startReceiver(env = readEnvironment(), options: StartOptio
     get dispatcher() {
       return dispatcher;
     },
+    stream,
     restartDispatcher,
     stop,
   };

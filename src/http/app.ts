@@ -18,7 +18,8 @@ import { metricsRoute } from './metrics-route.js';
 import { webhookRoute, type WebhookHandler } from './webhook.js';
 
 export interface AppDeps {
-  config: Config & { consumerSecret: string };
+  /** Without a consumer secret (`xaa stream`), WEBHOOK_PATH is not served: nothing can be verified. */
+  config: Config;
   db: Database;
   logger: Logger;
   metrics?: Metrics;
@@ -26,6 +27,8 @@ export interface AppDeps {
   onCommitted?: () => void;
   /** Told about every delivery once answered (`xaa dev`). */
   onDelivery?: IngestDeps['onDelivery'];
+  /** Serve WEBHOOK_PATH (default: whenever X_CONSUMER_SECRET is set). `xaa stream` does not. */
+  webhook?: boolean;
 }
 
 export interface ReceiverApp {
@@ -48,7 +51,7 @@ export interface ReceiverApp {
  * The request listener and the Express app behind it: wiring only. Routes come from their
  * modules; rules live below http/.
  */
-export function createApp({ config, db, logger, metrics = createMetrics(), onCommitted, onDelivery }: AppDeps): ReceiverApp {
+export function createApp({ config, db, logger, metrics = createMetrics(), onCommitted, onDelivery, webhook: serveWebhook = true }: AppDeps): ReceiverApp {
   let closing = false;
   const inbox = openInbox(db, {
     dedupeWindowMs: config.retention.dedupeWindowDays * 86_400_000,
@@ -74,9 +77,10 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
 
   // The webhook (X's CRCs and deliveries, the hot path) is answered before Express: no routing,
   // no per-request Express objects. It sets helmet's headers itself and is never rate limited.
-  const webhook = webhookRoute({
+  const consumerSecret = config.consumerSecret;
+  const webhook: WebhookHandler = !consumerSecret || !serveWebhook ? () => false : webhookRoute({
     path: config.webhookPath,
-    consumerSecret: config.consumerSecret,
+    consumerSecret,
     maxBodyBytes: config.maxBodyBytes,
     bodyBudget,
     minUploadBytesPerSecond: config.limits.minUploadBytesPerSecond,

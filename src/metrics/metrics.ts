@@ -71,6 +71,33 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    streamConnected: new Gauge({
+      name: 'xaa_stream_connected',
+      help: 'Whether the XAA persistent stream (GET /2/activity/stream) is connected (1) or not (0)',
+      registers: [registry],
+    }),
+    streamReconnects: new Counter({
+      name: 'xaa_stream_reconnects_total',
+      help: 'Reconnections of the persistent stream, by what ended the previous attempt: closed, idle, network, http_error, rate_limited, unauthorized, store',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    streamGap: new Gauge({
+      name: 'xaa_stream_gap_seconds',
+      help: 'At the last (re)connection: seconds since the stream last received something (an event stored or a keep-alive)',
+      registers: [registry],
+    }),
+    streamUncoveredGap: new Counter({
+      name: 'xaa_stream_uncovered_gap_seconds_total',
+      help: "Seconds of stream disconnection that X's backfill (5 minutes at most) did not cover: events of that time may be missing",
+      registers: [registry],
+    }),
+    streamEvents: new Counter({
+      name: 'xaa_stream_events_total',
+      help: 'Events received from the persistent stream and stored, by outcome: new, duplicate (already received, by webhook or an earlier connection), stale, unparseable',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     dispatchLag: new Histogram({
       name: 'xaa_dispatch_lag_seconds',
       help: 'Time from receiving an event to the start of its first handler attempt',

@@ -62,6 +62,7 @@ export function prepareDelivery(raw: RawDelivery): DeliveryInput {
     contentType: raw.contentType,
     userAgent: raw.userAgent,
     remoteAddr: raw.remoteAddr,
+    source: raw.source ?? 'webhook',
   };
   let parsed: unknown;
   try {

@@ -23,6 +23,8 @@ export { newId } from './ids.js';
 export { committedMigrations, projectRoot } from './paths.js';
 export { lastCrcCheck, recordCrcCheck } from './crc-checks.js';
 export type { CrcCheckRecord } from './crc-checks.js';
+export { ACTIVITY_STREAM, listStreamGaps, recordStreamGap, saveStreamLastSeen, streamLastSeen } from './stream-state.js';
+export type { StreamGapRecord } from './stream-state.js';
 export * from './queue/index.js';
 export * from './records/index.js';
 export { backlogReport, EVENT_STATUSES, eventStatus, getEvent, isEventStatus, listDeadLetters, listEvents } from './inspection.js';

@@ -107,6 +107,8 @@ export interface EventDetail extends EventSummary {
   payload: unknown;
   sideObjects: unknown;
   deliveryId: string;
+  /** How the delivery that first brought it arrived: "webhook" or "stream" (the XAA persistent stream). */
+  source: string;
   runs: Array<{
     handler: string;
     state: string;
@@ -133,6 +135,7 @@ export async function getEvent(prisma: Db, idOrKey: string): Promise<EventDetail
   const row = await prisma.event.findFirst({
     where: { OR: [{ id: idOrKey }, { dedupeKey: idOrKey }] },
     include: {
+      delivery: { select: { source: true } },
       runs: { orderBy: { handler: 'asc' }, include: { history: { orderBy: { startedAt: 'asc' } } } },
       deadLetters: { orderBy: { deadAt: 'asc' } },
     },
@@ -153,6 +156,7 @@ export async function getEvent(prisma: Db, idOrKey: string): Promise<EventDetail
     duplicateCount: row.duplicateCount,
     completedAt: row.completedAt,
     deliveryId: row.deliveryId,
+    source: row.delivery.source,
     payload: parseJson(activity!.payload),
     sideObjects: parseJson(activity!.sideObjects),
     runs: row.runs.map((r) => ({

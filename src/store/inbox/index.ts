@@ -73,4 +73,4 @@ export type { InboxHealthState } from './health.js';
 export { isStale } from './plan.js';
 export { recordDeliveries, recordDelivery } from './prisma-writer.js';
 export type { RecordOptions } from './prisma-writer.js';
-export type { DeliveryInput, DeliveryStatus, EventInput, RawDelivery, RecordedDelivery } from './types.js';
+export type { DeliveryInput, DeliverySource, DeliveryStatus, EventInput, RawDelivery, RecordedDelivery } from './types.js';

@@ -40,14 +40,14 @@ export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[], 
     for (const [n, part] of chunks(deliveries.map((d, i) => [d, i] as const), ROWS_PER_STATEMENT).entries()) {
       const insert: Sql = sql`
         INSERT INTO deliveries (id, received_at, format, status, body, body_encoding, body_sha256, content_type,
-                                user_agent, remote_addr, event_count, duplicate_count)
+                                user_agent, remote_addr, source, event_count, duplicate_count)
         VALUES ${join(
           part.map(([d, i]) => {
             const stored = encodeBody(d.body);
             return sql`(${deliveryIds[i]}, ${d.receivedAt}, ${d.format}, ${d.status},
               ${stored.body}, ${stored.encoding}, ${d.bodySha256},
               ${d.contentType ?? null}, ${d.userAgent ?? null}, ${d.remoteAddr ?? null},
-              ${d.events.length}, 0)`;
+              ${d.source ?? 'webhook'}, ${d.events.length}, 0)`;
           }),
         )}`;
       if (n === 0 && untimedKeys.length > 0 && untimedKeys.length <= ROWS_PER_STATEMENT && options.provider === 'postgresql') {

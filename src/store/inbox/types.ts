@@ -5,7 +5,12 @@ export interface RawDelivery {
   contentType: string | null;
   userAgent: string | null;
   remoteAddr: string | null;
+  /** How it arrived: a webhook POST (the default) or a line of the XAA persistent stream. */
+  source?: DeliverySource;
 }
+
+/** How a delivery arrived (deliveries.source). */
+export type DeliverySource = 'webhook' | 'stream';
 
 /** An activity as the receiver normalized it, ready to be stored. */
 export interface EventInput {
@@ -44,6 +49,8 @@ export interface DeliveryInput {
   contentType?: string | null;
   userAgent?: string | null;
   remoteAddr?: string | null;
+  /** Default "webhook". */
+  source?: DeliverySource;
   events: EventInput[];
 }
 

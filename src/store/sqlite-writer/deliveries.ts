@@ -32,8 +32,8 @@ function wanted(plan: DispatchAttachment, type: string): string[] {
 export function deliveryStatements(db: Connection, options: { dedupeWindowMs?: number } = {}) {
   const insertDelivery = db.prepare(`
     INSERT INTO deliveries (id, received_at, format, status, body, body_encoding, body_sha256, content_type,
-                            user_agent, remote_addr, event_count, duplicate_count)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`);
+                            user_agent, remote_addr, source, event_count, duplicate_count)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`);
   const upsertEvent = db.prepare(`
     INSERT INTO events (id, dedupe_key, type, action, for_user_id, format, occurred_at, received_at,
                         delivery_id, payload, side_objects, activity_index, duplicate_count, state,
@@ -71,6 +71,7 @@ export function deliveryStatements(db: Connection, options: { dedupeWindowMs?: n
         d.contentType ?? null,
         d.userAgent ?? null,
         d.remoteAddr ?? null,
+        d.source ?? 'webhook',
         d.events.length,
       );
       return id;

@@ -6,6 +6,10 @@ import { HttpError, INVALID } from './errors.js';
 /** One API call as a route handler sees it. */
 export interface RouteContext {
   req: IncomingMessage;
+  /** For a route that answers by streaming (it then returns STREAMED, having written the head itself). */
+  res: ServerResponse;
+  /** The x-rate-limit-* headers of this call, for a streaming route's head. */
+  headers: Record<string, string>;
   url: URL;
   params: string[];
   body: Record<string, unknown>;
@@ -13,6 +17,9 @@ export interface RouteContext {
   userId: string | null;
   principal: Principal | null;
 }
+
+/** Returned as the body by a route that wrote its own (streaming) answer on ctx.res. */
+export const STREAMED: unique symbol = Symbol('streamed');
 
 export type Handler = (ctx: RouteContext) => Promise<[number, unknown]> | [number, unknown];
 
@@ -129,7 +136,11 @@ export class ApiServer {
           throw new HttpError(400, { ...INVALID, errors: [{ message: 'Request body is not valid JSON' }] });
         }
       }
-      const [status, out] = await found.handler({ req, url, params, body, userId: principal?.userId ?? null, principal });
+      const [status, out] = await found.handler({ req, res, headers: limitHeaders, url, params, body, userId: principal?.userId ?? null, principal });
+      if (out === STREAMED) {
+        this.requests.push({ route: routeKey, status, auth: authLabel });
+        return;
+      }
       send(status, out, limitHeaders);
     } catch (error) {
       if (error instanceof HttpError) return send(error.status, error.body, error.headers);

@@ -9,8 +9,10 @@ import { controlRoutes } from './routes/controls.js';
 import { directMessageRoutes } from './routes/direct-messages.js';
 import { filteredStreamRoutes } from './routes/filtered-stream.js';
 import { replayRoutes } from './routes/replay.js';
+import { activityStreamRoutes } from './routes/activity-stream.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { ApiServer } from './server.js';
+import { ActivityStreamHub, STREAM_KEEP_ALIVE_MS } from './activity-stream.js';
 import type { ActivitySub, DeliveryRecord, OutboxEntry, ReplayJobState, StandInOptions, StandInUser, StandInWebhook, StreamLinkState, StreamRuleState } from './types.js';
 import { urlProblem } from './urls.js';
 import { applyCrc, crcDue } from './validation.js';
@@ -58,6 +60,10 @@ export class XStandIn {
   readonly deliveries: DeliveryRecord[] = [];
   readonly replayJobs: ReplayJobState[] = [];
   readonly sentMessages: Array<{ from: string; to: string; text: string; dmEventId: string }> = [];
+  /** The XAA persistent stream (GET /2/activity/stream): connections, the backfill buffer, the drop control. */
+  readonly stream: ActivityStreamHub;
+  /** Every stream connection asked for: its backfill_minutes, at the stand-in's time. */
+  readonly streamRequests: Array<{ backfillMinutes: number; at: Date }> = [];
   readonly #server: ApiServer;
   #url = '';
   readonly #host: string;
@@ -73,14 +79,16 @@ export class XStandIn {
       crcTimeoutMs: 10_000,
       deliveryTimeoutMs: DELIVERY_TIMEOUT_MS,
       rateLimit: 500,
+      streamKeepAliveMs: STREAM_KEEP_ALIVE_MS,
       ...options,
     };
     this.now = options.clock ?? (() => new Date());
+    this.stream = new ActivityStreamHub(this.now, this.options.streamKeepAliveMs);
     this.users = options.users ?? [];
     this.#host = options.host ?? '127.0.0.1';
     this.#port = options.port ?? 0;
     this.#server = new ApiServer(
-      [...webhookRoutes(this), ...replayRoutes(this), ...accountActivityRoutes(this), ...activityRoutes(this), ...directMessageRoutes(this), ...filteredStreamRoutes(this), ...controlRoutes(this)],
+      [...webhookRoutes(this), ...replayRoutes(this), ...accountActivityRoutes(this), ...activityRoutes(this), ...directMessageRoutes(this), ...filteredStreamRoutes(this), ...activityStreamRoutes(this), ...controlRoutes(this)],
       { consumerKey: this.options.consumerKey, consumerSecret: this.options.consumerSecret, bearerToken: this.options.bearerToken, users: this.users, log: this.options.log },
       this.options.rateLimit,
     );
@@ -103,6 +111,7 @@ export class XStandIn {
 
   async stop(): Promise<void> {
     this.stopCrcSchedule();
+    this.stream.closeAll();
     await Promise.allSettled(this.replayJobs.map((j) => j.done));
     await this.#server.close();
   }
@@ -130,7 +139,7 @@ export class XStandIn {
   async emit(
     type: SampleType,
     forUserId: string,
-    o: { otherUserId?: string; at?: Date; text?: string; id?: string; senderId?: string; deliver?: boolean } = {},
+    o: { otherUserId?: string; at?: Date; text?: string; id?: string; senderId?: string; variant?: string; deliver?: boolean } = {},
   ): Promise<{ activity: Activity; deliveries: DeliveryRecord[] }> {
     const activity = newActivity(type, forUserId, o);
     return { activity, deliveries: await this.emitActivity(activity, o.deliver ?? true) };
@@ -142,6 +151,15 @@ export class XStandIn {
     const entries: OutboxEntry[] = [];
     const formats = SAMPLE_FORMATS[activity.type];
     const eventType = xaaEventTypeOf(activity);
+    // The persistent stream gets every XAA subscription's events, with or without a webhook
+    // (kept for backfill even when `deliver` is false: a reconnection's backfill brings them).
+    if (formats.includes('xaa')) {
+      for (const s of this.activitySubs.values()) {
+        if (s.event_type === eventType && matches(s.filter, activity)) {
+          this.stream.publish(xaaBody(activity, { tag: s.tag ?? null, filter: s.filter }), deliver);
+        }
+      }
+    }
     for (const w of this.webhooks.values()) {
       if (formats.includes('aaa') && this.subscriptions.get(w.id)?.has(activity.forUserId)) {
         entries.push({ webhookId: w.id, at: activity.at, format: 'aaa', body: aaaBody(activity), activity });

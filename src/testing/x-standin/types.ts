@@ -32,6 +32,8 @@ export interface StandInOptions {
   deliveryTimeoutMs?: number;
   /** The stand-in's clock (CRC schedule, timestamps, replay windows); tests move it instead of sleeping. */
   clock?: () => Date;
+  /** The persistent stream's keep-alive interval (X: a `\r\n` at least every 20 s). */
+  streamKeepAliveMs?: number;
   /** Default rate limit per route and 15-minute window. */
   rateLimit?: number;
   host?: string;

@@ -30,6 +30,7 @@ export function controlRoutes(x: XStandIn): Route[] {
           stream_rules: [...x.streamRules.values()],
           deliveries: x.deliveries,
           replay_jobs: x.replayJobs.map(({ done: _done, ...j }) => j),
+          stream: { connections: x.stream.connections, retained: x.stream.retained, requests: x.streamRequests },
         },
       },
     ]),

@@ -1,0 +1,169 @@
+// The stream consumer in process, against the X stand-in over loopback and a real SQLite inbox:
+// the idle timeout, X's 429 with its reset time, a refused token, keep-alives moving the
+// position, and a stop that leaves the position saved.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { createMetrics } from '../../src/metrics/index.js';
+import { openDatabase, openInbox, saveStreamLastSeen, streamLastSeen, type Database, type DeliveryInbox } from '../../src/store/index.js';
+import { startStreamConsumer, type StreamConsumer } from '../../src/stream/index.js';
+import { XStandIn } from '../../src/testing/x-standin/index.js';
+import { migratedDatabase, type TestDatabase } from '../support/databases.js';
+import { capturingLogger } from '../support/logs.js';
+import { until } from '../support/process.js';
+
+const USER = '2244994945';
+const BEARER = 'consumer-test-app-bearer-token-0123456789';
+
+describe('StreamConsumer', () => {
+  let testDb: TestDatabase;
+  let db: Database;
+  let inbox: DeliveryInbox;
+  let x: XStandIn;
+  let consumer: StreamConsumer | undefined;
+  let metrics: ReturnType<typeof createMetrics>;
+  const logs: string[] = [];
+
+  async function standIn(keepAliveMs: number): Promise<void> {
+    x = new XStandIn({ consumerKey: 'k', consumerSecret: 'consumer-test-secret', bearerToken: BEARER, users: [{ id: USER }], streamKeepAliveMs: keepAliveMs });
+    await x.start();
+    x.activitySubs.set('1', { subscription_id: '1', event_type: 'post.create', filter: { user_id: USER }, created_at: '', updated_at: '' });
+  }
+
+  function consume(env: Record<string, string> = {}): StreamConsumer {
+    const config = loadConfig({
+      DATABASE_URL: testDb.url,
+      X_API_BASE_URL: x.url,
+      X_BEARER_TOKEN: BEARER,
+      XAA_STREAM_IDLE_TIMEOUT_MS: '5000',
+      XAA_STREAM_BACKOFF_INITIAL_MS: '20',
+      XAA_STREAM_BACKOFF_MAX_MS: '200',
+      XAA_STREAM_RATE_LIMIT_MIN_WAIT_MS: '10',
+      ...env,
+    });
+    consumer = startStreamConsumer({ config, db, inbox, metrics, logger: capturingLogger(logs, { level: 'info', secrets: [BEARER] }) });
+    return consumer;
+  }
+
+  async function metric(name: string): Promise<string> {
+    return (await metrics.registry.metrics()).split('\n').filter((l) => l.startsWith(name)).join('\n');
+  }
+
+  beforeEach(async () => {
+    logs.length = 0;
+    metrics = createMetrics();
+    testDb = await migratedDatabase('sqlite');
+    db = await openDatabase(testDb.config);
+    inbox = openInbox(db);
+  });
+
+  afterEach(async () => {
+    await consumer?.stop();
+    consumer = undefined;
+    await x.stop();
+    await inbox.close();
+    await db.close();
+    await testDb.drop();
+  });
+
+  it('drops a connection that sends no byte for the idle timeout and reconnects, asking for backfill', async () => {
+    await standIn(60_000);
+    const c = consume({ XAA_STREAM_IDLE_TIMEOUT_MS: '300' });
+    await until(() => x.streamRequests.length >= 2, 20_000);
+    expect(await metric('xaa_stream_reconnects_total{reason="idle"}')).toMatch(/ [1-9]\d*$/);
+    expect(x.streamRequests[0]!.backfillMinutes).toBe(0);
+    expect(x.streamRequests[1]!.backfillMinutes).toBe(1);
+    expect(c.status().attempts).toBeGreaterThanOrEqual(2);
+  });
+
+  it('keeps a quiet connection open on keep-alives, which move the saved position forward', async () => {
+    await standIn(50);
+    const c = consume({ XAA_STREAM_IDLE_TIMEOUT_MS: '2000' });
+    await until(() => x.stream.connections === 1, 20_000);
+    const first = await streamLastSeen(db.prisma);
+    expect(first).not.toBeNull();
+    await until(async () => ((await streamLastSeen(db.prisma))?.getTime() ?? 0) > first!.getTime(), 20_000);
+    expect(x.streamRequests).toHaveLength(1);
+    expect(c.status().connected).toBe(true);
+    expect(await metric('xaa_stream_connected')).toMatch(/xaa_stream_connected 1$/m);
+  });
+
+  it('waits for x-rate-limit-reset after a 429, then connects', async () => {
+    await standIn(50);
+    // The stand-in answers x-rate-limit-reset: this time in whole seconds, rounded up.
+    const resetAt = Math.ceil((Date.now() + 1000) / 1000) * 1000;
+    x.setRateLimit('GET /2/activity/stream', { limit: 1, remaining: 0, resetInSeconds: 1 });
+    const c = consume();
+    await until(() => x.stream.connections === 1, 20_000);
+    expect(x.requests.filter((r) => r.route === 'GET /2/activity/stream').map((r) => r.status)).toEqual([429, 200]);
+    expect(x.streamRequests[0]!.at.getTime()).toBeGreaterThanOrEqual(resetAt - 5);
+    expect(await metric('xaa_stream_reconnects_total{reason="rate_limited"}')).toMatch(/ 1$/);
+    expect(c.status().connected).toBe(true);
+  });
+
+  it('reports a gap past the backfill once, when a connection opens, however many attempts failed before', async () => {
+    await standIn(50);
+    const lastSeen = new Date(Date.now() - 12 * 60_000);
+    await saveStreamLastSeen(db.prisma, lastSeen);
+    x.failNext('GET /2/activity/stream', { status: 503, times: 3 });
+    const c = consume();
+    await until(() => x.stream.connections === 1, 20_000);
+    expect(c.status().attempts).toBe(4);
+    expect(x.streamRequests).toEqual([expect.objectContaining({ backfillMinutes: 5 })]);
+    const gaps = await db.prisma.streamGap.findMany();
+    expect(gaps).toHaveLength(1);
+    expect(gaps[0]!.fromAt.getTime()).toBe(lastSeen.getTime());
+    const total = Number(/ (\S+)$/.exec(await metric('xaa_stream_uncovered_gap_seconds_total'))![1]);
+    expect(total).toBe(gaps[0]!.seconds);
+    expect(total).toBeGreaterThanOrEqual(420);
+    expect(await metric('xaa_stream_reconnects_total{reason="http_error"}')).toMatch(/ 3$/);
+    expect(logs.filter((l) => l.includes('may be missing'))).toHaveLength(1);
+  });
+
+  it('says which variable to fix when X refuses the token, backs off long, and never logs the token', async () => {
+    await standIn(50);
+    const c = consume({ X_BEARER_TOKEN: 'wrong-bearer-token-0123456789', XAA_STREAM_AUTH_RETRY_MS: '600000' });
+    expect(await c.firstAnswer()).toMatchObject({ reason: 'unauthorized', status: 401 });
+    await until(() => logs.some((l) => l.includes('X refused the bearer token')), 5_000);
+    const line = JSON.parse(logs.find((l) => l.includes('X refused the bearer token'))!) as { level: number; msg: string; retryInMs: number };
+    expect(line.level).toBe(50);
+    expect(line.msg).toMatch(/check X_BEARER_TOKEN/);
+    expect(line.retryInMs).toBe(600_000);
+    expect(logs.join('')).not.toContain('wrong-bearer-token-0123456789');
+    expect(x.requests.filter((r) => r.route === 'GET /2/activity/stream')).toHaveLength(1);
+  });
+
+  it("logs X's in-stream system messages without storing them, keeps a line that is not JSON as unparseable, drops an oversized line", async () => {
+    await standIn(60_000);
+    consume({ WEBHOOK_MAX_BODY_BYTES: '4096' });
+    await until(() => x.stream.connections === 1, 20_000);
+    x.stream.publish(
+      JSON.stringify({ errors: [{ title: 'operational-disconnect', disconnect_type: 'UpstreamOperationalDisconnect', detail: 'This stream has been disconnected upstream for operational reasons.', type: 'https://api.x.com/2/problems/operational-disconnect' }] }),
+    );
+    x.stream.publish('{"data": not json at all');
+    x.stream.publish(`{"data":"${'x'.repeat(5000)}"}`);
+    await x.emit('post.create', USER, { variant: 'author' });
+    await until(async () => (await db.prisma.event.count()) === 1, 20_000);
+    await until(() => logs.some((l) => l.includes('dropped lines longer than')), 5_000);
+    const deliveries = await db.prisma.delivery.findMany({ select: { status: true, source: true } });
+    expect(deliveries.map((d) => d.status).sort()).toEqual(['accepted', 'unparseable']);
+    expect(deliveries.every((d) => d.source === 'stream')).toBe(true);
+    const system = JSON.parse(logs.find((l) => l.includes('X system message'))!) as { message: string };
+    expect(system.message).toMatch(/operational-disconnect: UpstreamOperationalDisconnect/);
+    expect(await metric('xaa_stream_events_total{outcome="unparseable"}')).toMatch(/ 1$/);
+    expect(x.streamRequests).toHaveLength(1);
+  });
+
+  it('stores events as stream deliveries and, once stopped, has saved the position of the last one', async () => {
+    await standIn(60_000);
+    const c = consume();
+    await until(() => x.stream.connections === 1, 20_000);
+    for (let i = 0; i < 20; i++) await x.emit('post.create', USER, { variant: 'author' });
+    await until(async () => (await db.prisma.event.count()) === 20, 20_000);
+    await c.stop();
+    const seen = c.status().lastSeen!;
+    expect((await streamLastSeen(db.prisma))!.getTime()).toBe(seen.getTime());
+    expect(await db.prisma.delivery.count({ where: { source: 'stream' } })).toBe(20);
+    expect(await metric('xaa_stream_events_total{outcome="new"}')).toMatch(/ 20$/);
+    expect(await metric('xaa_stream_connected')).toMatch(/xaa_stream_connected 0$/m);
+  });
+});
