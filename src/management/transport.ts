@@ -139,7 +139,11 @@ export class XTransport {
         text = await res.text();
       } catch (error) {
         if (req.signal?.aborted) throw error;
-        const cause = timeout.aborted ? `no answer within ${this.o.timeoutMs} ms` : networkCause(error);
+        // fetch names an invalid header by its value: never let a credential into the message.
+        const cause = timeout.aborted ? `no answer within ${this.o.timeoutMs} ms` : withoutSecret(networkCause(error), headers.authorization);
+        if (/invalid header value|header value/i.test(cause)) {
+          throw new XUnreachableError(req.operation, 'the credential is not a valid HTTP header value (a line break or control character in the token?)');
+        }
         if (failures < this.o.retries) {
           await this.#backoff(req, failures++, cause);
           continue;
@@ -188,6 +192,14 @@ export class XTransport {
     this.o.onWait?.({ operation: req.operation, reason: 'retry', ms, cause });
     await this.o.sleep(ms, req.signal);
   }
+}
+
+/** `text` with `secret` and every part of it longer than 6 characters replaced by [redacted]. */
+function withoutSecret(text: string, secret: string | undefined): string {
+  if (!secret) return text;
+  let out = text;
+  for (const part of [secret, ...secret.split(/[\s,]+/)].filter((p) => p.length > 6)) out = out.split(part).join('[redacted]');
+  return out;
 }
 
 function networkCause(error: unknown): string {

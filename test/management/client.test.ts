@@ -200,6 +200,16 @@ describe('the X client against the X stand-in', () => {
     expect((down as Error).message).toMatch(/network error ECONNREFUSED/);
   });
 
+  it('a token that is not a valid header value fails with a clear error that does not contain it', async () => {
+    await start();
+    const token = 'AAAA-first-half\nsecond-half-of-the-token';
+    const e = await new XClient({ baseUrl: standin.url, credentials: { bearerToken: token }, retries: 2, backoffMs: 1 }).listWebhooks().catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(XUnreachableError);
+    expect((e as Error).message).toMatch(/not a valid HTTP header value/);
+    expect((e as Error).message).not.toContain('first-half');
+    expect((e as Error).message).not.toContain('second-half');
+  });
+
   it('honours x-rate-limit-reset: waits within the bound, else fails with the time to retry', async () => {
     await start();
     standin.setRateLimit('GET /2/webhooks', { remaining: 0, resetInSeconds: 1 });
