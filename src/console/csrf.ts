@@ -4,7 +4,7 @@ import type { Request } from 'express';
 /**
  * Cross-site request checks for every state-changing console request (login included):
  * - Sec-Fetch-Site, when the browser sends it, must be same-origin (or none: typed by the user);
- * - Origin, when sent, must name this host (a form posted from another site, or "null" from a
+ * - Origin, when sent, must name this host (as a trusted proxy forwards it; a form posted from another site, or "null" from a
  *   sandboxed frame, is refused). The scheme is not compared: behind a TLS-terminating proxy the
  *   server may see plain HTTP while the browser says https;
  * - the form's CSRF token must be the session's (checked by sameToken).
@@ -21,7 +21,8 @@ export function crossSiteReason(req: Request): string | null {
     } catch {
       return 'the Origin header is not an origin';
     }
-    if (!host || host !== req.get('host')) return 'the request comes from another origin';
+    // req.host: the Host header, or X-Forwarded-Host from a proxy TRUST_PROXY trusts.
+    if (!host || host !== req.host) return 'the request comes from another origin';
   }
   return null;
 }
