@@ -61,7 +61,11 @@ export function createMetricsHistory(metrics: Metrics, options: { intervalMs?: n
     };
   }
 
-  async function sample(): Promise<void> {
+  // One reading at a time, in order (the timer's and a caller's never interleave).
+  let queue: Promise<void> = Promise.resolve();
+  const sample = (): Promise<void> => (queue = queue.then(take, take));
+
+  async function take(): Promise<void> {
     const now = await read();
     if (previous) {
       const seconds = Math.max((now.at - previous.at) / 1000, 0.001);
@@ -78,7 +82,7 @@ export function createMetricsHistory(metrics: Metrics, options: { intervalMs?: n
     previous = now;
   }
 
-  void sample();
+  void sample().catch(() => undefined);
   const timer = setInterval(() => void sample().catch(() => undefined), intervalMs);
   timer.unref();
   return {
