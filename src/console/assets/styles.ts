@@ -31,6 +31,7 @@ h2{font-size:1.15rem;margin:1.5rem 0 .5rem}
 .error{border-left:4px solid var(--bad);background:#fdecec;padding:.5rem .75rem;margin:0 0 1rem}
 .warning{border-left:4px solid var(--warn);background:#fff4e0;padding:.5rem .75rem;margin:0 0 1rem}
 .table-wrap{overflow-x:auto;border:1px solid var(--line);border-radius:4px}
+.table-wrap+form{margin-top:1rem}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:var(--panel);font-weight:600}
@@ -56,6 +57,7 @@ dl.facts dd{margin:0;word-break:break-all}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem}
 .card{border:1px solid var(--line);border-radius:6px;padding:.75rem 1rem;background:#fff}
 .card h2{margin-top:0}
+.cards.charts{grid-template-columns:repeat(auto-fit,minmax(min(100%,34rem),1fr))}
 figure.chart{margin:0}
 figure.chart svg{width:100%;height:auto;display:block;background:#fff}
 figure.chart figcaption{font-size:.85rem;color:var(--muted)}

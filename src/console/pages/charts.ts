@@ -40,7 +40,7 @@ export function lineChart(title: string, unit: string, points: HistoryPoint[], v
   if (current.length) segments.push(current.join(' '));
   const last = values.length ? values[values.length - 1]! : null;
   const summary = values.length
-    ? `${title}: latest ${format(last!)} ${unit}, highest ${format(Math.max(...values))} ${unit} over the last hour.`
+    ? `${title}: latest ${format(last!)} ${unit}, highest ${format(Math.max(...values))} ${unit} over the last ${windowMs >= 3_600_000 ? 'hour' : `${Math.round(windowMs / 60_000)} minutes`}.`
     : `${title}: no data yet.`;
   // Every number below is computed here: raw() carries no received text.
   const grid = [0, 0.5, 1]
@@ -52,7 +52,7 @@ export function lineChart(title: string, unit: string, points: HistoryPoint[], v
   const lines = segments
     .map((s) => (s.includes(' ') ? `<polyline points="${s}" fill="none" stroke="#0b57d0" stroke-width="2"/>` : `<circle cx="${s.split(',')[0]}" cy="${s.split(',')[1]}" r="2.5" fill="#0b57d0"/>`))
     .join('');
-  const axis = `<text x="${PAD.left}" y="${H - 6}" font-size="11" fill="#4d4d4d">−60 min</text><text x="${W - PAD.right}" y="${H - 6}" font-size="11" text-anchor="end" fill="#4d4d4d">now</text>`;
+  const axis = `<text x="${PAD.left}" y="${H - 6}" font-size="11" fill="#4d4d4d">−${Math.round(windowMs / 60_000)} min</text><text x="${W - PAD.right}" y="${H - 6}" font-size="11" text-anchor="end" fill="#4d4d4d">now</text>`;
   return html`<figure class="chart card"><h2>${title}</h2>
 <svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${summary}" xmlns="http://www.w3.org/2000/svg">${raw(grid + lines + axis)}</svg>
 <figcaption>${summary} (${unit})</figcaption></figure>`;
@@ -62,11 +62,13 @@ export function chartsPage(deps: ConsoleDeps) {
   return (_req: Request, res: Response) => {
     const points = deps.history.points();
     const now = Date.now();
-    const hour = 3_600_000;
+    // The last hour; while the process is younger than that, the time since the first reading
+    // (at least five minutes), so that a fresh start does not draw in the last pixels.
+    const hour = Math.min(3_600_000, Math.max(300_000, points.length ? now - points[0]!.at + deps.history.intervalMs : 0));
     const body = html`<p class="muted">From the counters <code>/metrics</code> exposes (this process), read every ${deps.history.intervalMs / 1000} s; kept in memory for an hour (a restart starts afresh).${
       points.length < 2 ? html` Collecting: the first points appear after ${(2 * deps.history.intervalMs) / 1000} s.` : ''
     }</p>
-<div class="cards">
+<div class="cards charts">
 ${lineChart('Deliveries per second', 'deliveries/s', points, (p) => p.deliveriesPerSecond, now, hour)}
 ${lineChart('Events per second', 'events/s', points, (p) => p.eventsPerSecond, now, hour)}
 ${lineChart('Dispatch lag', 'seconds', points, (p) => p.dispatchLagSeconds, now, hour)}

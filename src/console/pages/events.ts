@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { EVENT_TYPES } from '../../events/index.js';
-import { EVENT_STATUSES, decodeBody, getEvent, isEventStatus, listEvents, redispatchEvents } from '../../store/index.js';
+import { EVENT_STATUSES, type EventStatus, decodeBody, getEvent, isEventStatus, listEvents, redispatchEvents } from '../../store/index.js';
 import type { ConsoleDeps } from '../context.js';
 import { field, problem, sessionOf } from '../context.js';
 import { html, time, type Html } from '../html.js';
@@ -37,8 +37,7 @@ function select(name: string, label: string, options: readonly string[], chosen:
 export function tailPage(deps: ConsoleDeps) {
   return async (req: Request, res: Response) => {
     const f = filterOf(req);
-    const events = await listEvents(deps.db.prisma, { type: f.type, forUserId: f.user, state: f.state as never, limit: 50 });
-    const shown = events.filter((e) => !f.format || e.format === f.format);
+    const shown = await listEvents(deps.db.prisma, { type: f.type, forUserId: f.user, format: f.format, state: f.state as EventStatus | undefined, limit: 50 });
     const deliveries = await deps.db.prisma.delivery.findMany({
       where: f.format ? { format: f.format } : {},
       orderBy: { id: 'desc' },
