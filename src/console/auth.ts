@@ -76,11 +76,21 @@ export function authRoutes(deps: ConsoleDeps): Router {
     deps.logger.info({ remoteAddr: req.ip }, 'console login');
     res.redirect(303, next);
   });
-  router.post('/logout', requireSession(deps), requireSameSite, (req, res) => {
-    deps.sessions.destroy(readCookie(req.headers.cookie, SESSION_COOKIE));
+  const loggedOut: RequestHandler = (_req, res) => {
     setSessionCookie(res, '', 0);
     res.redirect(303, '/console/login');
-  });
+  };
+  router.post(
+    '/logout',
+    // A session that has expired already: nothing to end, back to the login.
+    (req, res, next) => (deps.sessions.get(readCookie(req.headers.cookie, SESSION_COOKIE)) ? next() : loggedOut(req, res, next)),
+    requireSession(deps),
+    requireSameSite,
+    (req, res, next) => {
+      deps.sessions.destroy(readCookie(req.headers.cookie, SESSION_COOKIE));
+      loggedOut(req, res, next);
+    },
+  );
   return router;
 }
 

@@ -85,17 +85,44 @@ describe.skipIf(!hasChromium)('operator console in a real browser (chromium)', (
     await reloadUntil(page, async () => (await page.locator('main dl.facts').textContent())!.includes('dead'), 'the handler to be dead-lettered');
     await expect.poll(() => page.locator('main').textContent()).toContain('switched to fail');
 
-    // The dead letter, redriven once the handler is told to succeed.
+    // A second event for the same failing handler: two dead letters.
+    const like = await receiver.deliver('like');
+    await receiver.waitForHandlers();
+    await reloadUntil(page, async () => (await receiver.events()).filter((e) => e.status === 'dead').length === 2, 'two dead letters');
+
+    // The dead letters, redriven once the handler is told to succeed: one, then all.
     await page.getByRole('link', { name: 'Dead letters' }).click();
-    const letter = page.locator('#dead-letters tbody tr', { hasText: 'switchable' });
-    await expect.poll(() => letter.count()).toBe(1);
+    const letters = page.locator('#dead-letters tbody tr', { hasText: 'switchable' });
+    await expect.poll(() => letters.count()).toBe(2);
     fs.rmSync(failFile);
-    await letter.getByRole('button', { name: /Redrive/ }).click();
+    await page.locator('#dead-letters tbody tr', { hasText: 'post.create' }).getByRole('button', { name: /Redrive/ }).click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Redriven: 1');
+    expect(await letters.count()).toBe(1);
     await page.goto(eventUrl);
     await reloadUntil(page, async () => (await page.locator('main dl.facts').textContent())!.includes('done'), 'the redriven handler to succeed');
-    const stored = (await receiver.events()).find((e) => e.payload && JSON.stringify(e.payload).includes(activity.id));
-    expect(stored?.runs[0]).toMatchObject({ handler: 'switchable', state: 'done' });
+    const runOf = async (activityId: string) =>
+      (await receiver.events()).find((e) => JSON.stringify(e.payload).includes(activityId))?.runs[0];
+    expect(await runOf(activity.id)).toMatchObject({ handler: 'switchable', state: 'done' });
+    expect(await runOf(like.activity.id)).toMatchObject({ state: 'dead' });
+
+    await page.getByRole('link', { name: 'Dead letters' }).click();
+    await page.getByRole('button', { name: /Redrive all/ }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Redriven: 1');
+    await expect.poll(() => page.locator('#dead-letters tbody').textContent()).toContain('No dead letters waiting');
+    await expect.poll(async () => (await runOf(like.activity.id))?.state, { timeout: 15_000 }).toBe('done');
+
+    // Redispatch from the event's page: its handler runs once more.
+    await page.goto(eventUrl);
+    await page.getByRole('button', { name: 'Redispatch' }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Redispatched');
+    await expect.poll(async () => (await runOf(activity.id))?.history.length, { timeout: 15_000 }).toBe(4);
+    expect(await runOf(activity.id)).toMatchObject({ state: 'done' });
+
+    // Keyboard: the first Tab reaches the skip link, which moves focus to the content.
+    await page.keyboard.press('Tab');
+    expect(await page.locator(':focus').textContent()).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.locator(':focus').getAttribute('id')).toBe('main');
 
     // Log out: the session is over, the console asks for the login again.
     await page.getByRole('button', { name: 'Log out' }).click();
