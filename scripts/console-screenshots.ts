@@ -71,9 +71,12 @@ try {
   await receiver.waitForHandlers();
 
   const page = await browser.context.newPage();
+  // The whole page, cut at 1400 pixels (long tables would make megabytes of PNG).
   const shot = async (p: Page, name: string, url?: string) => {
     if (url) await p.goto(`${base}${url}`);
-    await p.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
+    const width = p.viewportSize()!.width;
+    const height = Math.min(1400, Math.ceil((await p.locator('body').boundingBox())!.height));
+    await p.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true, clip: { x: 0, y: 0, width, height } });
     console.log(`docs/console/${name}.png`);
   };
   fs.mkdirSync(OUT, { recursive: true });
@@ -91,9 +94,7 @@ try {
   await page.setViewportSize(PHONE);
   await shot(page, 'live-tail-phone', '/console/events');
   await shot(page, 'event-phone', `/console/events/${dead.id}`);
-  await page.goto(`${base}/console/charts`);
-  await page.screenshot({ path: path.join(OUT, 'charts-phone.png'), fullPage: false });
-  console.log('docs/console/charts-phone.png');
+  await shot(page, 'charts-phone', '/console/charts');
 } finally {
   await browser.close();
   await receiver.close();

@@ -82,6 +82,8 @@ describe.skipIf(!hasChromium)('operator console in a real browser (chromium)', (
     await page.waitForURL(/\/console\/events\/[^/]+$/);
     const eventUrl = page.url();
     await expect.poll(() => page.locator('#raw-delivery').textContent()).toContain(activity.id);
+    const normalized = JSON.parse((await page.locator('#normalized').textContent())!);
+    expect(normalized).toMatchObject({ type: 'post.create', forUserId: '2244994945', format: 'aaa', data: { text: '@user2244994945 hello console' } });
     await reloadUntil(page, async () => (await page.locator('main dl.facts').textContent())!.includes('dead'), 'the handler to be dead-lettered');
     await expect.poll(() => page.locator('main').textContent()).toContain('switched to fail');
 

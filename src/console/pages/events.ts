@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
-import { EVENT_TYPES } from '../../events/index.js';
-import { EVENT_STATUSES, type EventStatus, decodeBody, getEvent, isEventStatus, listEvents, redispatchEvents } from '../../store/index.js';
+import { EVENT_TYPES, type ParsedXEvent, type SideObjects } from '../../events/index.js';
+import { withData } from '../../normalize/event-data/index.js';
+import { EVENT_STATUSES, type EventDetail, type EventStatus, decodeBody, getEvent, isEventStatus, listEvents, redispatchEvents } from '../../store/index.js';
 import type { ConsoleDeps } from '../context.js';
 import { field, problem, sessionOf } from '../context.js';
 import { html, time, type Html } from '../html.js';
@@ -102,6 +103,26 @@ export function tailStream(deps: ConsoleDeps) {
   };
 }
 
+/** The event as the dispatcher hands it to handlers (dispatcher.ts builds it the same way). */
+function normalized(e: EventDetail): unknown {
+  try {
+    const event = withData({
+      id: e.dedupeKey,
+      type: e.type,
+      action: e.action,
+      forUserId: e.forUserId,
+      format: e.format,
+      occurredAt: e.occurredAt,
+      payload: e.payload,
+      side: (e.sideObjects as SideObjects | null) ?? { source: 'unknown' },
+    } as ParsedXEvent);
+    const { payload, side, data, ...head } = event;
+    return { ...head, data, payload, side };
+  } catch (error) {
+    return { error: `could not normalize: ${problem(error)}`, payload: e.payload };
+  }
+}
+
 function json(value: unknown): string {
   return JSON.stringify(value, null, 2) ?? 'null';
 }
@@ -160,8 +181,8 @@ ${e.deadLetters.length
     )}`
   : ''}
 <h2>Normalized event</h2>
-<pre id="payload">${json(e.payload)}</pre>
-${e.sideObjects ? html`<h2>Side objects</h2><pre>${json(e.sideObjects)}</pre>` : ''}
+<p class="muted">As handlers receive it: <code>data</code> holds the fields normalized the same for AAA and XAA; <code>payload</code> is the activity as X sent it; <code>side</code> the envelope's side objects.</p>
+<pre id="normalized">${json(normalized(e))}</pre>
 <h2>Raw delivery</h2>
 ${delivery && rawBody
   ? html`<p class="muted">Delivery <code>${delivery.id}</code>, ${rawBody.length} bytes, ${delivery.contentType ?? 'no content type'}, received ${time(delivery.receivedAt)}${rawBody.length > RAW_LIMIT ? `; the first ${RAW_LIMIT} bytes are shown` : ''}.</p>
