@@ -3,17 +3,18 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aaaBody, newActivity, xaaBody } from '../../src/testing/samples.js';
 import { startTestApp, xSignature, type TestApp } from '../support/app.js';
+import { providersUnderTest } from '../support/databases.js';
 
 const ADMIN_TOKEN = 'console-admin-token-0123456789';
 
-describe('console live tail: server-sent events with filters, over HTTP', () => {
+describe.each(providersUnderTest())('console live tail: server-sent events with filters, over HTTP (%s)', (provider) => {
   let app: TestApp;
   let server: http.Server;
   let base: string;
   let cookie: string;
 
   beforeAll(async () => {
-    app = await startTestApp('sqlite', { ADMIN_TOKEN });
+    app = await startTestApp(provider, { ADMIN_TOKEN });
     server = http.createServer(app.handler);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
