@@ -40,5 +40,6 @@ export function raw(markup: string): Html {
 export function time(d: Date | null | undefined): Html {
   if (!d) return html`<span class="muted">—</span>`;
   const iso = d.toISOString();
-  return html`<time datetime="${iso}">${iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</time>`;
+  // The date can be hidden in narrow table cells (CSS): the time of day is what a tail needs.
+  return html`<time datetime="${iso}"><span class="date">${iso.slice(0, 10)} </span>${iso.slice(11, 19)}Z</time>`;
 }

@@ -4,8 +4,9 @@ import { eventStatus } from '../store/index.js';
 /**
  * The live tail: new deliveries and events as the store records them. While at least one
  * browser listens, the store is read once a second for rows received since the last read (with a
- * margin: rows committed out of order are not missed; ids already sent are remembered); nothing
- * is added to the webhook's path. Each listener has its filters.
+ * margin: rows committed out of order are not missed; ids already sent are remembered), and the
+ * events sent in the last ten minutes are read again by id so that their state changes (done,
+ * failing, dead) follow. Nothing is added to the webhook's path. Each listener has its filters.
  */
 
 export interface TailEvent {
@@ -50,6 +51,8 @@ export function matches(item: TailItem, f: TailFilter): boolean {
 }
 
 const MARGIN_MS = 10_000;
+const WATCH_MS = 10 * 60_000;
+const WATCH_MAX = 500;
 
 export function createLiveTail(db: Database, intervalMs = 1_000): LiveTail {
   const listeners = new Map<number, { filter: TailFilter; send: (item: TailItem) => void }>();
@@ -59,6 +62,8 @@ export function createLiveTail(db: Database, intervalMs = 1_000): LiveTail {
   /** Ids sent, with their received time (forgotten once past the margin). */
   const sent = new Map<string, number>();
   let reading = false;
+  /** Events sent in the last WATCH_MS (at most WATCH_MAX): their state changes are sent too. */
+  const watched = new Map<string, { status: EventStatus; sentAt: number }>();
 
   async function read(): Promise<void> {
     if (reading) return;
@@ -95,6 +100,29 @@ export function createLiveTail(db: Database, intervalMs = 1_000): LiveTail {
         });
       }
       for (const [id, at] of sent) if (at < from.getTime()) sent.delete(id);
+      // State changes of the events sent lately (pending -> done, failing, dead): read by id.
+      const watchedIds = [...watched.keys()];
+      if (watchedIds.length) {
+        const rows = await db.prisma.event.findMany({
+          where: { id: { in: watchedIds } },
+          select: { id: true, type: true, action: true, forUserId: true, format: true, state: true, receivedAt: true, runs: { select: { state: true, attempts: true } } },
+        });
+        for (const e of rows) {
+          const w = watched.get(e.id)!;
+          const status = eventStatus(e.state, e.runs);
+          if (status === w.status) continue;
+          w.status = status;
+          items.push({
+            kind: 'event',
+            data: { id: e.id, type: e.type, action: e.action, forUserId: e.forUserId, format: e.format, status, receivedAt: e.receivedAt.toISOString() },
+          });
+        }
+      }
+      for (const item of items) {
+        if (item.kind === 'event' && !watched.has(item.data.id)) watched.set(item.data.id, { status: item.data.status, sentAt: readAt.getTime() });
+      }
+      for (const [id, w] of watched) if (w.sentAt < readAt.getTime() - WATCH_MS) watched.delete(id);
+      while (watched.size > WATCH_MAX) watched.delete(watched.keys().next().value!);
       since = readAt;
       for (const item of items) for (const l of listeners.values()) if (matches(item, l.filter)) l.send(item);
     } catch {
@@ -111,6 +139,7 @@ export function createLiveTail(db: Database, intervalMs = 1_000): LiveTail {
         // Nothing before this moment is sent: the page shows what was there already.
         since = new Date();
         sent.clear();
+        watched.clear();
         timer = setInterval(() => void read(), intervalMs);
         timer.unref();
       }

@@ -76,6 +76,8 @@ describe.skipIf(!hasChromium)('operator console in a real browser (chromium)', (
     const row = page.locator('#tail-events tbody tr', { hasText: 'post.create' });
     await row.first().waitFor({ timeout: 15_000 });
     await page.locator('#tail-deliveries tbody tr', { hasText: 'accepted' }).first().waitFor({ timeout: 15_000 });
+    // Its state follows without a reload: the handler fails every attempt, the event is dead.
+    await expect.poll(() => row.first().locator('.state').textContent(), { timeout: 15_000 }).toBe('dead');
 
     // Open it: the normalized event, the raw delivery, the handler's attempts and errors.
     await row.first().getByRole('link').click();

@@ -17,12 +17,27 @@ if (tail && 'EventSource' in window) {
     row.appendChild(td);
     return td;
   };
-  const badge = (row, text) => {
+  const timeCell = (row, iso) => {
     const td = document.createElement('td');
+    const t = document.createElement('time');
+    t.dateTime = iso;
+    const date = document.createElement('span');
+    date.className = 'date';
+    date.textContent = iso.slice(0, 10) + ' ';
+    t.append(date, iso.slice(11, 19) + 'Z');
+    td.appendChild(t);
+    row.appendChild(td);
+  };
+  const stateBadge = (text) => {
     const span = document.createElement('span');
     span.className = 'state state-' + String(text).replace(/[^a-z]/g, '');
     span.textContent = text;
-    td.appendChild(span);
+    return span;
+  };
+  const badge = (row, text) => {
+    const td = document.createElement('td');
+    td.className = 'state-cell';
+    td.appendChild(stateBadge(text));
     row.appendChild(td);
   };
   const prepend = (body, row) => {
@@ -38,10 +53,16 @@ if (tail && 'EventSource' in window) {
   source.addEventListener('error', () => { status.dataset.state = 'closed'; status.textContent = 'Live tail disconnected; retrying…'; });
   source.addEventListener('event', (message) => {
     const e = JSON.parse(message.data);
-    if (document.getElementById('event-' + e.id)) return;
+    const known = document.getElementById('event-' + e.id);
+    if (known) {
+      // A state change (done, dead, failing): the row's badge follows.
+      const stateCell = known.querySelector('.state-cell');
+      if (stateCell) stateCell.replaceChildren(stateBadge(e.status));
+      return;
+    }
     const row = document.createElement('tr');
     row.id = 'event-' + e.id;
-    cell(row, e.receivedAt.replace('T', ' ').replace(/\\.\\d+Z$/, 'Z'));
+    timeCell(row, e.receivedAt);
     const link = document.createElement('a');
     link.href = '/console/events/' + encodeURIComponent(e.id);
     link.textContent = e.type + (e.action ? ' (' + e.action + ')' : '');
@@ -49,7 +70,7 @@ if (tail && 'EventSource' in window) {
     td.appendChild(link);
     row.appendChild(td);
     cell(row, e.forUserId || '');
-    cell(row, e.format);
+    cell(row, e.format, 'hide-narrow');
     badge(row, e.status);
     cell(row, e.id, 'hide-narrow');
     prepend(eventsBody, row);
@@ -59,7 +80,7 @@ if (tail && 'EventSource' in window) {
     if (document.getElementById('delivery-' + d.id)) return;
     const row = document.createElement('tr');
     row.id = 'delivery-' + d.id;
-    cell(row, d.receivedAt.replace('T', ' ').replace(/\\.\\d+Z$/, 'Z'));
+    timeCell(row, d.receivedAt);
     cell(row, d.format);
     badge(row, d.status);
     cell(row, d.eventCount, 'num');

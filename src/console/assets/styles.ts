@@ -71,6 +71,7 @@ tr.fresh td{background:#eef4ff}
   header.top form{margin-left:0}
   th,td{padding:.35rem .4rem}
   .hide-narrow{display:none}
+  td .date{display:none}
   dl.facts{grid-template-columns:1fr}
   dl.facts dd{margin-bottom:.4rem}
 }

@@ -58,9 +58,9 @@ ${select('state', 'State', EVENT_STATUSES, f.state)}
 <h2 id="events-h">Events</h2>
 ${table(
   'Events, newest first',
-  html`<th scope="col">Received</th><th scope="col">Type</th><th scope="col">User</th><th scope="col">Format</th><th scope="col">State</th><th scope="col" class="hide-narrow">Id</th>`,
+  html`<th scope="col">Received</th><th scope="col">Type</th><th scope="col">User</th><th scope="col" class="hide-narrow">Format</th><th scope="col">State</th><th scope="col" class="hide-narrow">Id</th>`,
   shown.map(
-    (e) => html`<tr id="event-${e.id}"><td>${time(e.receivedAt)}</td><td><a href="/console/events/${e.id}">${e.type}${e.action ? ` (${e.action})` : ''}</a></td><td>${e.forUserId ?? ''}</td><td>${e.format}</td><td>${badge(e.status)}</td><td class="hide-narrow"><code>${e.id}</code></td></tr>`,
+    (e) => html`<tr id="event-${e.id}"><td>${time(e.receivedAt)}</td><td><a href="/console/events/${e.id}">${e.type}${e.action ? ` (${e.action})` : ''}</a></td><td>${e.forUserId ?? ''}</td><td class="hide-narrow">${e.format}</td><td class="state-cell">${badge(e.status)}</td><td class="hide-narrow"><code>${e.id}</code></td></tr>`,
   ),
   'No events match.',
   'tail-events',
