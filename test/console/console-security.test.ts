@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { aaaBody, newActivity } from '../../src/testing/samples.js';
+import { startTestApp, xSignature, type TestApp } from '../support/app.js';
 
 const ADMIN_TOKEN = 'console-admin-token-0123456789';
 
@@ -94,6 +95,27 @@ describe('operator console over HTTP: sessions, cross-site requests, headers', (
     const crossLogin = await fetch(`${c.base}/console/login`, { method: 'POST', redirect: 'manual', headers: { ...FORM, origin: 'https://evil.example' }, body: form({ token: ADMIN_TOKEN }) });
     expect(crossLogin.status).toBe(403);
     expect(crossLogin.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('redispatches an event from its page, and only to a handler it has a run of', async () => {
+    const body = aaaBody(newActivity('follow', '2244994945', { at: new Date() }));
+    const delivered = await fetch(`${c.base}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) }, body });
+    expect(delivered.status).toBe(200);
+    const event = (await c.app.db.prisma.event.findFirst({ where: { type: 'follow' } }))!;
+    const { cookie, csrf } = await login();
+    const page = await fetch(`${c.base}/console/events/${event.id}`, { headers: { cookie } });
+    expect(await page.text()).toContain('No handler has taken this event');
+    const post = (fields: Record<string, string>) =>
+      fetch(`${c.base}/console/events/${event.id}/redispatch`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie, origin: c.base }, body: form({ _csrf: csrf, ...fields }) });
+    const stranger = await post({ handler: 'no-such-plugin' });
+    expect(stranger.status).toBe(409);
+    expect(await stranger.text()).toContain('this event has no run of a handler &quot;no-such-plugin&quot;');
+    const every = await post({});
+    expect(every.status).toBe(303);
+    expect(every.headers.get('location')).toBe(`/console/events/${event.id}?notice=requeued`);
+    const missing = await fetch(`${c.base}/console/events/no-such-event/redispatch`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie, origin: c.base }, body: form({ _csrf: csrf }) });
+    expect(missing.status).toBe(409);
+    expect(await missing.text()).toContain('no event no-such-event');
   });
 
   it('ends the session at logout: the same cookie no longer opens a page', async () => {

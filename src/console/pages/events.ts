@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { EVENT_TYPES, type ParsedXEvent, type SideObjects } from '../../events/index.js';
 import { withData } from '../../normalize/event-data/index.js';
-import { EVENT_STATUSES, type EventDetail, type EventStatus, decodeBody, getEvent, isEventStatus, listEvents, redispatchEvents } from '../../store/index.js';
+import { EVENT_STATUSES, type EventDetail, type EventStatus, decodeBody, eventHandlers, getEvent, isEventStatus, listEvents, redispatchEvents } from '../../store/index.js';
 import type { ConsoleDeps } from '../context.js';
 import { field, problem, sessionOf } from '../context.js';
 import { html, time, type Html } from '../html.js';
@@ -198,6 +198,9 @@ export function redispatch(deps: ConsoleDeps) {
     const id = String(req.params.id);
     const handler = field(req.body as Record<string, unknown>, 'handler') || undefined;
     try {
+      // Only a handler the event has a run of (the form offers those): as `xaa events redispatch --handler`.
+      const known = (await eventHandlers(deps.db.prisma, [id])).get(id);
+      if (handler && known && !known.handlers.includes(handler)) throw new Error(`this event has no run of a handler "${handler}": its handlers are ${known.handlers.join(', ') || 'none'}`);
       const r = await redispatchEvents(deps.db.prisma, [id], new Date(), handler);
       if (r.missing.length) throw new Error(`no event ${id}`);
       if (r.busy.length) throw new Error('a dispatcher is running this event right now; try again in a moment');
