@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestReceiver, type TestReceiver } from '../../src/testing/index.js';
 import { hasChromium, launchBrowser, type Browser } from '../support/browser.js';
+import { accessibilityProblems } from '../support/console.js';
 
 const ADMIN_TOKEN = 'console-admin-token-0123456789';
 
@@ -83,6 +84,7 @@ describe.skipIf(!hasChromium)('operator console in a real browser (chromium)', (
     await row.first().getByRole('link').click();
     await page.waitForURL(/\/console\/events\/[^/]+$/);
     const eventUrl = page.url();
+    expect(await accessibilityProblems(page)).toEqual([]);
     await expect.poll(() => page.locator('#raw-delivery').textContent()).toContain(activity.id);
     const normalized = JSON.parse((await page.locator('#normalized').textContent())!);
     expect(normalized).toMatchObject({ type: 'post.create', forUserId: '2244994945', format: 'aaa', data: { text: '@user2244994945 hello console' } });

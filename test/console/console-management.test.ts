@@ -3,7 +3,7 @@ import { clientFromConfig } from '../../src/management/index.js';
 import { startTestReceiver, type TestReceiver } from '../../src/testing/index.js';
 import { XStandIn } from '../../src/testing/x-standin/index.js';
 import { hasChromium, launchBrowser, type Browser } from '../support/browser.js';
-import { consoleLogin } from '../support/console.js';
+import { accessibilityProblems, consoleLogin } from '../support/console.js';
 
 const ADMIN_TOKEN = 'console-admin-token-0123456789';
 const APP = { consumerKey: 'standin-consumer-key', consumerSecret: 'standin-consumer-secret-0123456789', bearerToken: 'standin-app-bearer-token' };
@@ -94,6 +94,12 @@ describe.skipIf(!hasChromium)('operator console: webhooks, subscriptions and rep
     // The charts read without JavaScript: four inline SVGs.
     await page.getByRole('link', { name: 'Charts' }).click();
     expect(await page.locator('figure.chart svg').count()).toBe(4);
+
+    // Every page: labelled controls, named buttons and links, text for the charts, landmarks.
+    for (const path of ['/console/events', '/console/dead-letters', '/console/webhooks', '/console/subscriptions', '/console/replays', '/console/charts']) {
+      await page.goto(`${base}${path}`);
+      expect(await accessibilityProblems(page), path).toEqual([]);
+    }
 
     // X unreachable: the local view, said so.
     await standin.stop();
