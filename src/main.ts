@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { dbCommand } from './cli/db.js';
 import { devCommand } from './cli/dev/command.js';
 import { handlersCommand } from './cli/handlers.js';
 import { initCommand } from './cli/init.js';
@@ -18,7 +19,7 @@ const program = new Command('xaa')
   .description('Receiver for X Account Activity API (AAA) and X Activity API (XAA) webhooks')
   .showHelpAfterError();
 
-const MIGRATE = ['--migrate', 'apply pending database migrations first, as `npm run db:migrate` does (or set MIGRATE_ON_START=true)'] as const;
+const MIGRATE = ['--migrate', 'apply pending database migrations first, as `xaa db migrate` does (or set MIGRATE_ON_START=true)'] as const;
 
 program
   .command('serve')
@@ -32,6 +33,7 @@ program
   .option(...MIGRATE)
   .action((o: { migrate?: boolean }) => workerCommand(o));
 
+program.addCommand(dbCommand());
 program.addCommand(devCommand());
 registerManagementCommands(program);
 program.addCommand(handlersCommand());

@@ -61,7 +61,7 @@ export class CliContext {
         return db;
       }
       await db.close();
-      problem = `the database at DATABASE_URL (${databaseLabel(this.config.database)}) has ${state.pending.length} pending migration(s): run \`npm run db:migrate\``;
+      problem = `the database at DATABASE_URL (${databaseLabel(this.config.database)}) has ${state.pending.length} pending migration(s): run \`xaa db migrate\``;
     } catch (error) {
       await db?.close().catch(() => undefined);
       // One line, e.g. "cannot reach the database server at 127.0.0.1:5432 (DATABASE_URL)"; never the password.

@@ -15,7 +15,7 @@ async function database(ctx: CliContext, checks: Check[]): Promise<Database | un
   try {
     const db = await ctx.db(false);
     if (!db) {
-      checks.push({ check: 'database', status: 'fail', detail: `${where}: not usable (see the note above); run \`npm run db:migrate\`` });
+      checks.push({ check: 'database', status: 'fail', detail: `${where}: not usable (see the note above); run \`xaa db migrate\`` });
       return undefined;
     }
     await db.ping();

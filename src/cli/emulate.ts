@@ -79,6 +79,7 @@ export function emulateCommand(): Command {
           `X_ACCESS_TOKEN_SECRET=${config.x.accessTokenSecret ? '(as set)' : accessTokenSecret}`,
           `X_OAUTH2_USER_TOKEN=${config.x.oauth2UserToken ? '(as set)' : oauth2Token}   (user ${userId}: private XAA event types; or as X_OAUTH2_USER_TOKEN_${userId})`,
           `Make an activity happen: curl -X POST ${url}/_standin/events -H 'content-type: application/json' -d '{"type":"follow","user_id":"${userId}"}'`,
+          `Make a public post (filtered-stream rules: xaa stream-rules add, xaa stream-links add): curl -X POST ${url}/_standin/posts -H 'content-type: application/json' -d '{"text":"coffee time"}'`,
           `State: ${url}/_standin/state`,
           '',
         ].join('\n'),

@@ -6,6 +6,8 @@ import { emulateCommand } from './emulate.js';
 import { deadLettersCommand, eventsCommand } from './events.js';
 import { migrateCommand } from './migrate.js';
 import { replayCommand } from './replay.js';
+import { streamLinksCommand } from './stream-links.js';
+import { streamRulesCommand } from './stream-rules.js';
 import { subscriptionsCommand } from './subscriptions.js';
 import { triggerCommand } from './trigger.js';
 import { webhooksCommand } from './webhooks.js';
@@ -17,6 +19,8 @@ export function registerManagementCommands(program: Command): Command {
     subscriptionsCommand(),
     replayCommand(),
     activityCommand(),
+    streamLinksCommand(),
+    streamRulesCommand(),
     migrateCommand(),
     triggerCommand(),
     crcCommand(),

@@ -33,6 +33,25 @@ export interface PostData {
   role: PostRole | null;
 }
 
+/** One filtered-stream rule a Post matched (X's `matching_rules[]`). */
+export interface MatchingRule {
+  /** X's id of the rule. */
+  id: string;
+  /** The tag given when the rule was added; null when it has none. */
+  tag: string | null;
+}
+
+/**
+ * A Post that matched the app's filtered-stream rules: the post's fields as for `post.create`
+ * (no subscribed user, so `role` is always null) and the rules it matched.
+ */
+export interface PostMatchData extends Omit<PostData, 'role'> {
+  /** No subscribed user: always null (kept so that code reading post events reads both). */
+  role: null;
+  /** The rules this delivery says the Post matched (ids and tags, as X sent them; never empty). */
+  rules: MatchingRule[];
+}
+
 export interface PostDeleteData {
   postId: string | null;
   authorId: string | null;
@@ -180,6 +199,7 @@ export interface EventDataMap {
   space: SpaceData;
   broadcast: BroadcastData;
   'broadcast.chat': BroadcastChatData;
+  'post.match': PostMatchData;
   unknown: null;
 }
 

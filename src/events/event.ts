@@ -18,6 +18,11 @@ export interface SideObjects {
   isBlockedBy?: boolean;
   /** The AAA key (e.g. "favorite_events") or XAA event_type the activity arrived under. */
   source: string;
+  /**
+   * Filtered-stream deliveries: X's `matching_rules` as sent (`{id, tag}`, plus any field X adds,
+   * such as an embedding rule's `embedding_similarity`). `event.data.rules` is read from it.
+   */
+  matchingRules?: unknown[];
   /** XAA: X's id for this event delivery (for inspection: never the dedupe key, a redelivery gets a new one). */
   eventUuid?: string;
 }

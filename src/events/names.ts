@@ -22,6 +22,8 @@ export const EVENT_TYPES = [
   'space',
   'broadcast',
   'broadcast.chat',
+  // A public Post matching the app's filtered-stream rules, delivered to a linked webhook:
+  'post.match',
   'unknown',
 ] as const;
 
@@ -63,8 +65,17 @@ export interface EventActions {
   broadcast: 'start' | 'end';
   /** A chat message in the subscribed user's live broadcast (XAA broadcast.chat). */
   'broadcast.chat': null;
+  /**
+   * A public Post that matched the app's filtered-stream rules (a filtered-stream webhook
+   * delivery): no subscribed user, the matching rules in `event.data.rules`.
+   */
+  'post.match': null;
   /** The AAA key or XAA event_type that was not recognised. */
   unknown: string;
 }
 
-export type EventFormat = 'aaa' | 'xaa';
+/**
+ * What delivered the event: an Account Activity API envelope, an X Activity API envelope, or a
+ * filtered-stream webhook delivery (a Post with its `matching_rules`).
+ */
+export type EventFormat = 'aaa' | 'xaa' | 'filtered_stream';

@@ -208,6 +208,8 @@ export interface Payloads {
   space: SpacePayload;
   broadcast: BroadcastPayload;
   'broadcast.chat': BroadcastChatPayload;
+  /** The v2 Post of a filtered-stream delivery (its `data`; `matching_rules` and `includes` are in `side`). */
+  'post.match': PostPayload;
   unknown: unknown;
 }
 

@@ -2,6 +2,20 @@ import { checkFilter, checkTag, parseEventType, subscriptionCredential, canonica
 import { oauth2TokenFor, userIdOfAccessToken, type XCredentials } from './credentials.js';
 import { toXDate } from './dates.js';
 import { MissingCredentialError, XApiError } from './errors.js';
+import {
+  checkRule,
+  checkWebhookId,
+  linkQuery,
+  parseStreamLinks,
+  parseStreamRules,
+  ruleProblems,
+  X_ID,
+  type StreamLink,
+  type StreamLinkFields,
+  type StreamRule,
+  type StreamRuleInput,
+  type StreamRulesChange,
+} from './filtered-stream.js';
 import { XTransport, type TransportOptions, type XRequest } from './transport.js';
 
 /** A webhook registered at X. */
@@ -380,6 +394,93 @@ export class XClient {
       if (typeof remaining === 'number') out.remaining = remaining;
     }
     return out;
+  }
+
+  // --- filtered-stream webhooks (app bearer token; Enterprise at X) ---
+
+  /**
+   * POST /2/tweets/search/webhooks/:webhook_id: Posts matching the app's filtered-stream rules
+   * are delivered to that webhook. `fields`: the query parameters of the filtered stream
+   * (expansions, tweet.fields, user.fields, ...) the deliveries should carry (X's quickstart).
+   */
+  async linkStream(webhookId: string, fields: StreamLinkFields = {}): Promise<{ provisioned: boolean }> {
+    const json = await this.#call({
+      method: 'POST',
+      path: `/2/tweets/search/webhooks/${id(checkWebhookId(webhookId))}`,
+      query: linkQuery(fields),
+      auth: 'app',
+      operation: `link the filtered stream to webhook ${webhookId} (POST /2/tweets/search/webhooks/:webhook_id)`,
+    });
+    return { provisioned: data(json).provisioned === true };
+  }
+
+  /** DELETE /2/tweets/search/webhooks/:webhook_id: the webhook gets no more filtered-stream Posts. */
+  async unlinkStream(webhookId: string): Promise<{ deleted: boolean }> {
+    const json = await this.#call({
+      method: 'DELETE',
+      path: `/2/tweets/search/webhooks/${id(checkWebhookId(webhookId))}`,
+      auth: 'app',
+      operation: `unlink the filtered stream from webhook ${webhookId} (DELETE /2/tweets/search/webhooks/:webhook_id)`,
+    });
+    return { deleted: data(json).deleted === true };
+  }
+
+  /** GET /2/tweets/search/webhooks: the webhooks linked to the app's filtered stream. */
+  async listStreamLinks(): Promise<StreamLink[]> {
+    const json = await this.#call({ method: 'GET', path: '/2/tweets/search/webhooks', auth: 'app', operation: 'list stream links (GET /2/tweets/search/webhooks)' });
+    return parseStreamLinks(json);
+  }
+
+  /** GET /2/tweets/search/stream/rules, every page (or the rules with these ids). */
+  async listStreamRules(ids: string[] = []): Promise<StreamRule[]> {
+    const bad = ids.filter((r) => !X_ID.test(r));
+    if (bad.length) throw new Error(`not a rule id: ${bad.join(', ')} (rule ids are numbers of up to 19 digits)`);
+    const out: StreamRule[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < 1000; page++) {
+      const json = await this.#call<{ data?: unknown; meta?: Obj }>({
+        method: 'GET',
+        path: '/2/tweets/search/stream/rules',
+        query: ids.length ? { ids: ids.join(',') } : { max_results: '1000', pagination_token: token },
+        auth: 'app',
+        operation: 'list filtered-stream rules (GET /2/tweets/search/stream/rules)',
+      });
+      out.push(...parseStreamRules(json?.data));
+      token = str(json?.meta?.next_token) ?? undefined;
+      if (!token || ids.length) break;
+    }
+    return out;
+  }
+
+  /** POST /2/tweets/search/stream/rules {add}: the rules X created, and why the others were not. */
+  async addStreamRules(rules: StreamRuleInput[], o: { dryRun?: boolean } = {}): Promise<StreamRulesChange> {
+    if (rules.length === 0) throw new Error('no rule to add');
+    const json = await this.#call<{ data?: unknown; meta?: Obj }>({
+      method: 'POST',
+      path: '/2/tweets/search/stream/rules',
+      ...(o.dryRun ? { query: { dry_run: 'true' } } : {}),
+      body: { add: rules.map(checkRule) },
+      auth: 'app',
+      operation: 'add filtered-stream rules (POST /2/tweets/search/stream/rules)',
+    });
+    const summary = json?.meta?.summary;
+    return { rules: parseStreamRules(json?.data), summary: summary && typeof summary === 'object' ? (summary as Obj) : {}, problems: ruleProblems(json) };
+  }
+
+  /** POST /2/tweets/search/stream/rules {delete: {ids}}. */
+  async deleteStreamRules(ids: string[]): Promise<StreamRulesChange> {
+    const bad = ids.filter((r) => !X_ID.test(r));
+    if (bad.length) throw new Error(`not a rule id: ${bad.join(', ')} (rule ids are numbers of up to 19 digits, see \`xaa stream-rules list\`)`);
+    if (ids.length === 0) throw new Error('no rule id to delete');
+    const json = await this.#call<{ meta?: Obj }>({
+      method: 'POST',
+      path: '/2/tweets/search/stream/rules',
+      body: { delete: { ids } },
+      auth: 'app',
+      operation: 'delete filtered-stream rules (POST /2/tweets/search/stream/rules)',
+    });
+    const summary = json?.meta?.summary;
+    return { rules: [], summary: summary && typeof summary === 'object' ? (summary as Obj) : {}, problems: ruleProblems(json) };
   }
 
   // --- direct messages (user context), for handlers as ctx.x ---

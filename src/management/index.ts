@@ -1,5 +1,7 @@
 export { XClient, parseReplayAnswer } from './client.js';
 export type { ActivitySubscription, ActivitySubscriptionInput, ReplayJobAnswer, SentDirectMessage, SubscriptionCount, XClientOptions, XWebhook } from './client.js';
+export { STREAM_LINK_FIELDS, checkWebhookId } from './filtered-stream.js';
+export type { StreamLink, StreamLinkFields, StreamRule, StreamRuleInput, StreamRulesChange } from './filtered-stream.js';
 export { XTransport, queryString } from './transport.js';
 export type { RateLimit, TransportOptions, WaitNotice, XRequest, XResponse } from './transport.js';
 export { MissingCredentialError, RateLimitedError, XApiError, XUnreachableError, describeXErrorBody, formatWait, isDuplicateSubscription, parseXErrorBody } from './errors.js';

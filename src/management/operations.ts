@@ -9,6 +9,7 @@ export const OPERATIONS: Array<{ operation: string; command: string; auth: AuthK
   { operation: 'list / remove / count subscriptions (AAA)', command: 'xaa subscriptions list|remove|count', auth: 'app' },
   { operation: 'replay (POST /2/webhooks/replay; the deprecated AAA replay)', command: 'xaa replay run', auth: 'app' },
   { operation: 'activity subscriptions (XAA): list, update, delete; create for public event types', command: 'xaa activity ...', auth: 'app' },
+  { operation: 'filtered-stream webhook links and rules', command: 'xaa stream-links ...|stream-rules ...', auth: 'app' },
   { operation: 'send DMs (handlers, ctx.x)', command: 'ctx.x.sendDirectMessage', auth: 'user' },
 ];
 

@@ -124,7 +124,7 @@ function describeAdapterCause(c: AdapterCause, config: DatabaseConfig | undefine
     case 'AuthenticationFailed':
       return `the database server at ${server} rejected the user${c.user ? ` "${c.user}"` : ''} and password of DATABASE_URL (authentication failed)`;
     case 'DatabaseDoesNotExist':
-      return `the database "${c.db ?? databaseOf(config) ?? '?'}" does not exist on the server at ${server} (DATABASE_URL): create it, then run \`npm run db:migrate\``;
+      return `the database "${c.db ?? databaseOf(config) ?? '?'}" does not exist on the server at ${server} (DATABASE_URL): create it, then run \`xaa db migrate\``;
     case 'DatabaseAccessDenied': {
       const db = c.db ?? databaseOf(config);
       return `the database server at ${server} denied access to the user of DATABASE_URL${db ? ` on the database "${db}"` : ''}${c.originalMessage ? `: ${plain(c.originalMessage)}` : ''}`;
@@ -140,7 +140,7 @@ function describeAdapterCause(c: AdapterCause, config: DatabaseConfig | undefine
     case 'TooManyConnections':
       return `the database server at ${server} has too many connections open (DATABASE_POOL_SIZE sets this process's share): ${plain(c.cause ?? '')}`;
     case 'TableDoesNotExist':
-      return `${where} has no table ${c.table ?? ''}: its migrations are not applied; run \`npm run db:migrate\``.replace(/ {2,}/g, ' ');
+      return `${where} has no table ${c.table ?? ''}: its migrations are not applied; run \`xaa db migrate\``.replace(/ {2,}/g, ' ');
     case 'postgres':
       return `the database server at ${server} answered: ${plain(c.message ?? c.originalMessage ?? 'an error')}${c.code && c.code !== 'N/A' ? ` (SQLSTATE ${c.code})` : ''}`;
     case 'sqlite':

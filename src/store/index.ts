@@ -30,6 +30,6 @@ export type { BacklogReport, DeadLetterRecord, EventDetail, EventFilter, EventSt
 export { prune, queueStats } from './retention.js';
 export type { PruneResult, RetentionPolicy } from './retention.js';
 export { retentionPolicy, startRetention } from './retention-job.js';
-export { databaseLabel, openServiceDatabase } from './service-database.js';
+export { databaseLabel, inspectMigrations, MIGRATE_COMMAND, openServiceDatabase } from './service-database.js';
 export { migrationActivity } from './migration-activity.js';
 export type { UserMigrationActivity } from './migration-activity.js';

@@ -14,6 +14,20 @@ export function databaseLabel(config: DatabaseConfig): string {
   }
 }
 
+/**
+ * The command that applies migrations, as startup and error messages name it: the `xaa` bin,
+ * which works in a project that installed the package as well as in a clone of this repository
+ * (where `npm run db:migrate` does the same).
+ */
+export const MIGRATE_COMMAND = 'xaa db migrate';
+
+/** The migration state of the database `config` names (applied, pending, failed); one-line DatabaseError when unreachable. */
+export async function inspectMigrations(config: DatabaseConfig): Promise<MigrationState> {
+  const { db, state } = await openAndInspect(config);
+  await db.close();
+  return state;
+}
+
 /** Opens the database, checks that it answers, and reads its migration state; one-line DatabaseError on failure. */
 async function openAndInspect(config: DatabaseConfig): Promise<{ db: Database; state: MigrationState }> {
   let db: Database | undefined;
@@ -38,7 +52,7 @@ export interface ServiceDatabaseOptions {
 
 /**
  * The database for a long-running process (`serve`, `worker`): reachable and fully migrated, or
- * a DatabaseError of one line. Pending migrations are applied the way `npm run db:migrate`
+ * a DatabaseError of one line. Pending migrations are applied the way `xaa db migrate`
  * applies them when `migrate` is set; otherwise the process refuses to start, naming the command.
  */
 export async function openServiceDatabase(config: Config, o: ServiceDatabaseOptions): Promise<Database> {
@@ -54,7 +68,7 @@ export async function openServiceDatabase(config: Config, o: ServiceDatabaseOpti
     const names = state.pending.length > 3 ? `${state.pending.slice(0, 3).join(', ')}, ...` : state.pending.join(', ');
     throw new DatabaseError(
       `the database at DATABASE_URL (${databaseLabel(config.database)}) has ${state.pending.length} pending migration(s) (${names}): ` +
-        'run `npm run db:migrate` first, or start with --migrate (or MIGRATE_ON_START=true)',
+        `run \`${MIGRATE_COMMAND}\` first, or start with --migrate (or MIGRATE_ON_START=true)`,
     );
   }
   return db;

@@ -9,7 +9,9 @@ import type { XaaDeliveredOnlyType, XaaEventType } from '../events/xaa-catalog.g
  * event payloads page (xdevplatform/docs, x-api/activity/event-payloads.mdx). Where X documents
  * no sample (mute.*, block.*, dm.read, dm.indicate_typing, chat.conversation.*, chat.update.*),
  * the shape is the one X's page says is shared (follows' source/target, the DM family's arrays,
- * the other chat events'), and is marked so below.
+ * the other chat events'), and is marked so below. `post.match` is a filtered-stream webhook
+ * delivery, shaped as X's filtered-stream webhooks quickstart shows one: `{data: {post}, includes,
+ * matching_rules: [{id, tag}]}`.
  */
 
 /** The canonical types with a sample, and the undo actions of follow/block/mute as their own names. */
@@ -35,6 +37,7 @@ export const SAMPLE_TYPES = [
   'broadcast',
   'broadcast.chat',
   'replay.status',
+  'post.match',
 ] as const;
 export type SampleType = (typeof SAMPLE_TYPES)[number];
 
@@ -42,7 +45,12 @@ export function isSampleType(s: string): s is SampleType {
   return (SAMPLE_TYPES as readonly string[]).includes(s);
 }
 
-export type SampleFormat = 'aaa' | 'xaa';
+export type SampleFormat = 'aaa' | 'xaa' | 'filtered_stream';
+
+/** How a format is named in messages. */
+export function formatLabel(format: SampleFormat): string {
+  return format === 'filtered_stream' ? 'a filtered-stream webhook' : format.toUpperCase();
+}
 
 /**
  * The formats X delivers each sample in: AAA has no profile, chat, news, Space or broadcast
@@ -70,6 +78,7 @@ export const SAMPLE_FORMATS: { readonly [T in SampleType]: readonly SampleFormat
   broadcast: ['xaa'],
   'broadcast.chat': ['xaa'],
   'replay.status': ['aaa'],
+  'post.match': ['filtered_stream'],
 };
 
 /** The variants a sample takes (`Activity.variant`), the first being the default. */
@@ -104,6 +113,14 @@ export interface Activity {
   referencedPostId?: string;
   /** news: the subscription's keyword. */
   keyword?: string;
+  /** post.match: the filtered-stream rules the post matched (X's matching_rules). */
+  rules?: SampleRule[];
+}
+
+/** A filtered-stream rule as X names it in matching_rules. */
+export interface SampleRule {
+  id: string;
+  tag?: string;
 }
 
 export interface ActivityOptions {
@@ -117,6 +134,8 @@ export interface ActivityOptions {
   variant?: string;
   referencedPostId?: string;
   keyword?: string;
+  /** post.match: the rules it matched (ids generated where missing; default one rule tagged "sample"). */
+  rules?: Array<{ id?: string; tag?: string }>;
 }
 
 const TWITTER_EPOCH = 1288834974657n;
@@ -151,6 +170,10 @@ export function newActivity(type: SampleType, forUserId: string, o: ActivityOpti
     a.referencedPostId = o.referencedPostId ?? snowflake(at.getTime() - 60_000);
   }
   if (type === 'news') a.keyword = o.keyword ?? 'sample';
+  if (type === 'post.match') {
+    const rules = o.rules?.length ? o.rules : [{ tag: 'sample' }];
+    a.rules = rules.map((r) => ({ id: r.id ?? snowflake(at.getTime() - 86_400_000), ...(r.tag !== undefined ? { tag: r.tag } : {}) }));
+  }
   return a;
 }
 
@@ -199,6 +222,8 @@ export function xaaEventType(type: SampleType, variant?: string, sent = false): 
       return variant === 'end' ? 'broadcast.end' : 'broadcast.start';
     case 'dm.message':
       return sent ? 'dm.sent' : 'dm.received';
+    case 'post.match':
+      throw new Error('post.match has no XAA form: X delivers it by a filtered-stream webhook only');
     default:
       return XAA_TYPES[type];
   }
@@ -271,7 +296,7 @@ function relationshipParties(a: Activity): { source: string; target: string } {
 }
 
 function onlyIn(a: Activity, format: SampleFormat): never {
-  throw new Error(`${a.type} has no ${format.toUpperCase()} form: X delivers it only by ${SAMPLE_FORMATS[a.type].join(' and ').toUpperCase()}`);
+  throw new Error(`${a.type} has no ${format.toUpperCase()} form: X delivers it only by ${SAMPLE_FORMATS[a.type].map(formatLabel).join(' and ')}`);
 }
 
 const SAMPLE_APP_ID = '29820954';
@@ -619,6 +644,8 @@ export function xaaBody(
     case 'replay.status':
       payload = { job_id: a.id, job_state: a.jobState ?? 'Complete' };
       break;
+    case 'post.match':
+      return onlyIn(a, 'xaa');
   }
   const data: Record<string, unknown> = {
     event_uuid: sub.eventUuid ?? newEventUuid(),
@@ -631,8 +658,32 @@ export function xaaBody(
   return JSON.stringify({ data });
 }
 
+/**
+ * A filtered-stream webhook delivery of a post (`post.match`): the v2 Post under `data`, its author
+ * in `includes.users` (as with `expansions=author_id`; `authorExpansion: false` leaves includes
+ * out), and the rules it matched (`rules`, default the activity's own) in `matching_rules`, as X's
+ * filtered-stream webhooks quickstart shows it.
+ */
+export function filteredStreamBody(a: Activity, rules: readonly SampleRule[] = a.rules ?? [], o: { authorExpansion?: boolean } = {}): string {
+  if (a.type !== 'post.match') return onlyIn(a, 'filtered_stream');
+  const author = a.otherUserId;
+  const data = {
+    id: a.id,
+    text: a.text,
+    created_at: a.at.toISOString(),
+    author_id: author,
+    edit_history_tweet_ids: [a.id],
+    conversation_id: a.id,
+    lang: 'en',
+  };
+  const user = { ...v2User(author), created_at: '2013-12-14T04:35:55.000Z' };
+  const matching = rules.map((r) => (r.tag !== undefined ? { id: r.id, tag: r.tag } : { id: r.id }));
+  // Without expansions=author_id X sends no includes: the author's username is then unknown.
+  return JSON.stringify(o.authorExpansion === false ? { data, matching_rules: matching } : { data, includes: { users: [user] }, matching_rules: matching });
+}
+
 /** The body of an activity in a format (a clear error when X has no such form). */
 export function sampleBody(a: Activity, format: SampleFormat): string {
   if (!SAMPLE_FORMATS[a.type].includes(format)) return onlyIn(a, format);
-  return format === 'aaa' ? aaaBody(a) : xaaBody(a);
+  return format === 'aaa' ? aaaBody(a) : format === 'xaa' ? xaaBody(a) : filteredStreamBody(a);
 }

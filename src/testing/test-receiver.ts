@@ -8,7 +8,7 @@ import { handlerOptionsVariable } from '../config/index.js';
 import { startReceiver, type Receiver } from '../embed/receiver.js';
 import { sign, SIGNATURE_HEADER } from '../receiver/signature.js';
 import { getEvent, listEvents, type EventDetail } from '../store/index.js';
-import { aaaBody, newActivity, xaaBody, type Activity, type SampleType } from './samples.js';
+import { newActivity, SAMPLE_FORMATS, sampleBody, type Activity, type SampleFormat, type SampleType } from './samples.js';
 
 /**
  * A real receiver for a handler's tests: a fresh SQLite file in a temporary folder (migrated),
@@ -29,8 +29,8 @@ export interface TestReceiverOptions {
 }
 
 export interface SampleDeliveryOptions {
-  /** The envelope: AAA (default) or XAA. */
-  format?: 'aaa' | 'xaa';
+  /** The envelope: AAA (the default where X has one), XAA, or filtered_stream (post.match). */
+  format?: SampleFormat;
   /** The subscribed user the activity is delivered for (default 2244994945). */
   forUserId?: string;
   /** The other party: the author, follower, liker, the DM's sender (default 1375036644). */
@@ -39,12 +39,14 @@ export interface SampleDeliveryOptions {
   text?: string;
   /** DMs: who wrote it (the subscribed user for a DM it sent). */
   senderId?: string;
+  /** post.match: the filtered-stream rules it matched (ids generated where missing; default one tagged "sample"). */
+  rules?: Array<{ id?: string; tag?: string }>;
 }
 
 export interface SampleDelivery {
   /** The activity as generated: its `id` is X's id of the post, DM, like. */
   activity: Activity;
-  format: 'aaa' | 'xaa';
+  format: SampleFormat;
   /** The exact bytes posted. */
   body: string;
   /** The receiver's answer (200: committed). */
@@ -153,13 +155,14 @@ export async function startTestReceiver(options: TestReceiverOptions): Promise<T
     post,
     events,
     async deliver(type, o = {}) {
-      const format = o.format ?? 'aaa';
+      const format = o.format ?? SAMPLE_FORMATS[type][0]!;
       const activity = newActivity(type, o.forUserId ?? '2244994945', {
         ...(o.otherUserId ? { otherUserId: o.otherUserId } : {}),
         ...(o.text ? { text: o.text } : {}),
         ...(o.senderId ? { senderId: o.senderId } : {}),
+        ...(o.rules ? { rules: o.rules } : {}),
       });
-      const body = format === 'xaa' ? xaaBody(activity) : aaaBody(activity);
+      const body = sampleBody(activity, format);
       const res = await post(body);
       const answer = await res.text();
       if (res.status !== 200) throw new Error(`the receiver answered ${res.status} to a signed ${type} (${format}) delivery: ${answer.slice(0, 300)}`);

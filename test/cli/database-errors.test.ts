@@ -70,16 +70,16 @@ describe('xaa: database errors are one line', () => {
     const r = await runXaa(['events', 'list'], { DATABASE_URL: missing.toString() });
     expect(r.code).toBe(1);
     expect(oneLine(r.stderr)).toBe(
-      `xaa: the database "xaa_no_such_database" does not exist on the server at ${server.hostname}:${server.port} (DATABASE_URL): create it, then run \`npm run db:migrate\``,
+      `xaa: the database "xaa_no_such_database" does not exist on the server at ${server.hostname}:${server.port} (DATABASE_URL): create it, then run \`xaa db migrate\``,
     );
     expect(r.stderr).not.toContain('Db-pw-N0tPrinted');
   });
 
-  it('a database without migrations: one line naming npm run db:migrate', async () => {
+  it('a database without migrations: one line naming xaa db migrate', async () => {
     const db = await freshDatabase('sqlite');
     dropLater.push(db);
     const r = await runXaa(['events', 'list'], { DATABASE_URL: db.url });
     expect(r.code).toBe(1);
-    expect(oneLine(r.stderr)).toMatch(/^xaa: the database at DATABASE_URL \(sqlite .*\) has \d+ pending migration\(s\): run `npm run db:migrate`$/);
+    expect(oneLine(r.stderr)).toMatch(/^xaa: the database at DATABASE_URL \(sqlite .*\) has \d+ pending migration\(s\): run `xaa db migrate`$/);
   });
 });

@@ -25,7 +25,7 @@ describe('xaa management commands: --help and --json', () => {
   });
 
   it('--help exits 0 from the real binary, for groups and leaves', async () => {
-    const samples = [['webhooks'], ['subscriptions', 'add'], ['replay', 'run'], ['activity', 'create'], ['doctor'], ['dead-letters', 'redrive'], ['emulate']];
+    const samples = [['webhooks'], ['stream-links', 'add'], ['stream-rules'], ['subscriptions', 'add'], ['replay', 'run'], ['activity', 'create'], ['doctor'], ['dead-letters', 'redrive'], ['emulate']];
     const runs = await Promise.all(samples.map((s) => runXaa([...s, '--help'], {})));
     runs.forEach((r, i) => {
       expect(r.code, samples[i]!.join(' ')).toBe(0);
@@ -38,7 +38,7 @@ describe('xaa management commands: --help and --json', () => {
       { args: ['events', 'list', '--state', 'dead-lettered'], message: "option '--state <state>' argument 'dead-lettered' is invalid. Allowed choices are pending, failing, dead, done, stale." },
       { args: ['events', 'list', '--type', 'tweet'], message: "option '--type <type>' argument 'tweet' is invalid. Allowed choices are post.create, post.delete, like, follow," },
       { args: ['replay', 'run', '--from', '2h', '--api', 'v1'], message: "option '--api <api>' argument 'v1' is invalid. Allowed choices are xaa, aaa." },
-      { args: ['trigger', 'follow', '--format', 'json'], message: "option '--format <format>' argument 'json' is invalid. Allowed choices are aaa, xaa." },
+      { args: ['trigger', 'follow', '--format', 'json'], message: "option '--format <format>' argument 'json' is invalid. Allowed choices are aaa, xaa, filtered_stream." },
       { args: ['trigger', 'retweet'], message: "command-argument value 'retweet' is invalid for argument 'type'. Allowed choices are post.create, post.delete, like, follow, unfollow," },
     ];
     // DATABASE_URL points nowhere usable: the value is refused before any database or X call.

@@ -80,7 +80,7 @@ describe.each(providersUnderTest())('xaa serve and worker with pending migration
     return db;
   }
 
-  it('serve refuses to start: exit 1 with one line naming `npm run db:migrate`, nothing listening', async () => {
+  it('serve refuses to start: exit 1 with one line naming `xaa db migrate`, nothing listening', async () => {
     const db = await unmigrated();
     const port = await freePort();
     const run = spawnXaa(['serve'], { X_CONSUMER_SECRET: SECRET, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1' });
@@ -88,7 +88,7 @@ describe.each(providersUnderTest())('xaa serve and worker with pending migration
     expect(code).toBe(1);
     const lines = run.output().trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^xaa: the database at DATABASE_URL \(.+\) has \d+ pending migration\(s\) \(.*\): run `npm run db:migrate` first, or start with --migrate/);
+    expect(lines[0]).toMatch(/^xaa: the database at DATABASE_URL \(.+\) has \d+ pending migration\(s\) \(.*\): run `xaa db migrate` first, or start with --migrate/);
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
   });
 
@@ -99,7 +99,7 @@ describe.each(providersUnderTest())('xaa serve and worker with pending migration
     expect(code).toBe(1);
     const lines = run.output().trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/pending migration\(s\).*run `npm run db:migrate`/);
+    expect(lines[0]).toMatch(/pending migration\(s\).*run `xaa db migrate`/);
   });
 
   it('serve --migrate applies the migrations (as npm run db:migrate) and serves, /readyz 200', async () => {
@@ -133,5 +133,28 @@ describe.each(providersUnderTest())('xaa serve and worker with pending migration
       run.child.kill('SIGTERM');
     }
     expect((await run.exited).code).toBe(0);
+  });
+
+  it('xaa db status lists the pending migrations (exit 1), xaa db migrate applies them, then status says up to date (exit 0)', async () => {
+    const db = await unmigrated();
+    const before = spawnXaa(['db', 'status'], { DATABASE_URL: db.url });
+    const b = await before.exited;
+    expect(b.code).toBe(1);
+    expect(before.output()).toMatch(/: 0 migration\(s\) applied, \d+ pending/);
+    expect(before.output()).toMatch(/pending +\d{14}_/);
+    expect(before.output()).toContain('run `xaa db migrate`');
+
+    const run = spawnXaa(['db', 'migrate'], { DATABASE_URL: db.url });
+    const r = await run.exited;
+    expect(r.code).toBe(0);
+    expect(run.output().trim().split('\n')).toHaveLength(1);
+    expect(run.output()).toMatch(/db:migrate .*: applied \d+ migration\(s\)/);
+
+    const after = spawnXaa(['db', 'status', '--json'], { DATABASE_URL: db.url });
+    expect((await after.exited).code).toBe(0);
+    const state = JSON.parse(after.output()) as { upToDate: boolean; pending: string[]; applied: string[] };
+    expect(state.upToDate).toBe(true);
+    expect(state.pending).toEqual([]);
+    expect(state.applied.length).toBeGreaterThan(0);
   });
 });

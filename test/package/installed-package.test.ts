@@ -179,6 +179,15 @@ describe('the packed package, installed into another project', () => {
     expect(out).toMatch(/^# fail 0$/m);
   }, 300_000);
 
+  it('npx xaa db status lists pending migrations, npx xaa db migrate applies them from the package, offline', async () => {
+    const env = cleanEnv({ DATABASE_URL: `file:${path.join(tmp, 'db-command.db')}`, NODE_ENV: 'test' });
+    const before = await run('npx', ['xaa', 'db', 'status'], project, env);
+    expect(before.code).toBe(1);
+    expect(before.output).toMatch(/0 migration\(s\) applied, \d+ pending/);
+    expect(await ok('npx', ['xaa', 'db', 'migrate'], project, env)).toMatch(/applied \d+ migration\(s\)/);
+    expect(await ok('npx', ['xaa', 'db', 'status'], project, env)).toMatch(/, 0 pending/);
+  }, 300_000);
+
   it('npx xaa serve --migrate migrates a fresh database and runs the TypeScript handler on a signed delivery', async () => {
     const port = await freePort();
     // DATABASE_URL, HANDLERS and HANDLER_OPTIONS_MENTIONS come from the project's .env.

@@ -19,7 +19,9 @@ import type {
   DirectMessageData,
   DirectMessagePayload,
   LikeData,
+  MatchingRule,
   PostData,
+  PostMatchData,
   PostPayload,
   PostRole,
   RelationshipData,
@@ -196,5 +198,35 @@ describe('plugin contract types', () => {
       expect(run(xaa as XEvent, ctx)).toBe(run(aaa as XEvent, ctx));
       expect(run(aaa as XEvent, ctx)).toMatch(type === 'post.create' ? /^replied_to \d+ by user1375036644: @user2244994945 sample/ : /^received \d+ 1375036644 -> 2244994945: sample/);
     }
+  });
+
+  it('types a filtered-stream post.match handler: the post fields and the matching rules, no subscribed user\'s role', () => {
+    const onMatch: Handler<'post.match'> = (event) => {
+      expectTypeOf(event.data).toEqualTypeOf<PostMatchData>();
+      expectTypeOf(event.data.rules).toEqualTypeOf<MatchingRule[]>();
+      expectTypeOf(event.data.rules[0]!.id).toEqualTypeOf<string>();
+      expectTypeOf(event.data.rules[0]!.tag).toEqualTypeOf<string | null>();
+      expectTypeOf(event.data.role).toEqualTypeOf<null>();
+      expectTypeOf(event.payload).toEqualTypeOf<PostPayload>();
+      expectTypeOf(event.action).toEqualTypeOf<null>();
+      expectTypeOf(event.format).toEqualTypeOf<'aaa' | 'xaa' | 'filtered_stream'>();
+      return `${event.data.postId} by ${event.data.authorUsername}: ${event.data.rules.map((r) => r.tag ?? r.id).join(',')}`;
+    };
+    definePlugin({
+      name: 'matches',
+      setup(hooks) {
+        hooks.on('post.match', onMatch);
+        // One handler for both post kinds reads the fields they share.
+        hooks.on(['post.create', 'post.match'], (event) => {
+          expectTypeOf(event.data.postId).toEqualTypeOf<string | null>();
+          // @ts-expect-error only post.match events carry rules
+          void event.data.rules;
+        });
+      },
+    });
+    const a = newActivity('post.match', '', { otherUserId: '1375036644', rules: [{ id: '7', tag: 'news' }, { id: '8' }] });
+    const [event] = parseEvents(parseJsonLossless(sampleBody(a, 'filtered_stream')));
+    expect(event!.type).toBe('post.match');
+    expect((onMatch as (e: XEvent, c: never) => unknown)(event as XEvent, {} as never)).toBe(`${a.id} by user1375036644: news,8`);
   });
 });

@@ -60,6 +60,14 @@ describe('startTestReceiver', () => {
     expect(await receiver.events()).toHaveLength(3);
   });
 
+  it('delivers a filtered-stream post.match with the rules given, stored as such', async () => {
+    const d = await receiver.deliver('post.match', { text: 'launch day', rules: [{ tag: 'launches' }, { id: '42', tag: 'news' }] });
+    expect(d.format).toBe('filtered_stream');
+    expect(JSON.parse(d.body)).toMatchObject({ data: { id: d.activity.id, text: 'launch day' }, matching_rules: [{ tag: 'launches' }, { id: '42', tag: 'news' }] });
+    const stored = (await receiver.events()).find((e) => e.type === 'post.match');
+    expect(stored).toMatchObject({ format: 'filtered_stream', forUserId: null, dedupeKey: `-:post.match:${d.activity.id}` });
+  });
+
   it('close() stops the receiver and deletes its database', async () => {
     const other = await startTestReceiver({ handlers: ['./test/fixtures/plugins/mention-writer.ts'], options: { 'mention-writer': { file } } });
     const dbFile = other.databaseUrl.slice('file:'.length);

@@ -24,6 +24,23 @@ export function post(c: Common, p: Json): ParsedXEvent {
   };
 }
 
+/**
+ * A Post that matched the app's filtered-stream rules. No subscribed user: the key is the post
+ * id alone, so the same Post delivered again (X's retries, a replay, a second linked webhook, or
+ * a delivery naming other rules) is one event. An edited Post has a new id: a new event.
+ */
+export function postMatch(c: Common, p: Json): ParsedXEvent {
+  const id = idString(p.id) ?? hashKey(JSON.stringify(p));
+  return {
+    ...c,
+    id: dedupeKey(null, 'post.match', id),
+    type: 'post.match',
+    action: null,
+    occurredAt: dateOf(timeMs(p.created_at)),
+    payload: p,
+  };
+}
+
 export function postDelete(c: Common, p: Json): ParsedXEvent {
   const status = obj(p.status);
   const id = idString(status.id_str) ?? idString(status.id) ?? idString(p.id) ?? idString(p.post_id);

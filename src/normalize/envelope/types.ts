@@ -2,6 +2,6 @@ import type { ParsedXEvent } from '../../events/index.js';
 
 /** What an envelope parser returns for one delivery. */
 export interface ParsedDelivery {
-  format: 'aaa' | 'xaa' | 'unknown';
+  format: 'aaa' | 'xaa' | 'filtered_stream' | 'unknown';
   events: ParsedXEvent[];
 }

@@ -3,7 +3,7 @@ import { isObject, obj } from '../envelope/fields.js';
 import { profileUpdateData, newsData, replayStatusData, revokeData } from './account.js';
 import { broadcastChatData, broadcastData, spaceData } from './broadcasts.js';
 import { chatData, directMessageData, directMessageSignalData } from './messages.js';
-import { postData, postDeleteData } from './posts.js';
+import { postData, postDeleteData, postMatchData } from './posts.js';
 import { likeData, relationshipData } from './social.js';
 
 /**
@@ -48,6 +48,8 @@ export function eventData(e: ParsedXEvent): EventDataMap[ParsedXEvent['type']] {
       return broadcastData(p, side);
     case 'broadcast.chat':
       return broadcastChatData(p, side);
+    case 'post.match':
+      return postMatchData(p, side);
     default:
       return null;
   }

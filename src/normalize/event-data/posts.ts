@@ -1,4 +1,5 @@
-import type { PostData, PostDeleteData, PostRole, SideObjects } from '../../events/index.js';
+import type { EventFormat, PostData, PostDeleteData, PostMatchData, PostRole, SideObjects } from '../../events/index.js';
+import { readableRules } from '../envelope/filtered-stream.js';
 import { dateOf, idString, isObject, obj, timeMs, userId, type Json } from '../envelope/fields.js';
 import { xaaMapping } from '../envelope/xaa-map.js';
 import { str, userRef, usernameById } from './users.js';
@@ -31,7 +32,8 @@ function aaaRole(d: Omit<PostData, 'role'>, p: Json, forUserId: string | null): 
   return null;
 }
 
-export function postData(p: Json, side: SideObjects, forUserId: string | null, format: 'aaa' | 'xaa'): PostData {
+/** A post's own fields, the same in every format (v1.1 and v2 names both read). */
+function postFields(p: Json, side: SideObjects): Omit<PostData, 'role'> {
   const extended = obj(p.extended_tweet);
   const author = isObject(p.user) ? userRef(p.user) : { id: idString(p.author_id), username: usernameById(side, idString(p.author_id)) };
   const d = {
@@ -47,8 +49,23 @@ export function postData(p: Json, side: SideObjects, forUserId: string | null, f
     repostedPostId: userId(p.retweeted_status) ?? refs(p, 'retweeted'),
     mentionedUserIds: mentionIds(p),
   };
-  const role = format === 'xaa' ? ((typeof side.source === 'string' ? xaaMapping(side.source)?.role : undefined) ?? null) : aaaRole(d, p, forUserId);
+  return d;
+}
+
+export function postData(p: Json, side: SideObjects, forUserId: string | null, format: EventFormat): PostData {
+  const d = postFields(p, side);
+  const role =
+    format === 'xaa'
+      ? ((typeof side.source === 'string' ? xaaMapping(side.source)?.role : undefined) ?? null)
+      : format === 'aaa'
+        ? aaaRole(d, p, forUserId)
+        : null;
   return { ...d, role };
+}
+
+/** A filtered-stream Post: its fields as for any post, no role (no subscribed user), and the rules it matched. */
+export function postMatchData(p: Json, side: SideObjects): PostMatchData {
+  return { ...postFields(p, side), role: null, rules: readableRules(side.matchingRules) };
 }
 
 export function postDeleteData(p: Json): PostDeleteData {

@@ -39,6 +39,6 @@ export async function deliver(
     const err = error as Error & { cause?: { code?: string } };
     record.error = err.name === 'TimeoutError' ? `no answer within ${o.timeoutMs ?? DELIVERY_TIMEOUT_MS} ms` : (err.cause?.code ?? err.message);
   }
-  o.log?.(`deliver ${e.format}${replay ? ' (replay)' : ''} ${e.activity.type} for ${e.activity.forUserId} -> ${record.status ?? record.error}`);
+  o.log?.(`deliver ${e.format}${replay ? ' (replay)' : ''} ${e.activity.type} for ${e.activity.forUserId || 'the filtered stream'} -> ${record.status ?? record.error}`);
   return record;
 }

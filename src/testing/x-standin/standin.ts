@@ -2,14 +2,16 @@ import { aaaBody, newActivity, SAMPLE_FORMATS, snowflake, xaaBody, xaaEventTypeO
 import { runCrc, type CrcResult } from './crc.js';
 import { deliver, DELIVERY_TIMEOUT_MS } from './deliveries.js';
 import { invalid } from './errors.js';
+import { deliverMatch, emitPost } from './filtered-stream.js';
 import { accountActivityRoutes } from './routes/account-activity.js';
 import { activityRoutes } from './routes/activity.js';
 import { controlRoutes } from './routes/controls.js';
 import { directMessageRoutes } from './routes/direct-messages.js';
+import { filteredStreamRoutes } from './routes/filtered-stream.js';
 import { replayRoutes } from './routes/replay.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { ApiServer } from './server.js';
-import type { ActivitySub, DeliveryRecord, OutboxEntry, ReplayJobState, StandInOptions, StandInUser, StandInWebhook } from './types.js';
+import type { ActivitySub, DeliveryRecord, OutboxEntry, ReplayJobState, StandInOptions, StandInUser, StandInWebhook, StreamLinkState, StreamRuleState } from './types.js';
 import { urlProblem } from './urls.js';
 import { applyCrc, crcDue } from './validation.js';
 
@@ -29,6 +31,8 @@ import { applyCrc, crcDue } from './validation.js';
  * - delivers signed AAA or XAA events to valid webhooks for subscribed users (deliveries.ts),
  *   keeps what it delivered (or would have: see emit's `deliver: false`) and replays it for a
  *   window, then reports the end with the replay_job_status delivery X documents (replay.ts);
+ * - filtered-stream webhooks: links of webhooks to the app's filtered stream, its rules, and a
+ *   delivery of each matching post to every linked webhook (filtered-stream.ts);
  * - answers with X-shaped errors ({errors: [{message: "Reason: details"}], title, detail, type})
  *   and x-rate-limit-* headers, 429 when a route's window is used up (server.ts).
  * The endpoints are in routes/, one file per API family.
@@ -46,6 +50,10 @@ export class XStandIn {
   /** webhook id -> subscribed user ids (AAA). */
   readonly subscriptions = new Map<string, Set<string>>();
   readonly activitySubs = new Map<string, ActivitySub>();
+  /** Webhooks linked to the app's filtered stream, by webhook id. */
+  readonly streamLinks = new Map<string, StreamLinkState>();
+  /** The app's filtered-stream rules, by rule id. */
+  readonly streamRules = new Map<string, StreamRuleState>();
   readonly outbox: OutboxEntry[] = [];
   readonly deliveries: DeliveryRecord[] = [];
   readonly replayJobs: ReplayJobState[] = [];
@@ -72,7 +80,7 @@ export class XStandIn {
     this.#host = options.host ?? '127.0.0.1';
     this.#port = options.port ?? 0;
     this.#server = new ApiServer(
-      [...webhookRoutes(this), ...replayRoutes(this), ...accountActivityRoutes(this), ...activityRoutes(this), ...directMessageRoutes(this), ...controlRoutes(this)],
+      [...webhookRoutes(this), ...replayRoutes(this), ...accountActivityRoutes(this), ...activityRoutes(this), ...directMessageRoutes(this), ...filteredStreamRoutes(this), ...controlRoutes(this)],
       { consumerKey: this.options.consumerKey, consumerSecret: this.options.consumerSecret, bearerToken: this.options.bearerToken, users: this.users, log: this.options.log },
       this.options.rateLimit,
     );
@@ -129,6 +137,8 @@ export class XStandIn {
   }
 
   async emitActivity(activity: Activity, deliver = true): Promise<DeliveryRecord[]> {
+    // A filtered-stream post goes to the linked webhooks with the rules it names.
+    if (activity.type === 'post.match') return deliverMatch(this, activity, activity.rules ?? [], deliver);
     const entries: OutboxEntry[] = [];
     const formats = SAMPLE_FORMATS[activity.type];
     const eventType = xaaEventTypeOf(activity);
@@ -153,6 +163,19 @@ export class XStandIn {
       if (w?.valid) out.push(await this.deliverNow(w, e, false));
     }
     return out;
+  }
+
+  /**
+   * A public post is made at X: matched against the app's filtered-stream rules and, if it
+   * matches any, delivered once to each linked webhook naming every rule it matched.
+   */
+  emitPost(o: { text: string; authorId?: string; at?: Date; id?: string; deliver?: boolean }): ReturnType<typeof emitPost> {
+    return emitPost(this, o);
+  }
+
+  /** Delivers a post with exactly these matching rules to every linked webhook (tests: redeliveries, other rules). */
+  deliverMatch(activity: Activity, rules = activity.rules ?? [], deliver = true): Promise<DeliveryRecord[]> {
+    return deliverMatch(this, activity, rules, deliver);
   }
 
   /** Runs a CRC against a webhook now and applies its outcome as X does (validation.ts). */

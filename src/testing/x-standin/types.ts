@@ -74,7 +74,7 @@ export interface ActivitySub {
 export interface OutboxEntry {
   webhookId: string;
   at: Date;
-  format: 'aaa' | 'xaa';
+  format: 'aaa' | 'xaa' | 'filtered_stream';
   body: string;
   activity: Activity;
 }
@@ -82,7 +82,7 @@ export interface OutboxEntry {
 export interface DeliveryRecord {
   webhookId: string;
   url: string;
-  format: 'aaa' | 'xaa';
+  format: 'aaa' | 'xaa' | 'filtered_stream';
   replay: boolean;
   status: number | null;
   error?: string;
@@ -100,4 +100,22 @@ export interface ReplayJobState {
   state: 'running' | 'Complete' | 'Incomplete';
   delivered: number;
   done: Promise<void>;
+}
+
+/** A webhook linked to the app's filtered stream (POST /2/tweets/search/webhooks/:webhook_id). */
+export interface StreamLinkState {
+  webhook_id: string;
+  /** The query parameters of the link, as X lists them ("expansions=author_id", ...). */
+  fields: string[];
+  application_id: string;
+  business_user_id: string;
+  instance_id: string;
+  created_at: string;
+}
+
+/** A filtered-stream rule (POST /2/tweets/search/stream/rules). */
+export interface StreamRuleState {
+  id: string;
+  value: string;
+  tag?: string;
 }

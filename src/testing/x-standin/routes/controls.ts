@@ -13,6 +13,12 @@ export function controlRoutes(x: XStandIn): Route[] {
       const result = await x.emit(type, userId, { deliver: body.deliver !== false });
       return [200, { data: { activity: result.activity, deliveries: result.deliveries } }];
     }),
+    // A public post made at X: delivered to the webhooks linked to the filtered stream when it matches the app's rules.
+    route('POST', '/_standin/posts', 'none', async ({ body }) => {
+      if (typeof body.text !== 'string' || body.text === '') throw invalid('QueryParamInvalid', 'text is required');
+      const result = await x.emitPost({ text: body.text, ...(body.author_id !== undefined ? { authorId: String(body.author_id) } : {}), deliver: body.deliver !== false });
+      return [200, { data: result }];
+    }),
     route('GET', '/_standin/state', 'none', () => [
       200,
       {
@@ -20,6 +26,8 @@ export function controlRoutes(x: XStandIn): Route[] {
           webhooks: [...x.webhooks.values()],
           subscriptions: Object.fromEntries([...x.subscriptions].map(([k, v]) => [k, [...v]])),
           activity_subscriptions: [...x.activitySubs.values()],
+          stream_links: [...x.streamLinks.values()],
+          stream_rules: [...x.streamRules.values()],
           deliveries: x.deliveries,
           replay_jobs: x.replayJobs.map(({ done: _done, ...j }) => j),
         },

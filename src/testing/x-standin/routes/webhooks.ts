@@ -24,6 +24,7 @@ export function webhookRoutes(x: XStandIn): Route[] {
       const w = x.webhook(params[0]!);
       x.webhooks.delete(w.id);
       x.subscriptions.delete(w.id);
+      x.streamLinks.delete(w.id);
       for (const [id, s] of x.activitySubs) if (s.webhook_id === w.id) x.activitySubs.delete(id);
       return [200, { data: { deleted: true } }];
     }),
