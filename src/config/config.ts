@@ -61,7 +61,14 @@ const schema = z.object({
     .string()
     .min(16)
     .optional()
-    .describe('a token of at least 16 characters; required as a Bearer token by /metrics'),
+    .describe('a token of at least 16 characters; required as a Bearer token by /metrics, and the login of /console'),
+  CONSOLE_SESSION_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_080)
+    .default(480)
+    .describe('minutes a login to the operator console (/console) lasts, a whole number from 1 to 10080'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe(`one of ${LOG_LEVELS.join(', ')}`),
   SQLITE_SYNCHRONOUS: z
     .enum(['FULL', 'NORMAL'])
@@ -234,8 +241,10 @@ export interface Config {
   previousConsumerSecret: string | undefined;
   webhookPath: string;
   maxBodyBytes: number;
-  /** Bearer token for /metrics; unset = no /metrics route. */
+  /** Bearer token for /metrics and the console's login; unset = no /metrics route, no /console. */
   adminToken: string | undefined;
+  /** The operator console (/console, present when ADMIN_TOKEN is set). */
+  console: ConsoleConfig;
   logLevel: (typeof LOG_LEVELS)[number];
   dispatch: DispatchConfig;
   shutdownTimeoutMs: number;
@@ -268,6 +277,11 @@ export interface StreamConfig {
   rateLimitMinWaitMs: number;
   /** After a 401 or 403 (the bearer token refused): the next try waits this long. */
   authRetryMs: number;
+}
+
+export interface ConsoleConfig {
+  /** How long a console login lasts (CONSOLE_SESSION_MINUTES), in milliseconds. */
+  sessionMs: number;
 }
 
 export interface LimitsConfig {
@@ -461,6 +475,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     webhookPath: raw.WEBHOOK_PATH,
     maxBodyBytes: raw.WEBHOOK_MAX_BODY_BYTES,
     adminToken: raw.ADMIN_TOKEN,
+    console: { sessionMs: raw.CONSOLE_SESSION_MINUTES * 60_000 },
     logLevel: raw.LOG_LEVEL,
     dispatch: {
       handlers: raw.HANDLERS.split(',')

@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Config } from '../config/index.js';
+import { createConsole } from '../console/index.js';
 import type { Logger } from '../log/index.js';
 import { createMetrics, registerBodyBudgetGauge, registerStoreGauge, type Metrics } from '../metrics/index.js';
 import { createCrcRecorder } from '../receiver/crc-recorder.js';
@@ -123,6 +124,10 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
   );
   app.use(healthRoutes(db, config.adminToken, () => inbox.health()));
   app.use(metricsRoute(metrics, config.adminToken));
+  // The operator console, only with ADMIN_TOKEN: its own router under /console (its own headers,
+  // session and CSRF checks); the webhook above never reaches Express.
+  const operatorConsole = config.adminToken ? createConsole({ config, db, logger, metrics }) : undefined;
+  if (operatorConsole) app.use('/console', operatorConsole.router);
   app.use(notFound);
   app.use(errorHandler(logger));
   const handler: RequestListener = (req, res) => {
@@ -136,6 +141,7 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
     metrics,
     startClosing: () => {
       closing = true;
+      operatorConsole?.close();
       crcRecorder.flushAll();
     },
   };

@@ -83,6 +83,8 @@ export interface EventFilter {
   /** A status (pending, failing, dead, done: see EVENT_STATUSES). */
   state?: EventStatus;
   forUserId?: string;
+  /** The envelope: aaa | xaa. */
+  format?: string;
   since?: Date;
   limit?: number;
 }
@@ -94,6 +96,7 @@ export async function listEvents(prisma: Db, f: EventFilter = {}): Promise<Event
       ...(f.type ? { type: f.type } : {}),
       ...(f.state ? statusWhere(f.state) : {}),
       ...(f.forUserId ? { forUserId: f.forUserId } : {}),
+      ...(f.format ? { format: f.format } : {}),
       ...(f.since ? { receivedAt: { gte: f.since } } : {}),
     },
     orderBy: { id: 'desc' },

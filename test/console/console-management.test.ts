@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientFromConfig } from '../../src/management/index.js';
+import { startTestReceiver, type TestReceiver } from '../../src/testing/index.js';
+import { XStandIn } from '../../src/testing/x-standin/index.js';
+import { hasChromium, launchBrowser, type Browser } from '../support/browser.js';
+import { accessibilityProblems, consoleLogin } from '../support/console.js';
+
+const ADMIN_TOKEN = 'console-admin-token-0123456789';
+const APP = { consumerKey: 'standin-consumer-key', consumerSecret: 'standin-consumer-secret-0123456789', bearerToken: 'standin-app-bearer-token' };
+const USER = { id: '2244994945', accessToken: '2244994945-standinAccessToken', accessTokenSecret: 'standin-access-token-secret', oauth2Token: 'standin-oauth2-user-token' };
+
+describe.skipIf(!hasChromium)('operator console: webhooks, subscriptions and replays against the X stand-in (chromium)', () => {
+  let standin: XStandIn;
+  let receiver: TestReceiver;
+  let browser: Browser;
+  let base: string;
+  let webhookId: string;
+
+  beforeAll(async () => {
+    standin = new XStandIn({ ...APP, users: [USER], allowLoopbackHttp: true });
+    await standin.start();
+    receiver = await startTestReceiver({
+      handlers: './test/fixtures/plugins/switchable.ts',
+      options: { switchable: { failFile: '/nonexistent/console-test-never-fails' } },
+      env: {
+        ADMIN_TOKEN,
+        X_CONSUMER_SECRET: APP.consumerSecret,
+        X_API_BASE_URL: standin.url,
+        X_BEARER_TOKEN: APP.bearerToken,
+        X_CONSUMER_KEY: APP.consumerKey,
+        X_ACCESS_TOKEN: USER.accessToken,
+        X_ACCESS_TOKEN_SECRET: USER.accessTokenSecret,
+        X_API_RETRIES: '0',
+        LOG_LEVEL: 'error',
+      },
+    });
+    base = new URL(receiver.url).origin;
+    // The webhook is registered at X (the stand-in runs a CRC against the receiver).
+    webhookId = (await clientFromConfig(receiver.receiver.config).createWebhook(receiver.url)).id;
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await receiver?.close();
+    await standin?.stop();
+  });
+
+  it('shows the webhook at X with its validity and the CRCs answered; adds and removes subscriptions; requests a replay; falls back to the local view when X is gone', async () => {
+    const page = await browser.context.newPage();
+    page.setDefaultTimeout(15_000);
+    await consoleLogin(page, base, ADMIN_TOKEN);
+
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    const hook = page.locator('#webhooks tbody tr', { hasText: webhookId });
+    await expect.poll(() => hook.textContent()).toContain('valid');
+    expect(await hook.textContent()).toContain(receiver.url);
+    await expect.poll(async () => {
+      await page.reload();
+      return page.locator('#crc-checks tbody tr', { hasText: 'ok' }).count();
+    }).toBeGreaterThan(0);
+
+    // AAA: subscribe the user-context user, then unsubscribe.
+    await page.getByRole('link', { name: 'Subscriptions' }).click();
+    await page.getByRole('button', { name: `Subscribe user ${USER.id}` }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Subscribed (AAA)');
+    expect(await page.locator('#aaa-subscriptions tbody').textContent()).toContain(USER.id);
+    expect(standin.subscriptions.get(webhookId)?.has(USER.id)).toBe(true);
+
+    // XAA: an activity subscription per user and event type.
+    await page.getByLabel('Event type').selectOption('profile.update.bio');
+    await page.getByLabel('User id').fill(USER.id);
+    await page.getByLabel('Tag (optional)').fill('console-test');
+    await page.getByRole('button', { name: 'Subscribe', exact: true }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Activity subscription created');
+    const xaaRow = page.locator('#xaa-subscriptions tbody tr', { hasText: 'profile.update.bio' });
+    expect(await xaaRow.textContent()).toContain(`user_id=${USER.id}`);
+    expect([...standin.activitySubs.values()].map((s) => s.event_type)).toEqual(['profile.update.bio']);
+
+    await xaaRow.getByRole('button', { name: /Delete/ }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Activity subscription deleted');
+    expect(standin.activitySubs.size).toBe(0);
+    await page.locator('#aaa-subscriptions tbody tr', { hasText: USER.id }).getByRole('button', { name: /Unsubscribe/ }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Unsubscribed (AAA)');
+    expect(standin.subscriptions.get(webhookId)?.has(USER.id) ?? false).toBe(false);
+
+    // A replay job requested from the form, tracked in the list.
+    await page.getByRole('link', { name: 'Replays' }).click();
+    await page.getByRole('button', { name: 'Request replay' }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Replay requested');
+    expect(await page.locator('#replay-jobs tbody tr').count()).toBe(1);
+    expect(await page.locator('#replay-jobs tbody').textContent()).toContain(webhookId);
+
+    // The charts read without JavaScript: four inline SVGs.
+    await page.getByRole('link', { name: 'Charts' }).click();
+    expect(await page.locator('figure.chart svg').count()).toBe(4);
+
+    // Every page: labelled controls, named buttons and links, text for the charts, landmarks.
+    for (const path of ['/console/events', '/console/dead-letters', '/console/webhooks', '/console/subscriptions', '/console/replays', '/console/charts']) {
+      await page.goto(`${base}${path}`);
+      expect(await accessibilityProblems(page), path).toEqual([]);
+    }
+
+    // X unreachable: the local view, said so.
+    await standin.stop();
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    expect(await page.locator('main').textContent()).toContain('Local view: X could not be reached');
+    expect(await page.locator('#webhooks tbody').textContent()).toContain(webhookId);
+    await page.close();
+  }, 120_000);
+});

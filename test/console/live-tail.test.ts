@@ -1,0 +1,98 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aaaBody, newActivity, xaaBody } from '../../src/testing/samples.js';
+import { startTestApp, xSignature, type TestApp } from '../support/app.js';
+import { providersUnderTest } from '../support/databases.js';
+
+const ADMIN_TOKEN = 'console-admin-token-0123456789';
+
+describe.each(providersUnderTest())('console live tail: server-sent events with filters, over HTTP (%s)', (provider) => {
+  let app: TestApp;
+  let server: http.Server;
+  let base: string;
+  let cookie: string;
+
+  beforeAll(async () => {
+    app = await startTestApp(provider, { ADMIN_TOKEN });
+    server = http.createServer(app.handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const res = await fetch(`${base}/console/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base },
+      body: new URLSearchParams({ token: ADMIN_TOKEN }).toString(),
+    });
+    cookie = res.headers.get('set-cookie')!.split(';')[0]!;
+  });
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise((r) => server?.close(r));
+    await app?.close();
+  });
+
+  async function deliver(body: string): Promise<void> {
+    const res = await fetch(`${base}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) }, body });
+    expect(res.status).toBe(200);
+  }
+
+  /** Reads server-sent events from `path` until `done` says so; returns them (kind, data). */
+  async function readStream(path: string, act: () => Promise<void>, done: (seen: Array<{ kind: string; data: Record<string, unknown> }>) => boolean) {
+    const controller = new AbortController();
+    const res = await fetch(`${base}${path}`, { headers: { cookie, accept: 'text/event-stream' }, signal: controller.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = res.body!.getReader();
+    const seen: Array<{ kind: string; data: Record<string, unknown> }> = [];
+    let buffer = '';
+    await reader.read(); // the retry line: the stream is open (and subscribed) from here
+    await act();
+    while (!done(seen)) {
+      const { value, done: ended } = await reader.read();
+      if (ended) break;
+      buffer += Buffer.from(value).toString('utf8');
+      let at: number;
+      while ((at = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, at);
+        buffer = buffer.slice(at + 2);
+        const kind = /^event: (.+)$/m.exec(block)?.[1];
+        const data = /^data: (.+)$/m.exec(block)?.[1];
+        if (kind && data) seen.push({ kind, data: JSON.parse(data) });
+      }
+    }
+    controller.abort();
+    return seen;
+  }
+
+  it('sends new deliveries and events as they are stored', async () => {
+    const like = newActivity('like', '2244994945', { at: new Date() });
+    const seen = await readStream('/console/events/stream', () => deliver(aaaBody(like)), (s) => s.some((x) => x.kind === 'event') && s.some((x) => x.kind === 'delivery'));
+    expect(seen.find((x) => x.kind === 'event')!.data).toMatchObject({ type: 'like', forUserId: '2244994945', format: 'aaa', status: 'pending' });
+    expect(seen.find((x) => x.kind === 'delivery')!.data).toMatchObject({ format: 'aaa', status: 'accepted', eventCount: 1 });
+  });
+
+  it('sends only what passes the filters (type, user, format)', async () => {
+    const seen = await readStream(
+      '/console/events/stream?type=follow&user=1111111111&format=xaa',
+      async () => {
+        await deliver(aaaBody(newActivity('follow', '1111111111', { at: new Date() }))); // AAA: filtered out
+        await deliver(xaaBody(newActivity('follow', '2222222222', { at: new Date() }))); // another user
+        await deliver(xaaBody(newActivity('post.create', '1111111111', { at: new Date() }))); // another type
+        await deliver(xaaBody(newActivity('follow', '1111111111', { at: new Date() }))); // the one
+      },
+      (s) => s.length > 0,
+    );
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!).toMatchObject({ kind: 'event', data: { type: 'follow', forUserId: '1111111111', format: 'xaa' } });
+  });
+
+  it('renders the same filters on the page without JavaScript', async () => {
+    const res = await fetch(`${base}/console/events?format=xaa&user=1111111111`, { headers: { cookie } });
+    const text = await res.text();
+    expect(text).toContain('data-tail-src="/console/events/stream?user=1111111111&amp;format=xaa"');
+    const rows = text.split('<tr id="event-').slice(1);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row).toMatch(/<td>1111111111<\/td><td class="hide-narrow">xaa<\/td>/);
+  });
+});

@@ -1,0 +1,33 @@
+import type { Page } from 'playwright-core';
+
+/** Logs a page in to the console at `base` with the admin token; resolves on the live tail page. */
+export async function consoleLogin(page: Page, base: string, token: string): Promise<void> {
+  await page.goto(`${base}/console/login`);
+  await page.getByLabel('Admin token').fill(token);
+  await Promise.all([page.waitForURL(/\/console\/events$/), page.getByRole('button', { name: 'Log in' }).click()]);
+}
+
+/**
+ * What keeps a console page from being usable by keyboard and screen reader, as a list of
+ * problems (empty: none found): form controls without a label or accessible name, buttons and
+ * links without text, images without a text alternative, no main landmark or h1, no skip link.
+ * Evaluated in the page (a string: the test project has no DOM types).
+ */
+export function accessibilityProblems(page: Page): Promise<string[]> {
+  return page.evaluate(`(() => {
+    const problems = [];
+    const named = (el) => (el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || (el.textContent || '').trim() || el.getAttribute('title')) ? true : false;
+    for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+      const label = el.id && document.querySelector('label[for="' + el.id + '"]');
+      if (!label && !el.closest('label') && !el.getAttribute('aria-label')) problems.push('unlabelled ' + el.tagName.toLowerCase() + ' ' + (el.name || ''));
+    }
+    for (const el of document.querySelectorAll('button, a[href]')) if (!named(el)) problems.push('nameless ' + el.tagName.toLowerCase() + ' ' + el.outerHTML.slice(0, 80));
+    for (const el of document.querySelectorAll('img, svg')) if (!el.getAttribute('alt') && !el.getAttribute('aria-label')) problems.push('image without text ' + el.outerHTML.slice(0, 80));
+    if (document.querySelectorAll('main').length !== 1) problems.push('not one main landmark');
+    if (document.querySelectorAll('h1').length !== 1) problems.push('not one h1');
+    const skip = document.querySelector('a.skip');
+    if (!skip || skip.getAttribute('href') !== '#main') problems.push('no skip link to #main');
+    if (!document.documentElement.lang) problems.push('no lang on html');
+    return problems;
+  })()`);
+}
