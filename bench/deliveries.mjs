@@ -45,25 +45,37 @@ function user(id, name) {
 }
 
 const SUBSCRIBED = '2244994945';
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad2 = (n) => String(n).padStart(2, '0');
+
+/** X's v1.1 created_at form: "Mon Nov 02 09:15:41 +0000 2026". */
+function v1Time(ms) {
+  const d = new Date(ms);
+  return `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${pad2(d.getUTCDate())} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())} +0000 ${d.getUTCFullYear()}`;
+}
 const KINDS = ['tweet', 'tweet', 'favorite', 'follow', 'dm', 'xaa_post'];
 
 /** The n-th delivery body (a string). `run` keeps ids unique across runs against one store. */
 export function deliveryBody(n, run = 0) {
   const seq = BigInt(run) * 100_000_000n + BigInt(n);
   const postId = String(1985000000000000000n + seq);
-  const now = 1793617200000 + n;
+  // Activities happen now: older than the receiver's dedupe window (5 days), they would be
+  // stored stale and never dispatched, and the plugin scenarios would measure no dispatch.
+  const now = Date.now();
+  const created = v1Time(now - 60_000);
   switch (KINDS[n % KINDS.length]) {
     case 'tweet':
-      return `{"for_user_id":"${SUBSCRIBED}","user_has_blocked":false,"tweet_create_events":[{"created_at":"Mon Nov 02 09:15:41 +0000 2026","id":${postId},"id_str":"${postId}","text":"@XDevelopers ${PAD.slice(0, 200)}","source":"<a href=\\"https://x.com\\">X Web App</a>","truncated":false,"in_reply_to_status_id":null,"in_reply_to_status_id_str":null,"in_reply_to_user_id":2244994945,"in_reply_to_user_id_str":"2244994945","in_reply_to_screen_name":"XDevelopers","user":${JSON.stringify(user('1375036644', 'Jessica'))},"entities":{"hashtags":[],"urls":[],"user_mentions":[{"screen_name":"XDevelopers","name":"Developers","id":2244994945,"id_str":"2244994945","indices":[0,12]}],"symbols":[]},"favorite_count":0,"retweet_count":0,"lang":"en","timestamp_ms":"${now}"}]}`;
+      return `{"for_user_id":"${SUBSCRIBED}","user_has_blocked":false,"tweet_create_events":[{"created_at":"${created}","id":${postId},"id_str":"${postId}","text":"@XDevelopers ${PAD.slice(0, 200)}","source":"<a href=\\"https://x.com\\">X Web App</a>","truncated":false,"in_reply_to_status_id":null,"in_reply_to_status_id_str":null,"in_reply_to_user_id":2244994945,"in_reply_to_user_id_str":"2244994945","in_reply_to_screen_name":"XDevelopers","user":${JSON.stringify(user('1375036644', 'Jessica'))},"entities":{"hashtags":[],"urls":[],"user_mentions":[{"screen_name":"XDevelopers","name":"Developers","id":2244994945,"id_str":"2244994945","indices":[0,12]}],"symbols":[]},"favorite_count":0,"retweet_count":0,"lang":"en","timestamp_ms":"${now}"}]}`;
     case 'favorite':
       return JSON.stringify({
         for_user_id: SUBSCRIBED,
         favorite_events: [
           {
             id: `fav${seq.toString(16).padStart(29, '0')}`,
-            created_at: 'Mon Nov 02 11:00:00 +0000 2026',
+            created_at: v1Time(now),
             timestamp_ms: now,
-            favorited_status: { created_at: 'Mon Nov 02 08:00:00 +0000 2026', id_str: postId, text: PAD.slice(0, 240), user: user(SUBSCRIBED, 'Developers'), entities: {} },
+            favorited_status: { created_at: created, id_str: postId, text: PAD.slice(0, 240), user: user(SUBSCRIBED, 'Developers'), entities: {} },
             user: user('1375036644', 'Jessica'),
           },
         ],
@@ -96,7 +108,7 @@ export function deliveryBody(n, run = 0) {
           event_uuid: `bench-${seq}`,
           filter: { user_id: SUBSCRIBED },
           tag: 'bench',
-          payload: { id: postId, text: PAD, author_id: SUBSCRIBED, created_at: '2026-11-02T12:00:00.000Z' },
+          payload: { id: postId, text: PAD, author_id: SUBSCRIBED, created_at: new Date(now).toISOString() },
           includes: { users: [{ id: SUBSCRIBED, username: 'XDevelopers', name: 'Developers', description: PAD.slice(0, 300) }] },
         },
       });

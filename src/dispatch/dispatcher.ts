@@ -16,6 +16,7 @@ import {
   type QueuedEvent,
   type WorkQueue,
 } from '../store/index.js';
+import { LazyAbort } from './lazy-abort.js';
 import { nextRetry } from './schedule.js';
 
 export interface DispatcherOptions {
@@ -64,7 +65,7 @@ interface InFlight {
   event: QueuedEvent;
   runs: HandlerRunRow[];
   startedAt: Date;
-  controller: AbortController;
+  abort: LazyAbort;
   done: Promise<void>;
 }
 
@@ -300,11 +301,11 @@ export class Dispatcher {
 
   #begin(event: QueuedEvent, runs: HandlerRunRow[]): void {
     const mine = this.#loadedOnly(runs);
-    const controller = new AbortController();
+    const abort = new LazyAbort();
     const user = this.#o.perUserOrder ? event.forUserId : null;
     if (user) this.#busyUsers.add(user);
-    const entry: InFlight = { event, runs: mine, startedAt: new Date(this.#o.now()), controller, done: Promise.resolve() };
-    entry.done = this.#process(event, mine, controller.signal)
+    const entry: InFlight = { event, runs: mine, startedAt: new Date(this.#o.now()), abort, done: Promise.resolve() };
+    entry.done = this.#process(event, mine, abort)
       .catch((error: unknown) => this.#o.logger.error({ err: error, event: event.dedupeKey }, 'dispatch failed'))
       .finally(() => {
         for (const r of mine) this.#finishedRuns.delete(r.id);
@@ -326,11 +327,11 @@ export class Dispatcher {
     }
   }
 
-  async #process(event: QueuedEvent, runs: HandlerRunRow[], signal: AbortSignal): Promise<void> {
+  async #process(event: QueuedEvent, runs: HandlerRunRow[], abort: LazyAbort): Promise<void> {
     const now = this.#o.now();
     const due = runs.filter((r) => r.state === 'pending' && r.nextAttemptAt.getTime() <= now);
     const xEvent = due.length > 0 ? toXEvent(event) : undefined;
-    const tried = await Promise.all(due.map((run) => this.#attempt(xEvent!, event, run, signal)));
+    const tried = await Promise.all(due.map((run) => this.#attempt(xEvent!, event, run, abort)));
     // When a shutdown released the event, the runs that did finish are still recorded (each
     // completes once; the event's own update is skipped, it is no longer ours) and the rest
     // run again later.
@@ -361,12 +362,25 @@ export class Dispatcher {
     this.#release(later.map((w) => w.event.id));
   }
 
-  async #attempt(xEvent: AnyXEvent, event: QueuedEvent, run: HandlerRunRow, signal: AbortSignal): Promise<EventOutcome['runs'][number] | null> {
+  async #attempt(xEvent: AnyXEvent, event: QueuedEvent, run: HandlerRunRow, abort: LazyAbort): Promise<EventOutcome['runs'][number] | null> {
     // #begin keeps only runs of loaded plugins.
     const plugin = this.#byName.get(run.handler)!;
     const attempt = run.attempts + 1;
-    const log = this.#o.logger.child({ event: xEvent.id, type: xEvent.type, plugin: run.handler, attempt });
-    const ctx: HandlerContext = { log, attempt, plugin: run.handler, signal, x: this.#o.x };
+    // The child logger and the signal are made when a handler first asks for them: most handlers
+    // never log on success, and both cost more per event than dispatching it does.
+    const logger = this.#o.logger;
+    let childLog: Logger | undefined;
+    const ctx: HandlerContext = {
+      get log() {
+        return (childLog ??= logger.child({ event: xEvent.id, type: xEvent.type, plugin: run.handler, attempt }));
+      },
+      attempt,
+      plugin: run.handler,
+      get signal() {
+        return abort.signal;
+      },
+      x: this.#o.x,
+    };
     const startedAt = new Date(this.#o.now());
     const lagSeconds = attempt === 1 ? (Date.now() - event.receivedAt.getTime()) / 1000 : null;
     const t0 = performance.now();
@@ -377,10 +391,7 @@ export class Dispatcher {
       for (const handler of handlers) await handler(xEvent, ctx);
     })();
     // A shutdown stops waiting for a handler that outlives it (the event is released).
-    const aborted = new Promise<'aborted'>((resolve) => {
-      if (signal.aborted) resolve('aborted');
-      else signal.addEventListener('abort', () => resolve('aborted'), { once: true });
-    });
+    const aborted = abort.whenAborted();
     try {
       if ((await Promise.race([running, aborted])) === 'aborted') {
         running.catch(() => {});
@@ -401,14 +412,14 @@ export class Dispatcher {
     const retry = nextRetry(this.#o.retrySchedule, attempt, finishedAt.getTime(), this.#o.random);
     const retryAt = retry === null ? null : new Date(retry);
     this.#o.onHandled?.({ ...handled, ok: false, error: describeError(error), retryAt });
-    log.warn({ err: error, retryAt: retryAt?.toISOString() ?? null }, retryAt ? 'handler failed; will retry' : 'handler failed; dead-lettered');
+    ctx.log.warn({ err: error, retryAt: retryAt?.toISOString() ?? null }, retryAt ? 'handler failed; will retry' : 'handler failed; dead-lettered');
     // The failing plugin's own error handlers, and those registered for every plugin; each with
     // its own plugin's context.
     const failure = { error, event: xEvent, plugin: run.handler, attempt, final: retryAt === null };
     for (const { plugin: owner, handler: onError } of errorHandlersFor(this.#o.plugins, run.handler)) {
       const ownLog =
         owner.name === run.handler
-          ? log
+          ? ctx.log
           : this.#o.logger.child({ event: xEvent.id, type: xEvent.type, plugin: owner.name, failedPlugin: run.handler, attempt });
       try {
         await onError(failure, owner.name === run.handler ? ctx : { ...ctx, plugin: owner.name, log: ownLog });
@@ -450,7 +461,7 @@ export class Dispatcher {
     ]);
     if (timedOut) {
       const left = [...this.#inFlight.values()];
-      for (const f of left) f.controller.abort();
+      for (const f of left) f.abort.abort();
       await this.#queue.release(left.map((f) => f.event.id), this.owner);
       const finishedAt = new Date(this.#o.now());
       for (const f of left) {

@@ -47,8 +47,10 @@ export async function startDispatchThread(
       else if ('noPlugins' in message) resolve(undefined);
       else if ('failed' in message) reject(new Error(message.failed));
       else if ('handled' in message) {
-        observeHandled(metrics, message.handled);
-        if (onHandled && 'event' in message.handled) onHandled(message.handled);
+        for (const handled of message.handled) {
+          observeHandled(metrics, handled);
+          if (onHandled && 'event' in handled) onHandled(handled);
+        }
       }
       else if ('stopped' in message) stopped?.();
     });

@@ -16,6 +16,7 @@ export interface DispatchThreadData {
 export type FromDispatchThread =
   | { started: true; plugins: string[] }
   | { noPlugins: true }
-  | { handled: Pick<HandledRun, 'plugin' | 'ok' | 'seconds' | 'lagSeconds'> | HandledRun }
+  /** Runs handled since the last such message (batched: one message per turn of the thread's loop, not per run). */
+  | { handled: Array<Pick<HandledRun, 'plugin' | 'ok' | 'seconds' | 'lagSeconds'> | HandledRun> }
   | { stopped: true }
   | { failed: string };

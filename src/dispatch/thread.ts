@@ -44,9 +44,19 @@ try {
   const viaWriter = data?.viaWriter === true;
   const remote = viaWriter ? new RemoteWorkQueue() : undefined;
   // Metrics need four fields; the event and the error go along only when asked for (`xaa dev`).
-  const onHandled = data?.describeRuns
-    ? (handled: HandledRun) => send({ handled })
-    : ({ plugin, ok, seconds, lagSeconds }: HandledRun) => send({ handled: { plugin, ok, seconds, lagSeconds } });
+  // Runs handled in one turn of this thread's loop go to the server in one message (a message
+  // per run cost both threads more than the handling of a no-op handler).
+  let handled: Extract<FromDispatchThread, { handled: unknown }>['handled'] = [];
+  const flushHandled = () => {
+    if (handled.length === 0) return;
+    send({ handled });
+    handled = [];
+  };
+  const onHandled = (run: HandledRun) => {
+    if (handled.length === 0) setImmediate(flushHandled);
+    const { plugin, ok, seconds, lagSeconds } = run;
+    handled.push(data?.describeRuns ? run : { plugin, ok, seconds, lagSeconds });
+  };
   const dispatcher = await dispatcherFromConfig(config, db, logger, createMetrics(), x, onHandled, remote);
   if (dispatcher && remote) remote.attach(dispatcher.attachment(), (work) => dispatcher.accept(work));
   if (!dispatcher) {
@@ -61,6 +71,7 @@ try {
       if ('writerPort' in message) return remote?.connect(message.writerPort);
       void (async () => {
         await dispatcher.stop(message.timeoutMs);
+        flushHandled();
         remote?.close();
         await db.close();
         logger.flush();

@@ -9,6 +9,8 @@ import net from 'node:net';
  */
 export function clientKey(address: string | undefined): string {
   if (!address) return 'unknown';
+  // An IPv4 address (the common case) has no colon: no IPv6 parsing on every request.
+  if (!address.includes(':')) return address;
   if (address.startsWith('::ffff:') && net.isIPv4(address.slice(7))) return address.slice(7);
   if (!net.isIPv6(address)) return address;
   return `${ipv6Groups(address).slice(0, 4).join(':')}::/64`;

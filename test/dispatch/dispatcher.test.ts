@@ -197,6 +197,47 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
     expect(attempt).toBe(1);
   });
 
+  it("aborts ctx.signal of handlers a shutdown stops waiting for, whether asked for before or after, and releases their events", async () => {
+    const signals: AbortSignal[] = [];
+    let lateSignal: AbortSignal | undefined;
+    let logged = false;
+    const d = await dispatcher([
+      [
+        'slow',
+        (h) =>
+          h.on('follow', (e, ctx) => {
+            // Half the handlers take the signal at once and wait on it; the others never touch it
+            // until the shutdown has given up on them.
+            if ((e.payload as { seq: number }).seq % 2 === 0) {
+              signals.push(ctx.signal);
+              return new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+            }
+            logged = typeof ctx.log.info === 'function';
+            return new Promise<void>((resolve) => setTimeout(() => {
+              lateSignal = ctx.signal;
+              resolve();
+            }, 300));
+          }),
+      ],
+    ]);
+    await storeEvents(db, [eventInput(), eventInput(), eventInput(), eventInput()]);
+    d.start();
+    for (let i = 0; i < 200 && d.inFlight < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(d.inFlight).toBe(4);
+    expect(signals.every((s) => !s.aborted)).toBe(true);
+    await d.stop(50);
+    expect(signals.length).toBe(2);
+    expect(signals.every((s) => s.aborted)).toBe(true);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(lateSignal?.aborted).toBe(true);
+    expect(logged).toBe(true);
+    // Released: pending again, no lease, each run with one 'released' attempt and no completion.
+    const events = await db.prisma.event.findMany();
+    expect(events.map((e) => [e.state, e.leaseOwner])).toEqual(Array(4).fill(['pending', null]));
+    expect(await db.prisma.handlerAttempt.count({ where: { outcome: 'released' } })).toBe(4);
+    expect((await run()).every((r) => r.state === 'pending' && r.completedAt === null)).toBe(true);
+  });
+
   it('keeps each user in order: 1,000 events over 10 users', async () => {
     const order = new Map<string, number[]>();
     const d = await dispatcher(

@@ -12,9 +12,33 @@ export interface SqliteWriterSettings {
 
 export type Connection = Database.Database;
 
-/** Prisma's SQLite DateTime text (adapter "iso8601" format), so rows read back through Prisma. */
+/** The last two minutes formatted: "YYYY-MM-DDTHH:MM:" by minute since the epoch. */
+const minutes: Array<{ minute: number; prefix: string }> = [
+  { minute: NaN, prefix: '' },
+  { minute: NaN, prefix: '' },
+];
+
+/**
+ * Prisma's SQLite DateTime text (adapter "iso8601" format), so rows read back through Prisma:
+ * `date.toISOString()` with "+00:00" for "Z". The writer formats several times per delivery;
+ * the date and minute part is kept for the last two minutes seen (times of one commit share
+ * them), so most calls only format seconds and milliseconds.
+ */
 export function sqliteTime(date: Date): string {
-  return date.toISOString().replace('Z', '+00:00');
+  const ms = date.getTime();
+  const minute = Math.floor(ms / 60_000);
+  let slot = minutes[0]!.minute === minute ? minutes[0]! : minutes[1]!.minute === minute ? minutes[1]! : undefined;
+  if (!slot) {
+    // Throws RangeError for an invalid date, as toISOString does.
+    const iso = date.toISOString();
+    slot = { minute, prefix: iso.slice(0, iso.length - 7) };
+    minutes[1] = minutes[0]!;
+    minutes[0] = slot;
+  }
+  const inMinute = ms - minute * 60_000;
+  const seconds = Math.floor(inMinute / 1000);
+  const millis = inMinute - seconds * 1000;
+  return `${slot.prefix}${seconds < 10 ? '0' : ''}${seconds}.${millis < 100 ? (millis < 10 ? '00' : '0') : ''}${millis}+00:00`;
 }
 
 /** The writer's better-sqlite3 connection, with the same pragmas every connection of the store gets. */
