@@ -354,7 +354,9 @@ export class StreamConsumer {
       ended ??= this.#stopped ? 'stopped' : 'network';
       if (ended === 'network') {
         const e = err as Error & { cause?: { code?: string; message?: string } };
-        return this.#finish({ reason: 'network', opened, openMs: openMs(), detail: e.cause?.code ?? e.cause?.message ?? e.message }, inFlight, advance, splitter, idle);
+        // fetch quotes a header it refuses: the token never goes into a detail (logged, shown by status()).
+        const detail = withoutToken(e.cause?.code ?? e.cause?.message ?? e.message, this.#d.bearerToken);
+        return this.#finish({ reason: 'network', opened, openMs: openMs(), detail }, inFlight, advance, splitter, idle);
       }
     }
     return this.#finish({ reason: ended, opened, openMs: openMs() }, inFlight, advance, splitter, idle);
@@ -405,6 +407,10 @@ export class StreamConsumer {
       metrics.events.inc({ outcome: 'stale' }, recorded.stale);
     }
   }
+}
+
+function withoutToken(text: string | undefined, token: string): string | undefined {
+  return text && token ? text.split(token).join('[redacted]') : text;
 }
 
 function isBlank(line: Buffer): boolean {

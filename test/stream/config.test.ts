@@ -32,4 +32,18 @@ describe('stream configuration', () => {
     expect(() => requireStreamCredentials(loadConfig({}))).toThrow(/X_BEARER_TOKEN is required to consume the XAA persistent stream/);
     expect(requireStreamCredentials(loadConfig({ X_BEARER_TOKEN: 'abc' }))).toBe('abc');
   });
+
+  it('refuses a bearer token that is not a valid header value, without quoting it', () => {
+    for (const token of ['AAAA-stream-secret-token\n', 'AAAA-stream\u0000secret', 'AAAA-stream-sécret-token']) {
+      let message = '';
+      try {
+        requireStreamCredentials(loadConfig({ X_BEARER_TOKEN: token }));
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^X_BEARER_TOKEN is not a valid HTTP header value/);
+      expect(message).not.toContain('secret');
+    }
+  });
 });

@@ -4,8 +4,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { createMetrics } from '../../src/metrics/index.js';
-import { openDatabase, openInbox, saveStreamLastSeen, streamLastSeen, type Database, type DeliveryInbox } from '../../src/store/index.js';
-import { startStreamConsumer, type StreamConsumer } from '../../src/stream/index.js';
+import { openDatabase, openInbox, recordStreamGap, saveStreamLastSeen, streamLastSeen, type Database, type DeliveryInbox } from '../../src/store/index.js';
+import { StreamConsumer, startStreamConsumer } from '../../src/stream/index.js';
 import { XStandIn } from '../../src/testing/x-standin/index.js';
 import { migratedDatabase, type TestDatabase } from '../support/databases.js';
 import { capturingLogger } from '../support/logs.js';
@@ -130,6 +130,36 @@ describe('StreamConsumer', () => {
     expect(line.retryInMs).toBe(600_000);
     expect(logs.join('')).not.toContain('wrong-bearer-token-0123456789');
     expect(x.requests.filter((r) => r.route === 'GET /2/activity/stream')).toHaveLength(1);
+  });
+
+  it('keeps a token that fetch refuses as a header out of the error detail and the log (the logger scrubbing nothing)', async () => {
+    await standIn(50);
+    const token = 'stream-token-with-a-newline-0123456789\nrest';
+    const config = loadConfig({ DATABASE_URL: testDb.url, XAA_STREAM_AUTH_RETRY_MS: '600000' });
+    const { enabled: _enabled, ...streamConfig } = config.stream;
+    consumer = new StreamConsumer({
+      baseUrl: x.url,
+      bearerToken: token,
+      inbox,
+      position: {
+        lastSeen: () => streamLastSeen(db.prisma),
+        saveLastSeen: (at) => saveStreamLastSeen(db.prisma, at),
+        recordGap: (gap) => recordStreamGap(db.prisma, { stream: 'activity', ...gap }),
+      },
+      config: { ...streamConfig, backoffInitialMs: 600_000, backoffMaxMs: 600_000 },
+      metrics,
+      logger: capturingLogger(logs, { level: 'info' }),
+      maxLineBytes: 4096,
+    });
+    consumer.start();
+    const first = await consumer.firstAnswer();
+    expect(first.reason).toBe('network');
+    expect(first.detail).toMatch(/invalid header value/);
+    expect(first.detail).toContain('[redacted]');
+    await until(() => logs.some((l) => l.includes('stream: disconnected')), 5_000);
+    const all = logs.join('\n') + JSON.stringify(consumer.status());
+    expect(all).not.toContain('stream-token-with-a-newline');
+    expect(all).not.toContain('0123456789');
   });
 
   it("logs X's in-stream system messages without storing them, keeps a line that is not JSON as unparseable, drops an oversized line", async () => {
