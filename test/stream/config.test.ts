@@ -8,7 +8,7 @@ describe('stream configuration', () => {
     expect(loadConfig({}).stream).toEqual({
       enabled: false,
       idleTimeoutMs: 30_000,
-      backoffInitialMs: 1_000,
+      backoffInitialMs: 5_000,
       backoffMaxMs: 320_000,
       rateLimitMinWaitMs: 60_000,
       authRetryMs: 900_000,

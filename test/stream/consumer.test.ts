@@ -29,7 +29,7 @@ describe('StreamConsumer', () => {
     x.activitySubs.set('1', { subscription_id: '1', event_type: 'post.create', filter: { user_id: USER }, created_at: '', updated_at: '' });
   }
 
-  function consume(env: Record<string, string> = {}): StreamConsumer {
+  function consume(env: Record<string, string> = {}, extra: { random?: () => number } = {}): StreamConsumer {
     const config = loadConfig({
       DATABASE_URL: testDb.url,
       X_API_BASE_URL: x.url,
@@ -40,7 +40,7 @@ describe('StreamConsumer', () => {
       XAA_STREAM_RATE_LIMIT_MIN_WAIT_MS: '10',
       ...env,
     });
-    consumer = startStreamConsumer({ config, db, inbox, metrics, logger: capturingLogger(logs, { level: 'info', secrets: [BEARER] }) });
+    consumer = startStreamConsumer({ config, db, inbox, metrics, logger: capturingLogger(logs, { level: 'info', secrets: [BEARER] }) }, extra);
     return consumer;
   }
 
@@ -85,6 +85,34 @@ describe('StreamConsumer', () => {
     expect(x.streamRequests).toHaveLength(1);
     expect(c.status().connected).toBe(true);
     expect(await metric('xaa_stream_connected')).toMatch(/xaa_stream_connected 1$/m);
+  });
+
+  /** The waits the consumer chose, in order, from its reconnection log lines. */
+  function retryWaits(): number[] {
+    return logs
+      .map((l) => JSON.parse(l) as { msg: string; retryInMs?: number })
+      .filter((l) => l.msg === 'stream: disconnected; reconnecting')
+      .map((l) => l.retryInMs!);
+  }
+
+  it("retries a dropped connection at once, then backs off HTTP errors exponentially (X's handling of disconnections)", async () => {
+    await standIn(60_000);
+    consume({ XAA_STREAM_BACKOFF_INITIAL_MS: '20', XAA_STREAM_BACKOFF_MAX_MS: '60000' }, { random: () => 0 });
+    await until(() => x.stream.connections === 1, 20_000);
+    x.failNext('GET /2/activity/stream', { status: 503, times: 3 });
+    x.stream.drop();
+    await until(() => x.streamRequests.length === 2 && x.stream.connections === 1, 20_000);
+    expect(retryWaits()).toEqual([0, 20, 40, 80]);
+    expect(x.requests.filter((r) => r.route === 'GET /2/activity/stream').map((r) => r.status)).toEqual([200, 503, 503, 503, 200]);
+  });
+
+  it('backs off network errors linearly, 250 ms more each attempt, with no immediate retry of a connection never opened', async () => {
+    await standIn(60_000);
+    // Nothing listens on port 1: every attempt is refused.
+    consume({ X_API_BASE_URL: 'http://127.0.0.1:1' }, { random: () => 0 });
+    expect((await consumer!.firstAnswer()).reason).toBe('network');
+    await until(() => retryWaits().length >= 3, 20_000);
+    expect(retryWaits().slice(0, 3)).toEqual([250, 500, 750]);
   });
 
   it('waits for x-rate-limit-reset after a 429, then connects', async () => {
