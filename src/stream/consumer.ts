@@ -155,18 +155,30 @@ export class StreamConsumer {
 
   async #loop(): Promise<void> {
     const { logger, metrics, config } = this.#d;
-    try {
-      this.#lastSeen = await this.#d.position.lastSeen();
-      this.#savedSeen = this.#lastSeen;
-    } catch (err) {
-      logger.warn({ err }, 'stream: could not read the last-seen time from the store; connecting without backfill');
-    }
+    let positionRead = false;
+    let readFailures = 0;
     // Failed attempts since the last stable connection, per X's kind of error (each its own backoff).
     let networkFailures = 0;
     let httpFailures = 0;
     let retriedAtOnce = false;
     let rateLimited = 0;
     while (!this.#stopped) {
+      if (!positionRead) {
+        // No connection before the saved position is known: one without it would ask no
+        // backfill, and its first save would move the position past the gap, for good.
+        try {
+          this.#lastSeen = await this.#d.position.lastSeen();
+          this.#savedSeen = this.#lastSeen;
+          positionRead = true;
+        } catch (err) {
+          readFailures++;
+          const delay = exponentialDelay(readFailures, config.backoffInitialMs, config.backoffMaxMs, this.#random);
+          this.#firstOutcome.resolve({ reason: 'store', opened: false, detail: 'the saved stream position could not be read from the store' });
+          logger.error({ err, retryInMs: delay }, 'stream: could not read the saved position from the store; not connecting until it can be read');
+          await this.#sleep(delay);
+          continue;
+        }
+      }
       const plan = planBackfill(this.#lastSeen, this.#now());
       this.#status.lastPlan = plan;
       if (plan.gapMs !== null) metrics.streamGap.set(plan.gapMs / 1000);

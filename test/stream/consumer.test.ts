@@ -115,6 +115,24 @@ describe('StreamConsumer', () => {
     expect(retryWaits().slice(0, 3)).toEqual([250, 500, 750]);
   });
 
+  it('does not connect before the saved position can be read, then asks the backfill from it', async () => {
+    await standIn(60_000);
+    const lastSeen = new Date(Date.now() - 150_000);
+    await saveStreamLastSeen(db.prisma, lastSeen);
+    // The store fails to read the position (its table gone), then recovers.
+    await db.prisma.$executeRawUnsafe('ALTER TABLE "stream_state" RENAME TO "stream_state_away"');
+    consume({ XAA_STREAM_BACKOFF_INITIAL_MS: '20', XAA_STREAM_BACKOFF_MAX_MS: '100' });
+    expect(await consumer!.firstAnswer()).toMatchObject({ reason: 'store' });
+    await until(() => logs.filter((l) => l.includes('could not read the saved position')).length >= 3, 20_000);
+    expect(x.streamRequests).toHaveLength(0);
+    await db.prisma.$executeRawUnsafe('ALTER TABLE "stream_state_away" RENAME TO "stream_state"');
+    await until(() => x.stream.connections === 1, 20_000);
+    expect(x.streamRequests).toEqual([expect.objectContaining({ backfillMinutes: 3 })]);
+    await consumer!.stop();
+    // Nothing received since: the saved position is still the old one (not the time of connection).
+    expect((await streamLastSeen(db.prisma))!.getTime()).toBe(lastSeen.getTime());
+  });
+
   it('waits for x-rate-limit-reset after a 429, then connects', async () => {
     await standIn(50);
     // The stand-in answers x-rate-limit-reset: this time in whole seconds, rounded up.
