@@ -14,6 +14,9 @@ describe('planBackfill', () => {
   it('asks the minutes since the last thing received, rounded up with a margin, at least 1', () => {
     expect(planBackfill(ago(200), NOW).backfillMinutes).toBe(1);
     expect(planBackfill(ago(56_000), NOW).backfillMinutes).toBe(2);
+    // An event X delivers 6-7 s late (its P99) must still be in the window: 46 s + that > 1 minute.
+    expect(planBackfill(ago(46_000), NOW).backfillMinutes).toBe(2);
+    expect(planBackfill(ago(44_000), NOW).backfillMinutes).toBe(1);
     expect(planBackfill(ago(3 * 60_000), NOW).backfillMinutes).toBe(4);
     const edge = planBackfill(ago(5 * 60_000), NOW);
     expect(edge).toMatchObject({ backfillMinutes: 5, uncovered: null });
