@@ -207,7 +207,7 @@ const schema = z.object({
     .min(100)
     .default(30_000)
     .describe('milliseconds without a byte from the stream (X sends a keep-alive at least every 20 s) before it is dropped and reconnected, at least 100'),
-  XAA_STREAM_BACKOFF_INITIAL_MS: z.coerce.number().int().min(1).default(1_000).describe('milliseconds, at least 1'),
+  XAA_STREAM_BACKOFF_INITIAL_MS: z.coerce.number().int().min(1).default(5_000).describe('milliseconds, at least 1'),
   XAA_STREAM_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(320_000).describe('milliseconds, at least 1'),
   XAA_STREAM_RATE_LIMIT_MIN_WAIT_MS: z.coerce.number().int().min(0).default(60_000).describe('milliseconds'),
   XAA_STREAM_AUTH_RETRY_MS: z.coerce.number().int().min(1).default(900_000).describe('milliseconds, at least 1'),

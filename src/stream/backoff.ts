@@ -1,10 +1,28 @@
 /**
- * Exponential backoff with full jitter: the n-th delay (n from 1) is drawn uniformly below
- * min(cap, initial * 2^(n-1)), so that many clients cut off together do not come back together.
+ * X's "Handling disconnections" page: TCP/IP network errors back off linearly, 250 ms more each
+ * attempt, at most 16 s (HTTP errors: exponentially from 5 s to 320 s, XAA_STREAM_BACKOFF_*).
  */
-export function fullJitterDelay(attempt: number, initialMs: number, capMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(capMs, initialMs * 2 ** Math.max(0, Math.min(attempt - 1, 40)));
-  return Math.floor(random() * ceiling);
+export const NETWORK_BACKOFF_STEP_MS = 250;
+export const NETWORK_BACKOFF_MAX_MS = 16_000;
+
+/**
+ * The n-th delay (n from 1) of a linear backoff: n steps, at most `maxMs`, plus jitter up to the
+ * next step, so that clients cut off together do not come back together, and no wait is shorter
+ * than X's schedule or longer than its maximum.
+ */
+export function linearDelay(attempt: number, stepMs: number, maxMs: number, random: () => number = Math.random): number {
+  const n = Math.max(1, attempt);
+  return jittered(Math.min(maxMs, stepMs * n), Math.min(maxMs, stepMs * (n + 1)), random);
+}
+
+/** The n-th delay (n from 1) of an exponential backoff: initial * 2^(n-1), at most `capMs`, plus jitter up to the next step. */
+export function exponentialDelay(attempt: number, initialMs: number, capMs: number, random: () => number = Math.random): number {
+  const base = Math.min(capMs, initialMs * 2 ** Math.max(0, Math.min(attempt - 1, 40)));
+  return jittered(base, Math.min(capMs, base * 2), random);
+}
+
+function jittered(base: number, next: number, random: () => number): number {
+  return base + Math.floor(random() * Math.max(0, next - base));
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { RawDelivery, RecordedDelivery } from '../store/index.js';
 import { planBackfill, type BackfillPlan } from './backfill.js';
-import { fullJitterDelay, rateLimitWaitMs } from './backoff.js';
+import { exponentialDelay, linearDelay, NETWORK_BACKOFF_MAX_MS, NETWORK_BACKOFF_STEP_MS, rateLimitWaitMs } from './backoff.js';
 import { LineSplitter } from './lines.js';
 
 /** X's path of the XAA persistent stream. */
@@ -82,8 +82,11 @@ const DETAIL_CHARS = 300;
  *
  * - Lines: any chunking, LF / CR / CRLF; an empty line is a keep-alive (lines.ts).
  * - Idle: no byte for `idleTimeoutMs` (X sends a keep-alive at least every 20 s) drops the connection.
- * - Reconnect: the first retry at once, then exponential backoff with full jitter up to the
- *   cap while retries fail (until a connection stays open STABLE_MS); 429 waits for Retry-After / x-rate-limit-reset, at least `rateLimitMinWaitMs`
+ * - Reconnect (X's "Handling disconnections"): after an established connection drops, the first
+ *   retry at once; then, while retries fail (until a connection stays open STABLE_MS), network
+ *   errors back off linearly (250 ms steps, at most 16 s) and HTTP errors exponentially
+ *   (`backoffInitialMs` to `backoffMaxMs`), each delay with jitter up to the next step; 429
+ *   waits for Retry-After / x-rate-limit-reset, at least `rateLimitMinWaitMs`
  *   (doubling while 429s repeat); 401/403 log one clear line and wait `authRetryMs`.
  * - Backfill: each connection asks for `backfill_minutes` covering the time since the last line
  *   received whose predecessors are all stored (at most X's 5); a longer gap is logged, counted
@@ -152,15 +155,30 @@ export class StreamConsumer {
 
   async #loop(): Promise<void> {
     const { logger, metrics, config } = this.#d;
-    try {
-      this.#lastSeen = await this.#d.position.lastSeen();
-      this.#savedSeen = this.#lastSeen;
-    } catch (err) {
-      logger.warn({ err }, 'stream: could not read the last-seen time from the store; connecting without backfill');
-    }
-    let failures = 0;
+    let positionRead = false;
+    let readFailures = 0;
+    // Failed attempts since the last stable connection, per X's kind of error (each its own backoff).
+    let networkFailures = 0;
+    let httpFailures = 0;
+    let retriedAtOnce = false;
     let rateLimited = 0;
     while (!this.#stopped) {
+      if (!positionRead) {
+        // No connection before the saved position is known: one without it would ask no
+        // backfill, and its first save would move the position past the gap, for good.
+        try {
+          this.#lastSeen = await this.#d.position.lastSeen();
+          this.#savedSeen = this.#lastSeen;
+          positionRead = true;
+        } catch (err) {
+          readFailures++;
+          const delay = exponentialDelay(readFailures, config.backoffInitialMs, config.backoffMaxMs, this.#random);
+          this.#firstOutcome.resolve({ reason: 'store', opened: false, detail: 'the saved stream position could not be read from the store' });
+          logger.error({ err, retryInMs: delay }, 'stream: could not read the saved position from the store; not connecting until it can be read');
+          await this.#sleep(delay);
+          continue;
+        }
+      }
       const plan = planBackfill(this.#lastSeen, this.#now());
       this.#status.lastPlan = plan;
       if (plan.gapMs !== null) metrics.streamGap.set(plan.gapMs / 1000);
@@ -170,7 +188,11 @@ export class StreamConsumer {
       this.#status.lastEnd = { reason: attempt.reason, status: attempt.status, detail: attempt.detail, at: this.#now() };
       if (this.#stopped || attempt.reason === 'stopped') break;
       metrics.streamReconnects.inc({ reason: attempt.reason });
-      if (attempt.opened && (attempt.openMs ?? 0) >= STABLE_MS) failures = 0;
+      if (attempt.opened && (attempt.openMs ?? 0) >= STABLE_MS) {
+        networkFailures = 0;
+        httpFailures = 0;
+        retriedAtOnce = false;
+      }
       if (attempt.reason !== 'rate_limited') rateLimited = 0;
       let delay: number;
       if (attempt.reason === 'unauthorized') {
@@ -179,12 +201,21 @@ export class StreamConsumer {
         rateLimited++;
         const floor = Math.min(config.rateLimitMinWaitMs * 2 ** Math.min(rateLimited - 1, 20), Math.max(config.backoffMaxMs, config.rateLimitMinWaitMs));
         delay = Math.max(attempt.waitMs ?? 0, floor);
-      } else {
+      } else if (attempt.opened && !retriedAtOnce) {
         // X: "Once an established connection drops, attempt to reconnect immediately. If the
-        // reconnect fails, use backoff": the first retry is at once, then exponential with
-        // full jitter, until a connection stays open STABLE_MS (or the store takes writes again).
-        failures++;
-        delay = failures === 1 ? 0 : fullJitterDelay(failures - 1, config.backoffInitialMs, config.backoffMaxMs, this.#random);
+        // reconnect fails, use backoff strategies based on the error type".
+        retriedAtOnce = true;
+        delay = 0;
+      } else if (attempt.reason === 'http_error' || attempt.reason === 'store') {
+        // HTTP errors: exponential from XAA_STREAM_BACKOFF_INITIAL_MS (X: 5 s) to the cap (X: 320 s).
+        // A store refusing writes waits the same way: reconnecting faster would not help it.
+        httpFailures++;
+        delay = exponentialDelay(httpFailures, config.backoffInitialMs, config.backoffMaxMs, this.#random);
+      } else {
+        // TCP/IP errors (a refused or cut connection, no byte for the idle timeout, the stream
+        // ended): linear, 250 ms more each attempt, at most 16 s.
+        networkFailures++;
+        delay = linearDelay(networkFailures, NETWORK_BACKOFF_STEP_MS, NETWORK_BACKOFF_MAX_MS, this.#random);
       }
       const level = attempt.reason === 'unauthorized' ? 'error' : 'warn';
       logger[level](
@@ -354,7 +385,9 @@ export class StreamConsumer {
       ended ??= this.#stopped ? 'stopped' : 'network';
       if (ended === 'network') {
         const e = err as Error & { cause?: { code?: string; message?: string } };
-        return this.#finish({ reason: 'network', opened, openMs: openMs(), detail: e.cause?.code ?? e.cause?.message ?? e.message }, inFlight, advance, splitter, idle);
+        // fetch quotes a header it refuses: the token never goes into a detail (logged, shown by status()).
+        const detail = withoutToken(e.cause?.code ?? e.cause?.message ?? e.message, this.#d.bearerToken);
+        return this.#finish({ reason: 'network', opened, openMs: openMs(), detail }, inFlight, advance, splitter, idle);
       }
     }
     return this.#finish({ reason: ended, opened, openMs: openMs() }, inFlight, advance, splitter, idle);
@@ -405,6 +438,10 @@ export class StreamConsumer {
       metrics.events.inc({ outcome: 'stale' }, recorded.stale);
     }
   }
+}
+
+function withoutToken(text: string | undefined, token: string): string | undefined {
+  return text && token ? text.split(token).join('[redacted]') : text;
 }
 
 function isBlank(line: Buffer): boolean {

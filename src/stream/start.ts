@@ -11,6 +11,13 @@ export function requireStreamCredentials(config: Config): string {
       "X_BEARER_TOKEN is required to consume the XAA persistent stream: set it to the X app's bearer token (app-only OAuth 2.0)",
     );
   }
+  // fetch refuses such a header with a message that quotes it (the token would reach the logs),
+  // and would do so on every reconnection: said once, here, without the value.
+  if (/[^\x20-\x7e]/.test(config.x.bearerToken)) {
+    throw new ConfigError(
+      'X_BEARER_TOKEN is not a valid HTTP header value: it holds a line break, a control character or a non-ASCII character (copied with its newline?)',
+    );
+  }
   return config.x.bearerToken;
 }
 

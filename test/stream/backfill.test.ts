@@ -1,7 +1,7 @@
 // What a (re)connection asks X for, and what it reports as not covered; the reconnect delays.
 import { describe, expect, it } from 'vitest';
 import { planBackfill } from '../../src/stream/backfill.js';
-import { fullJitterDelay, rateLimitWaitMs } from '../../src/stream/backoff.js';
+import { exponentialDelay, linearDelay, rateLimitWaitMs } from '../../src/stream/backoff.js';
 
 const NOW = new Date('2026-12-01T10:00:00.000Z');
 const ago = (ms: number) => new Date(NOW.getTime() - ms);
@@ -14,6 +14,9 @@ describe('planBackfill', () => {
   it('asks the minutes since the last thing received, rounded up with a margin, at least 1', () => {
     expect(planBackfill(ago(200), NOW).backfillMinutes).toBe(1);
     expect(planBackfill(ago(56_000), NOW).backfillMinutes).toBe(2);
+    // An event X delivers 6-7 s late (its P99) must still be in the window: 46 s + that > 1 minute.
+    expect(planBackfill(ago(46_000), NOW).backfillMinutes).toBe(2);
+    expect(planBackfill(ago(44_000), NOW).backfillMinutes).toBe(1);
     expect(planBackfill(ago(3 * 60_000), NOW).backfillMinutes).toBe(4);
     const edge = planBackfill(ago(5 * 60_000), NOW);
     expect(edge).toMatchObject({ backfillMinutes: 5, uncovered: null });
@@ -28,11 +31,18 @@ describe('planBackfill', () => {
 });
 
 describe('reconnect delays', () => {
-  it('draws each delay below an exponential ceiling, capped (full jitter)', () => {
-    expect(fullJitterDelay(1, 1000, 60_000, () => 0.999)).toBe(999);
-    expect(fullJitterDelay(4, 1000, 60_000, () => 0.5)).toBe(4000);
-    expect(fullJitterDelay(30, 1000, 60_000, () => 0.999)).toBe(59_940);
-    expect(fullJitterDelay(3, 1000, 60_000, () => 0)).toBe(0);
+  it("backs off HTTP errors exponentially as X advises (5 s, doubling, at most 320 s), jitter only up to the next step", () => {
+    expect([1, 2, 3, 7, 8, 30].map((n) => exponentialDelay(n, 5_000, 320_000, () => 0))).toEqual([5_000, 10_000, 20_000, 320_000, 320_000, 320_000]);
+    expect(exponentialDelay(1, 5_000, 320_000, () => 0.999)).toBe(9_995);
+    expect(exponentialDelay(6, 5_000, 320_000, () => 0.999)).toBe(160_000 + 159_840);
+    expect(exponentialDelay(7, 5_000, 320_000, () => 0.999)).toBe(320_000);
+  });
+
+  it('backs off network errors linearly as X advises (250 ms more each attempt, at most 16 s)', () => {
+    expect([1, 2, 3, 63, 64, 1000].map((n) => linearDelay(n, 250, 16_000, () => 0))).toEqual([250, 500, 750, 15_750, 16_000, 16_000]);
+    expect(linearDelay(1, 250, 16_000, () => 0.999)).toBe(499);
+    expect(linearDelay(63, 250, 16_000, () => 0.999)).toBe(15_999);
+    expect(linearDelay(64, 250, 16_000, () => 0.999)).toBe(16_000);
   });
 
   it('reads Retry-After (seconds or a date) before x-rate-limit-reset', () => {

@@ -8,7 +8,7 @@ describe('stream configuration', () => {
     expect(loadConfig({}).stream).toEqual({
       enabled: false,
       idleTimeoutMs: 30_000,
-      backoffInitialMs: 1_000,
+      backoffInitialMs: 5_000,
       backoffMaxMs: 320_000,
       rateLimitMinWaitMs: 60_000,
       authRetryMs: 900_000,
@@ -31,5 +31,19 @@ describe('stream configuration', () => {
     expect(() => requireStreamCredentials(loadConfig({}))).toThrow(ConfigError);
     expect(() => requireStreamCredentials(loadConfig({}))).toThrow(/X_BEARER_TOKEN is required to consume the XAA persistent stream/);
     expect(requireStreamCredentials(loadConfig({ X_BEARER_TOKEN: 'abc' }))).toBe('abc');
+  });
+
+  it('refuses a bearer token that is not a valid header value, without quoting it', () => {
+    for (const token of ['AAAA-stream-secret-token\n', 'AAAA-stream\u0000secret', 'AAAA-stream-sécret-token']) {
+      let message = '';
+      try {
+        requireStreamCredentials(loadConfig({ X_BEARER_TOKEN: token }));
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^X_BEARER_TOKEN is not a valid HTTP header value/);
+      expect(message).not.toContain('secret');
+    }
   });
 });

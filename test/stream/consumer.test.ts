@@ -4,8 +4,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { createMetrics } from '../../src/metrics/index.js';
-import { openDatabase, openInbox, saveStreamLastSeen, streamLastSeen, type Database, type DeliveryInbox } from '../../src/store/index.js';
-import { startStreamConsumer, type StreamConsumer } from '../../src/stream/index.js';
+import { openDatabase, openInbox, recordStreamGap, saveStreamLastSeen, streamLastSeen, type Database, type DeliveryInbox } from '../../src/store/index.js';
+import { StreamConsumer, startStreamConsumer } from '../../src/stream/index.js';
 import { XStandIn } from '../../src/testing/x-standin/index.js';
 import { migratedDatabase, type TestDatabase } from '../support/databases.js';
 import { capturingLogger } from '../support/logs.js';
@@ -29,7 +29,7 @@ describe('StreamConsumer', () => {
     x.activitySubs.set('1', { subscription_id: '1', event_type: 'post.create', filter: { user_id: USER }, created_at: '', updated_at: '' });
   }
 
-  function consume(env: Record<string, string> = {}): StreamConsumer {
+  function consume(env: Record<string, string> = {}, extra: { random?: () => number } = {}): StreamConsumer {
     const config = loadConfig({
       DATABASE_URL: testDb.url,
       X_API_BASE_URL: x.url,
@@ -40,7 +40,7 @@ describe('StreamConsumer', () => {
       XAA_STREAM_RATE_LIMIT_MIN_WAIT_MS: '10',
       ...env,
     });
-    consumer = startStreamConsumer({ config, db, inbox, metrics, logger: capturingLogger(logs, { level: 'info', secrets: [BEARER] }) });
+    consumer = startStreamConsumer({ config, db, inbox, metrics, logger: capturingLogger(logs, { level: 'info', secrets: [BEARER] }) }, extra);
     return consumer;
   }
 
@@ -87,6 +87,52 @@ describe('StreamConsumer', () => {
     expect(await metric('xaa_stream_connected')).toMatch(/xaa_stream_connected 1$/m);
   });
 
+  /** The waits the consumer chose, in order, from its reconnection log lines. */
+  function retryWaits(): number[] {
+    return logs
+      .map((l) => JSON.parse(l) as { msg: string; retryInMs?: number })
+      .filter((l) => l.msg === 'stream: disconnected; reconnecting')
+      .map((l) => l.retryInMs!);
+  }
+
+  it("retries a dropped connection at once, then backs off HTTP errors exponentially (X's handling of disconnections)", async () => {
+    await standIn(60_000);
+    consume({ XAA_STREAM_BACKOFF_INITIAL_MS: '20', XAA_STREAM_BACKOFF_MAX_MS: '60000' }, { random: () => 0 });
+    await until(() => x.stream.connections === 1, 20_000);
+    x.failNext('GET /2/activity/stream', { status: 503, times: 3 });
+    x.stream.drop();
+    await until(() => x.streamRequests.length === 2 && x.stream.connections === 1, 20_000);
+    expect(retryWaits()).toEqual([0, 20, 40, 80]);
+    expect(x.requests.filter((r) => r.route === 'GET /2/activity/stream').map((r) => r.status)).toEqual([200, 503, 503, 503, 200]);
+  });
+
+  it('backs off network errors linearly, 250 ms more each attempt, with no immediate retry of a connection never opened', async () => {
+    await standIn(60_000);
+    // Nothing listens on port 1: every attempt is refused.
+    consume({ X_API_BASE_URL: 'http://127.0.0.1:1' }, { random: () => 0 });
+    expect((await consumer!.firstAnswer()).reason).toBe('network');
+    await until(() => retryWaits().length >= 3, 20_000);
+    expect(retryWaits().slice(0, 3)).toEqual([250, 500, 750]);
+  });
+
+  it('does not connect before the saved position can be read, then asks the backfill from it', async () => {
+    await standIn(60_000);
+    const lastSeen = new Date(Date.now() - 150_000);
+    await saveStreamLastSeen(db.prisma, lastSeen);
+    // The store fails to read the position (its table gone), then recovers.
+    await db.prisma.$executeRawUnsafe('ALTER TABLE "stream_state" RENAME TO "stream_state_away"');
+    consume({ XAA_STREAM_BACKOFF_INITIAL_MS: '20', XAA_STREAM_BACKOFF_MAX_MS: '100' });
+    expect(await consumer!.firstAnswer()).toMatchObject({ reason: 'store' });
+    await until(() => logs.filter((l) => l.includes('could not read the saved position')).length >= 3, 20_000);
+    expect(x.streamRequests).toHaveLength(0);
+    await db.prisma.$executeRawUnsafe('ALTER TABLE "stream_state_away" RENAME TO "stream_state"');
+    await until(() => x.stream.connections === 1, 20_000);
+    expect(x.streamRequests).toEqual([expect.objectContaining({ backfillMinutes: 3 })]);
+    await consumer!.stop();
+    // Nothing received since: the saved position is still the old one (not the time of connection).
+    expect((await streamLastSeen(db.prisma))!.getTime()).toBe(lastSeen.getTime());
+  });
+
   it('waits for x-rate-limit-reset after a 429, then connects', async () => {
     await standIn(50);
     // The stand-in answers x-rate-limit-reset: this time in whole seconds, rounded up.
@@ -130,6 +176,36 @@ describe('StreamConsumer', () => {
     expect(line.retryInMs).toBe(600_000);
     expect(logs.join('')).not.toContain('wrong-bearer-token-0123456789');
     expect(x.requests.filter((r) => r.route === 'GET /2/activity/stream')).toHaveLength(1);
+  });
+
+  it('keeps a token that fetch refuses as a header out of the error detail and the log (the logger scrubbing nothing)', async () => {
+    await standIn(50);
+    const token = 'stream-token-with-a-newline-0123456789\nrest';
+    const config = loadConfig({ DATABASE_URL: testDb.url, XAA_STREAM_AUTH_RETRY_MS: '600000' });
+    const { enabled: _enabled, ...streamConfig } = config.stream;
+    consumer = new StreamConsumer({
+      baseUrl: x.url,
+      bearerToken: token,
+      inbox,
+      position: {
+        lastSeen: () => streamLastSeen(db.prisma),
+        saveLastSeen: (at) => saveStreamLastSeen(db.prisma, at),
+        recordGap: (gap) => recordStreamGap(db.prisma, { stream: 'activity', ...gap }),
+      },
+      config: { ...streamConfig, backoffInitialMs: 600_000, backoffMaxMs: 600_000 },
+      metrics,
+      logger: capturingLogger(logs, { level: 'info' }),
+      maxLineBytes: 4096,
+    });
+    consumer.start();
+    const first = await consumer.firstAnswer();
+    expect(first.reason).toBe('network');
+    expect(first.detail).toMatch(/invalid header value/);
+    expect(first.detail).toContain('[redacted]');
+    await until(() => logs.some((l) => l.includes('stream: disconnected')), 5_000);
+    const all = logs.join('\n') + JSON.stringify(consumer.status());
+    expect(all).not.toContain('stream-token-with-a-newline');
+    expect(all).not.toContain('0123456789');
   });
 
   it("logs X's in-stream system messages without storing them, keeps a line that is not JSON as unparseable, drops an oversized line", async () => {
