@@ -118,6 +118,38 @@ describe('operator console over HTTP: sessions, cross-site requests, headers', (
     expect(await missing.text()).toContain('no event no-such-event');
   });
 
+  it('answers a mistaken replay or subscription form with 400, a clear error and the values kept; X failing is 502', async () => {
+    const { cookie, csrf } = await login();
+    const post = (path: string, fields: Record<string, string>) =>
+      fetch(`${c.base}${path}`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie, origin: c.base }, body: form({ _csrf: csrf, ...fields }) });
+    const replay = (fields: Record<string, string>) => post('/console/replays', { kind: 'aaa', webhookId: '1234567890', from: '2026-01-01T10:00', to: '2026-01-01T11:00', ...fields });
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ from: '' }, 'From is missing'],
+      [{ from: '1' }, 'From is not a time'],
+      [{ to: 'yesterday' }, 'To is not a time'],
+      [{ from: '2026-01-01T12:00' }, 'From must not be after To'],
+      [{ webhookId: '' }, 'choose a webhook'],
+      [{ kind: 'enterprise' }, 'choose the API'],
+    ];
+    for (const [fields, message] of cases) {
+      const res = await replay(fields);
+      expect(res.status, message).toBe(400);
+      const text = await res.text();
+      expect(text, message).toMatch(new RegExp(`<p class="error" role="alert">[^<]*${message}`));
+    }
+    // The submitted values are shown again, not the defaults.
+    const kept = await (await replay({ from: '2026-01-01T12:00' })).text();
+    expect(kept).toContain('value="2026-01-01T12:00"');
+    expect(kept).toContain('<option value="aaa" selected>');
+    // A well-formed request that X cannot take (no credentials here): 502 with the client's message.
+    const unsent = await replay({});
+    expect(unsent.status).toBe(502);
+    expect(await unsent.text()).toContain('<p class="error" role="alert">');
+    const sub = await post('/console/subscriptions/xaa', { eventType: 'follow', userId: 'not-a-number', webhookId: '1234567890' });
+    expect(sub.status).toBe(400);
+    expect(await sub.text()).toContain('the user id is missing or malformed');
+  });
+
   it('ends the session at logout: the same cookie no longer opens a page', async () => {
     const { cookie, csrf } = await login();
     const out = await fetch(`${c.base}/console/logout`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie, origin: c.base }, body: form({ _csrf: csrf }) });
