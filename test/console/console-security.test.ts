@@ -78,6 +78,26 @@ describe('operator console over HTTP: sessions, cross-site requests, headers', (
     expect(setCookie).not.toContain('Secure'); // plain HTTP, no trusted proxy saying otherwise
   });
 
+  it('returns after login only to a console page of this server (no open redirect)', async () => {
+    // Its own server: these logins would use up the shared one's login rate limit.
+    const own = await run({ ADMIN_TOKEN });
+    try {
+      const after = async (next: string) => {
+        const res = await fetch(`${own.base}/console/login`, { method: 'POST', redirect: 'manual', headers: { ...FORM, origin: own.base }, body: form({ token: ADMIN_TOKEN, next }) });
+        expect(res.status).toBe(303);
+        return res.headers.get('location');
+      };
+      expect(await after('/console/dead-letters?all=1')).toBe('/console/dead-letters?all=1');
+      for (const hostile of ['https://evil.example/console/', '//evil.example/console/', '/\\evil.example', '/console\\@evil.example', 'javascript:alert(1)', '/console/login?next=//evil.example']) {
+        expect(await after(hostile), hostile).toBe('/console/events');
+      }
+      const page = await (await fetch(`${own.base}/console/login?next=${encodeURIComponent('//evil.example')}`)).text();
+      expect(page).toContain('name="next" value="/console/events"');
+    } finally {
+      await own.close();
+    }
+  });
+
   it('refuses with 403 a state-changing request from another origin, or without the CSRF token', async () => {
     const { cookie, csrf } = await login();
     const post = (headers: Record<string, string>, fields: Record<string, string>) =>
@@ -162,7 +182,12 @@ describe('operator console over HTTP: sessions, cross-site requests, headers', (
 
   it('serves every console response with the strict CSP and its assets from the repository', async () => {
     const { cookie } = await login();
-    for (const p of ['/console/login', '/console/events', '/console/charts', '/console/assets/console.css', '/console/assets/console.js']) {
+    // An event, so that its page (and the tail's rows) are among those checked.
+    const body = aaaBody(newActivity('like', '2244994945', { at: new Date() }));
+    expect((await fetch(`${c.base}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) }, body })).status).toBe(200);
+    const event = (await c.app.db.prisma.event.findFirst({ where: { type: 'like' } }))!;
+    const pages = ['/console/login', '/console/events', '/console/dead-letters?all=1', '/console/webhooks', '/console/subscriptions', '/console/replays', '/console/charts', `/console/events/${event.id}`];
+    for (const p of [...pages, '/console/assets/console.css', '/console/assets/console.js']) {
       const res = await fetch(`${c.base}${p}`, { headers: { cookie } });
       expect(res.status, p).toBe(200);
       expect(res.headers.get('content-security-policy'), p).toBe(
