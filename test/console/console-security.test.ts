@@ -216,12 +216,19 @@ describe('operator console over HTTP: sessions, cross-site requests, headers', (
     const fresh = await run({ ADMIN_TOKEN });
     try {
       const statuses: number[] = [];
+      let last: Response | undefined;
       for (let i = 0; i < 11; i++) {
-        const res = await fetch(`${fresh.base}/console/login`, { method: 'POST', redirect: 'manual', headers: { ...FORM, origin: fresh.base }, body: form({ token: 'wrong-token-wrong-token' }) });
-        statuses.push(res.status);
+        last = await fetch(`${fresh.base}/console/login`, { method: 'POST', redirect: 'manual', headers: { ...FORM, origin: fresh.base }, body: form({ token: 'wrong-token-wrong-token' }) });
+        statuses.push(last.status);
+        if (i < 10) await last.text();
       }
       expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
       expect(statuses[10]).toBe(429);
+      // For a person: the login page with the reason, under the console's CSP, and when to retry.
+      expect(last!.headers.get('content-type')).toContain('text/html');
+      expect(last!.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await last!.text()).toMatch(/<p class="error" role="alert">Too many login attempts from this address: try again in \d+ s\.<\/p>/);
     } finally {
       await fresh.close();
     }
