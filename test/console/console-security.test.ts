@@ -78,7 +78,7 @@ describe('operator console over HTTP: sessions, cross-site requests, headers', (
     expect(setCookie).not.toContain('Secure'); // plain HTTP, no trusted proxy saying otherwise
   });
 
-  it('returns after login only to a console page of this server (no open redirect)', async () => {
+  it('returns after login only to a console page of this server (no open redirect), with a new session id (no fixation)', async () => {
     // Its own server: these logins would use up the shared one's login rate limit.
     const own = await run({ ADMIN_TOKEN });
     try {
@@ -93,6 +93,17 @@ describe('operator console over HTTP: sessions, cross-site requests, headers', (
       }
       const page = await (await fetch(`${own.base}/console/login?next=${encodeURIComponent('//evil.example')}`)).text();
       expect(page).toContain('name="next" value="/console/events"');
+
+      // No session fixation: a login with a session cookie already set gets a new id, and the old one ends.
+      const loginWith = async (cookie?: string) => {
+        const res = await fetch(`${own.base}/console/login`, { method: 'POST', redirect: 'manual', headers: { ...FORM, origin: own.base, ...(cookie ? { cookie } : {}) }, body: form({ token: ADMIN_TOKEN }) });
+        return res.headers.get('set-cookie')!.split(';')[0]!;
+      };
+      const first = await loginWith();
+      const second = await loginWith(first);
+      expect(second).not.toBe(first);
+      expect((await fetch(`${own.base}/console/events`, { redirect: 'manual', headers: { cookie: first } })).status).toBe(303);
+      expect((await fetch(`${own.base}/console/events`, { redirect: 'manual', headers: { cookie: second } })).status).toBe(200);
     } finally {
       await own.close();
     }
