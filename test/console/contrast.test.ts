@@ -89,7 +89,8 @@ describe.skipIf(!hasChromium)('operator console contrast in a real browser (chro
   it('keeps text at 4.5:1 and focus outlines at 3:1, in the dark header too', async () => {
     await receiver.deliver('like');
     await receiver.deliver('follow');
-    await receiver.waitForHandlers();
+    // Both dead (after their retry): the pages hold what they will hold while they are checked.
+    await expect.poll(async () => (await receiver.events()).map((e) => e.status), { timeout: 15_000 }).toEqual(['dead', 'dead']);
     const page = await browser.context.newPage();
     page.setDefaultTimeout(15_000);
     await page.goto(`${base}/console/login`);
