@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aaaBody, newActivity, xaaBody } from '../../src/testing/samples.js';
 import { startTestApp, xSignature, type TestApp } from '../support/app.js';
+import { matches, type TailEvent, type TailItem } from '../../src/console/live-tail.js';
 import { providersUnderTest } from '../support/databases.js';
 
 const ADMIN_TOKEN = 'console-admin-token-0123456789';
@@ -126,5 +127,23 @@ describe.each(providersUnderTest())('console live tail: server-sent events with 
     // The other session's stream is untouched.
     const seen = await readStream('/console/events/stream?user=4444444444', () => deliver(aaaBody(newActivity('like', '4444444444', { at: new Date() }))), (s) => s.length > 0);
     expect(seen[0]!).toMatchObject({ kind: 'event', data: { forUserId: '4444444444' } });
+  });
+});
+
+describe('console live tail filters', () => {
+  const event = (status: string): TailItem => ({
+    kind: 'event',
+    data: { id: 'e1', type: 'like', action: 'like', forUserId: '1111111111', format: 'xaa', status: status as TailEvent['status'], receivedAt: new Date(0).toISOString() },
+  });
+  const delivery: TailItem = { kind: 'delivery', data: { id: 'd1', format: 'xaa', status: 'accepted', eventCount: 1, receivedAt: new Date(0).toISOString() } };
+
+  it('passes an event by its state, and a delivery only without event-only filters', () => {
+    expect(matches(event('dead'), { state: 'dead' })).toBe(true);
+    expect(matches(event('pending'), { state: 'dead' })).toBe(false);
+    expect(matches(event('dead'), { state: 'dead', type: 'like', user: '1111111111', format: 'xaa' })).toBe(true);
+    expect(matches(event('dead'), { state: 'dead', user: '2222222222' })).toBe(false);
+    expect(matches(delivery, { format: 'xaa' })).toBe(true);
+    expect(matches(delivery, { format: 'aaa' })).toBe(false);
+    for (const f of [{ state: 'dead' }, { type: 'like' }, { user: '1111111111' }]) expect(matches(delivery, f)).toBe(false);
   });
 });
