@@ -1,4 +1,4 @@
-import express, { type RequestHandler, type Response, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { sameSecret } from '../http/admin-token.js';
 import { rateLimit } from '../http/rate-limit.js';
 import type { ConsoleDeps } from './context.js';
@@ -59,7 +59,12 @@ export function authRoutes(deps: ConsoleDeps): Router {
   router.get('/login', (req, res) => {
     res.type('html').send(String(loginPage(safeNext(req.query.next))));
   });
-  router.post('/login', rateLimit({ perMinute: LOGIN_ATTEMPTS_PER_MINUTE, logger: deps.logger }), (req, res) => {
+  // Refused attempts get the login page again with the reason (a person reads it), not the API's JSON.
+  const refuse = (req: Request, res: Response) => {
+    const seconds = Number(res.get('retry-after')) || 60;
+    res.type('html').send(String(loginPage(safeNext((req.body as Record<string, unknown> | undefined)?.next), `Too many login attempts from this address: try again in ${seconds} s.`)));
+  };
+  router.post('/login', rateLimit({ perMinute: LOGIN_ATTEMPTS_PER_MINUTE, logger: deps.logger, refuse }), (req, res) => {
     const why = crossSiteReason(req);
     if (why) return forbidden(res, why);
     const body = req.body as Record<string, unknown> | undefined;

@@ -39,6 +39,9 @@ export function fields(source: Record<string, unknown> | undefined, name: string
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
+/** A mistake in a submitted form: answered 400 with its message, where X refusing or failing is 502. */
+export class FormError extends Error {}
+
 /** The message of an error, for an operator's page (never a stack). */
 export function problem(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -1,5 +1,5 @@
 import express, { type Router } from 'express';
-import type { Config } from '../config/index.js';
+import { secretValues, type Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { clientFromConfig, Management } from '../management/index.js';
 import type { Metrics } from '../metrics/index.js';
@@ -15,6 +15,7 @@ import { eventPage, redispatch, tailPage, tailStream } from './pages/events.js';
 import { addAaa, addXaa, removeAaa, removeXaa, subscriptionsPage } from './pages/subscriptions.js';
 import { replaysPage, requestReplay } from './pages/replays.js';
 import { webhooksPage } from './pages/webhooks.js';
+import { redactSecrets } from './redact.js';
 import { consoleHeaders } from './security-headers.js';
 import { createSessionStore } from './session.js';
 
@@ -44,6 +45,7 @@ export function createConsole({ config, db, logger, metrics }: { config: Config;
   };
   const router = express.Router();
   router.use(consoleHeaders());
+  router.use(redactSecrets(secretValues(config)));
   router.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 }));
   router.use(assetRoutes());
   router.use(authRoutes(deps));

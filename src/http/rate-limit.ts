@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit as expressRateLimit } from 'express-rate-limit';
 import type { Logger } from '../log/index.js';
 import { errorBody } from './errors.js';
@@ -7,6 +7,8 @@ export interface RateLimitOptions {
   /** Requests per minute per client address. */
   perMinute: number;
   logger: Logger;
+  /** The answer to a refused request (status 429 and Retry-After are set already); default: the JSON error body. */
+  refuse?: (req: Request, res: Response) => void;
 }
 
 /**
@@ -16,7 +18,7 @@ export interface RateLimitOptions {
  * refused request. The client address is Express's `req.ip`: the TCP peer, or what X-Forwarded-For
  * says when TRUST_PROXY trusts that peer; IPv6 clients are grouped by /56.
  */
-export function rateLimit({ perMinute, logger }: RateLimitOptions): RequestHandler {
+export function rateLimit({ perMinute, logger, refuse }: RateLimitOptions): RequestHandler {
   return expressRateLimit({
     windowMs: 60_000,
     limit: perMinute,
@@ -27,7 +29,9 @@ export function rateLimit({ perMinute, logger }: RateLimitOptions): RequestHandl
       if (info && info.used === info.limit + 1) {
         logger.warn({ remoteAddr: req.ip, limit: info.limit }, 'rate limit reached: answering 429 until the window ends');
       }
-      res.status(429).json(errorBody('rate_limited', 'Too many requests; retry after the time in Retry-After.'));
+      res.status(429);
+      if (refuse) refuse(req, res);
+      else res.json(errorBody('rate_limited', 'Too many requests; retry after the time in Retry-After.'));
     },
     // The library's own warnings (misconfiguration, an unreadable client address) as one line, no stack.
     logger: {

@@ -78,6 +78,37 @@ describe('operator console over HTTP: sessions, cross-site requests, headers', (
     expect(setCookie).not.toContain('Secure'); // plain HTTP, no trusted proxy saying otherwise
   });
 
+  it('returns after login only to a console page of this server (no open redirect), with a new session id (no fixation)', async () => {
+    // Its own server: these logins would use up the shared one's login rate limit.
+    const own = await run({ ADMIN_TOKEN });
+    try {
+      const after = async (next: string) => {
+        const res = await fetch(`${own.base}/console/login`, { method: 'POST', redirect: 'manual', headers: { ...FORM, origin: own.base }, body: form({ token: ADMIN_TOKEN, next }) });
+        expect(res.status).toBe(303);
+        return res.headers.get('location');
+      };
+      expect(await after('/console/dead-letters?all=1')).toBe('/console/dead-letters?all=1');
+      for (const hostile of ['https://evil.example/console/', '//evil.example/console/', '/\\evil.example', '/console\\@evil.example', 'javascript:alert(1)', '/console/login?next=//evil.example']) {
+        expect(await after(hostile), hostile).toBe('/console/events');
+      }
+      const page = await (await fetch(`${own.base}/console/login?next=${encodeURIComponent('//evil.example')}`)).text();
+      expect(page).toContain('name="next" value="/console/events"');
+
+      // No session fixation: a login with a session cookie already set gets a new id, and the old one ends.
+      const loginWith = async (cookie?: string) => {
+        const res = await fetch(`${own.base}/console/login`, { method: 'POST', redirect: 'manual', headers: { ...FORM, origin: own.base, ...(cookie ? { cookie } : {}) }, body: form({ token: ADMIN_TOKEN }) });
+        return res.headers.get('set-cookie')!.split(';')[0]!;
+      };
+      const first = await loginWith();
+      const second = await loginWith(first);
+      expect(second).not.toBe(first);
+      expect((await fetch(`${own.base}/console/events`, { redirect: 'manual', headers: { cookie: first } })).status).toBe(303);
+      expect((await fetch(`${own.base}/console/events`, { redirect: 'manual', headers: { cookie: second } })).status).toBe(200);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('refuses with 403 a state-changing request from another origin, or without the CSRF token', async () => {
     const { cookie, csrf } = await login();
     const post = (headers: Record<string, string>, fields: Record<string, string>) =>
@@ -118,6 +149,38 @@ describe('operator console over HTTP: sessions, cross-site requests, headers', (
     expect(await missing.text()).toContain('no event no-such-event');
   });
 
+  it('answers a mistaken replay or subscription form with 400, a clear error and the values kept; X failing is 502', async () => {
+    const { cookie, csrf } = await login();
+    const post = (path: string, fields: Record<string, string>) =>
+      fetch(`${c.base}${path}`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie, origin: c.base }, body: form({ _csrf: csrf, ...fields }) });
+    const replay = (fields: Record<string, string>) => post('/console/replays', { kind: 'aaa', webhookId: '1234567890', from: '2026-01-01T10:00', to: '2026-01-01T11:00', ...fields });
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ from: '' }, 'From is missing'],
+      [{ from: '1' }, 'From is not a time'],
+      [{ to: 'yesterday' }, 'To is not a time'],
+      [{ from: '2026-01-01T12:00' }, 'From must not be after To'],
+      [{ webhookId: '' }, 'choose a webhook'],
+      [{ kind: 'enterprise' }, 'choose the API'],
+    ];
+    for (const [fields, message] of cases) {
+      const res = await replay(fields);
+      expect(res.status, message).toBe(400);
+      const text = await res.text();
+      expect(text, message).toMatch(new RegExp(`<p class="error" role="alert">[^<]*${message}`));
+    }
+    // The submitted values are shown again, not the defaults.
+    const kept = await (await replay({ from: '2026-01-01T12:00' })).text();
+    expect(kept).toContain('value="2026-01-01T12:00"');
+    expect(kept).toContain('<option value="aaa" selected>');
+    // A well-formed request that X cannot take (no credentials here): 502 with the client's message.
+    const unsent = await replay({});
+    expect(unsent.status).toBe(502);
+    expect(await unsent.text()).toContain('<p class="error" role="alert">');
+    const sub = await post('/console/subscriptions/xaa', { eventType: 'follow', userId: 'not-a-number', webhookId: '1234567890' });
+    expect(sub.status).toBe(400);
+    expect(await sub.text()).toContain('the user id is missing or malformed');
+  });
+
   it('ends the session at logout: the same cookie no longer opens a page', async () => {
     const { cookie, csrf } = await login();
     const out = await fetch(`${c.base}/console/logout`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie, origin: c.base }, body: form({ _csrf: csrf }) });
@@ -130,7 +193,12 @@ describe('operator console over HTTP: sessions, cross-site requests, headers', (
 
   it('serves every console response with the strict CSP and its assets from the repository', async () => {
     const { cookie } = await login();
-    for (const p of ['/console/login', '/console/events', '/console/charts', '/console/assets/console.css', '/console/assets/console.js']) {
+    // An event, so that its page (and the tail's rows) are among those checked.
+    const body = aaaBody(newActivity('like', '2244994945', { at: new Date() }));
+    expect((await fetch(`${c.base}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) }, body })).status).toBe(200);
+    const event = (await c.app.db.prisma.event.findFirst({ where: { type: 'like' } }))!;
+    const pages = ['/console/login', '/console/events', '/console/dead-letters?all=1', '/console/webhooks', '/console/subscriptions', '/console/replays', '/console/charts', `/console/events/${event.id}`];
+    for (const p of [...pages, '/console/assets/console.css', '/console/assets/console.js']) {
       const res = await fetch(`${c.base}${p}`, { headers: { cookie } });
       expect(res.status, p).toBe(200);
       expect(res.headers.get('content-security-policy'), p).toBe(
@@ -159,12 +227,19 @@ describe('operator console over HTTP: sessions, cross-site requests, headers', (
     const fresh = await run({ ADMIN_TOKEN });
     try {
       const statuses: number[] = [];
+      let last: Response | undefined;
       for (let i = 0; i < 11; i++) {
-        const res = await fetch(`${fresh.base}/console/login`, { method: 'POST', redirect: 'manual', headers: { ...FORM, origin: fresh.base }, body: form({ token: 'wrong-token-wrong-token' }) });
-        statuses.push(res.status);
+        last = await fetch(`${fresh.base}/console/login`, { method: 'POST', redirect: 'manual', headers: { ...FORM, origin: fresh.base }, body: form({ token: 'wrong-token-wrong-token' }) });
+        statuses.push(last.status);
+        if (i < 10) await last.text();
       }
       expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
       expect(statuses[10]).toBe(429);
+      // For a person: the login page with the reason, under the console's CSP, and when to retry.
+      expect(last!.headers.get('content-type')).toContain('text/html');
+      expect(last!.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await last!.text()).toMatch(/<p class="error" role="alert">Too many login attempts from this address: try again in \d+ s\.<\/p>/);
     } finally {
       await fresh.close();
     }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aaaBody, newActivity, xaaBody } from '../../src/testing/samples.js';
 import { startTestApp, xSignature, type TestApp } from '../support/app.js';
+import { matches, type TailEvent, type TailItem } from '../../src/console/live-tail.js';
 import { providersUnderTest } from '../support/databases.js';
 
 const ADMIN_TOKEN = 'console-admin-token-0123456789';
@@ -94,5 +95,55 @@ describe.each(providersUnderTest())('console live tail: server-sent events with 
     const rows = text.split('<tr id="event-').slice(1);
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) expect(row).toMatch(/<td>1111111111<\/td><td class="hide-narrow">xaa<\/td>/);
+  });
+  it('ends a stream once its session ends (logout): nothing more is sent to it, and a new one is refused', async () => {
+    const FORM = { 'content-type': 'application/x-www-form-urlencoded', origin: base };
+    const login = await fetch(`${base}/console/login`, { method: 'POST', redirect: 'manual', headers: FORM, body: new URLSearchParams({ token: ADMIN_TOKEN }).toString() });
+    const own = login.headers.get('set-cookie')!.split(';')[0]!;
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await (await fetch(`${base}/console/dead-letters`, { headers: { cookie: own } })).text())![1]!;
+    const controller = new AbortController();
+    const res = await fetch(`${base}/console/events/stream`, { headers: { cookie: own, accept: 'text/event-stream' }, signal: controller.signal });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    await reader.read(); // the retry line: subscribed
+    const out = await fetch(`${base}/console/logout`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie: own }, body: new URLSearchParams({ _csrf: csrf }).toString() });
+    expect(out.status).toBe(303);
+    await deliver(aaaBody(newActivity('like', '3333333333', { at: new Date() })));
+    // The first item after the logout ends the stream instead of reaching it.
+    let text = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += Buffer.from(value).toString('utf8');
+        if (text.includes('3333333333')) break;
+      }
+    } finally {
+      controller.abort();
+    }
+    expect(text).not.toContain('3333333333');
+    const again = await fetch(`${base}/console/events/stream`, { headers: { cookie: own, accept: 'text/event-stream' } });
+    expect(again.status).toBe(401);
+    // The other session's stream is untouched.
+    const seen = await readStream('/console/events/stream?user=4444444444', () => deliver(aaaBody(newActivity('like', '4444444444', { at: new Date() }))), (s) => s.length > 0);
+    expect(seen[0]!).toMatchObject({ kind: 'event', data: { forUserId: '4444444444' } });
+  });
+});
+
+describe('console live tail filters', () => {
+  const event = (status: string): TailItem => ({
+    kind: 'event',
+    data: { id: 'e1', type: 'like', action: 'like', forUserId: '1111111111', format: 'xaa', status: status as TailEvent['status'], receivedAt: new Date(0).toISOString() },
+  });
+  const delivery: TailItem = { kind: 'delivery', data: { id: 'd1', format: 'xaa', status: 'accepted', eventCount: 1, receivedAt: new Date(0).toISOString() } };
+
+  it('passes an event by its state, and a delivery only without event-only filters', () => {
+    expect(matches(event('dead'), { state: 'dead' })).toBe(true);
+    expect(matches(event('pending'), { state: 'dead' })).toBe(false);
+    expect(matches(event('dead'), { state: 'dead', type: 'like', user: '1111111111', format: 'xaa' })).toBe(true);
+    expect(matches(event('dead'), { state: 'dead', user: '2222222222' })).toBe(false);
+    expect(matches(delivery, { format: 'xaa' })).toBe(true);
+    expect(matches(delivery, { format: 'aaa' })).toBe(false);
+    for (const f of [{ state: 'dead' }, { type: 'like' }, { user: '1111111111' }]) expect(matches(delivery, f)).toBe(false);
   });
 });

@@ -50,7 +50,11 @@ if (tail && 'EventSource' in window) {
   };
   const source = new EventSource(tail.getAttribute('data-tail-src'));
   source.addEventListener('open', () => { status.dataset.state = 'open'; status.textContent = 'Live: new deliveries and events appear at the top.'; });
-  source.addEventListener('error', () => { status.dataset.state = 'closed'; status.textContent = 'Live tail disconnected; retrying…'; });
+  source.addEventListener('error', () => {
+    status.dataset.state = 'closed';
+    // CLOSED: the server refused the reconnection (the session ended): the browser stops retrying.
+    status.textContent = source.readyState === EventSource.CLOSED ? 'Live tail stopped (the session may have ended): reload the page.' : 'Live tail disconnected; retrying…';
+  });
   source.addEventListener('event', (message) => {
     const e = JSON.parse(message.data);
     const known = document.getElementById('event-' + e.id);

@@ -1,20 +1,22 @@
 /**
  * The console's stylesheet, served as /console/assets/console.css (no inline styles: the CSP
  * allows style-src 'self' only). Colours keep a contrast of at least 4.5:1 on their backgrounds;
- * every focusable element shows a visible outline; narrow screens get a single column.
+ * every focusable element shows a visible outline of at least 3:1 against what surrounds it (white
+ * in the dark header, where the red one would be 2.4:1); narrow screens get a single column.
  */
 export const CONSOLE_CSS = `
 :root{--bg:#ffffff;--fg:#1a1a1a;--muted:#4d4d4d;--line:#c8c8c8;--accent:#0b57d0;--accent-fg:#ffffff;--panel:#f3f5f8;
---ok:#0a6b2e;--bad:#a4161a;--warn:#7a4b00;--focus:#b3261e}
+--ok:#0a6b2e;--bad:#a4161a;--warn:#7a4b00;--focus:#b3261e;--header:#1b2430;--focus-on-header:#ffffff}
 *{box-sizing:border-box}
 html{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;font-size:16px;line-height:1.45;color:var(--fg);background:var(--bg)}
 body{margin:0}
 a{color:var(--accent)}
 a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,summary:focus-visible{outline:3px solid var(--focus);outline-offset:2px}
+header.top a:focus-visible,header.top button:focus-visible,.skip:focus-visible{outline-color:var(--focus-on-header)}
 .skip{position:absolute;left:-9999px;top:0;background:var(--fg);color:var(--bg);padding:.5rem 1rem;z-index:10}
 .skip:focus{left:.5rem;top:.5rem}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);clip-path:inset(50%);white-space:nowrap}
-header.top{background:#1b2430;color:#fff;padding:.5rem 1rem;display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:center}
+header.top{background:var(--header);color:#fff;padding:.5rem 1rem;display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:center}
 header.top .brand{font-weight:700;color:#fff;text-decoration:none}
 nav.main ul{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem .75rem}
 nav.main a{color:#e8eefc;text-decoration:none;padding:.25rem .1rem;border-bottom:2px solid transparent}

@@ -5,6 +5,7 @@ import { EVENT_STATUSES, type EventDetail, type EventStatus, decodeBody, eventHa
 import type { ConsoleDeps } from '../context.js';
 import { field, problem, sessionOf } from '../context.js';
 import { html, time, type Html } from '../html.js';
+import { SESSION_COOKIE, readCookie } from '../auth.js';
 import { badge, csrfField, page, table } from '../layout.js';
 import type { TailFilter } from '../live-tail.js';
 import { matches } from '../live-tail.js';
@@ -81,25 +82,42 @@ ${table(
   };
 }
 
-/** GET /console/events/stream: server-sent events (`event` and `delivery`), with the page's filters. */
+/**
+ * GET /console/events/stream: server-sent events (`event` and `delivery`), with the page's filters.
+ * The stream lasts only as long as the session that opened it: once that session is gone (logout,
+ * expiry) the next item or keep-alive ends it, and the browser's reconnection meets the login's 401.
+ */
 export function tailStream(deps: ConsoleDeps) {
   return (req: Request, res: Response) => {
     const f = filterOf(req);
+    const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
       'x-accel-buffering': 'no',
     });
     res.write('retry: 3000\n\n');
-    const unsubscribe = deps.tail.subscribe(f, (item) => {
-      if (matches(item, f)) res.write(`event: ${item.kind}\ndata: ${JSON.stringify(item.data)}\n\n`);
-    });
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    heartbeat.unref();
-    req.on('close', () => {
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
       clearInterval(heartbeat);
       unsubscribe();
+      res.end();
+    };
+    const live = () => {
+      if (deps.sessions.get(sessionId)) return true;
+      end();
+      return false;
+    };
+    const unsubscribe = deps.tail.subscribe(f, (item) => {
+      if (live() && matches(item, f)) res.write(`event: ${item.kind}\ndata: ${JSON.stringify(item.data)}\n\n`);
     });
+    const heartbeat = setInterval(() => {
+      if (live()) res.write(': keep-alive\n\n');
+    }, 15_000);
+    heartbeat.unref();
+    req.on('close', end);
   };
 }
 

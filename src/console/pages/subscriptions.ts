@@ -3,7 +3,7 @@ import { XAA_EVENT_TYPES } from '../../events/index.js';
 import { userIdOfAccessToken } from '../../management/index.js';
 import { listSubscriptionRecords, type SubscriptionRecord, type WebhookRecord } from '../../store/index.js';
 import type { ConsoleDeps } from '../context.js';
-import { field, problem, sessionOf } from '../context.js';
+import { field, FormError, problem, sessionOf } from '../context.js';
 import { html, time, type Html } from '../html.js';
 import { csrfField, page, table } from '../layout.js';
 import { fromX, webhooksView } from '../x-view.js';
@@ -101,21 +101,21 @@ export function subscriptionsPage(deps: ConsoleDeps) {
   return async (req: Request, res: Response) => render(deps, res, { notice: NOTICES[field(req.query, 'notice')] ?? null });
 }
 
-/** A management change: done, then back to the page (303), or the page again with X's message (502). */
+/** A management change: done, then back to the page (303), or the page again with the form's mistake (400) or X's message (502). */
 function change(deps: ConsoleDeps, act: (form: Record<string, unknown>) => Promise<string>) {
   return async (req: Request, res: Response) => {
     try {
       const notice = await act((req.body ?? {}) as Record<string, unknown>);
       res.redirect(303, `/console/subscriptions?notice=${notice}`);
     } catch (error) {
-      await render(deps, res, { status: 502, error: problem(error) });
+      await render(deps, res, { status: error instanceof FormError ? 400 : 502, error: problem(error) });
     }
   };
 }
 
 const need = (form: Record<string, unknown>, name: string, pattern: RegExp, what: string) => {
   const v = field(form, name);
-  if (!pattern.test(v)) throw new Error(`${what} is missing or malformed`);
+  if (!pattern.test(v)) throw new FormError(`${what} is missing or malformed`);
   return v;
 };
 const DIGITS = /^\d{1,20}$/;
