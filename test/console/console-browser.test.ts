@@ -1,11 +1,9 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestReceiver, type TestReceiver } from '../../src/testing/index.js';
-import { hasChromium, launchBrowser, type Browser } from '../support/browser.js';
-import { accessibilityProblems } from '../support/console.js';
+import type { TestReceiver } from '../../src/testing/index.js';
+import { hasChromium, type Browser } from '../support/browser.js';
+import { accessibilityProblems, startConsoleWithBrowser, type ConsoleUnderTest } from '../support/console.js';
 
 const ADMIN_TOKEN = 'console-admin-token-0123456789';
 
@@ -26,28 +24,17 @@ describe.skipIf(!hasChromium)('operator console in a real browser (chromium)', (
   let receiver: TestReceiver;
   let browser: Browser;
   let base: string;
-  let dir: string;
   let failFile: string;
   const cspViolations: string[] = [];
 
+  let underTest: ConsoleUnderTest | undefined;
+
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-console-'));
-    failFile = path.join(dir, 'fail');
-    fs.writeFileSync(failFile, 'fail until this file is removed');
-    receiver = await startTestReceiver({
-      handlers: './test/fixtures/plugins/switchable.ts',
-      options: { switchable: { failFile } },
-      env: { ADMIN_TOKEN, DISPATCH_RETRY_SCHEDULE: '50ms', DISPATCH_POLL_MS: '50', LOG_LEVEL: 'warn' },
-    });
-    base = new URL(receiver.url).origin;
-    browser = await launchBrowser();
+    underTest = await startConsoleWithBrowser(ADMIN_TOKEN);
+    ({ receiver, browser, base, failFile } = underTest);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await receiver?.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => underTest?.close());
 
   it('logs in, sees a delivery in the live tail, opens it, redrives its dead letter to success, logs out', async () => {
     const page = await browser.context.newPage();

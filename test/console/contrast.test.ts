@@ -1,11 +1,8 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestReceiver, type TestReceiver } from '../../src/testing/index.js';
-import { hasChromium, launchBrowser, type Browser } from '../support/browser.js';
-import { consoleLogin } from '../support/console.js';
+import type { TestReceiver } from '../../src/testing/index.js';
+import { hasChromium, type Browser } from '../support/browser.js';
+import { consoleLogin, startConsoleWithBrowser, type ConsoleUnderTest } from '../support/console.js';
 
 const ADMIN_TOKEN = 'console-admin-token-0123456789';
 
@@ -65,26 +62,15 @@ describe.skipIf(!hasChromium)('operator console contrast in a real browser (chro
   let receiver: TestReceiver;
   let browser: Browser;
   let base: string;
-  let dir: string;
+
+  let underTest: ConsoleUnderTest | undefined;
 
   beforeAll(async () => {
     // A handler that fails: dead letters, error texts and failure badges are on the pages too.
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-console-contrast-'));
-    const failFile = path.join(dir, 'fail');
-    fs.writeFileSync(failFile, 'fail');
-    receiver = await startTestReceiver({
-      handlers: './test/fixtures/plugins/switchable.ts',
-      options: { switchable: { failFile } },
-      env: { ADMIN_TOKEN, DISPATCH_RETRY_SCHEDULE: '50ms', DISPATCH_POLL_MS: '50', LOG_LEVEL: 'warn' },
-    });
-    base = new URL(receiver.url).origin;
-    browser = await launchBrowser();
+    underTest = await startConsoleWithBrowser(ADMIN_TOKEN);
+    ({ receiver, browser, base } = underTest);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await receiver?.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => underTest?.close());
 
   it('keeps text at 4.5:1 and focus outlines at 3:1, in the dark header too', async () => {
     await receiver.deliver('like');

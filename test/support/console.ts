@@ -1,4 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
+import { startTestReceiver, type TestReceiver } from '../../src/testing/index.js';
+import { launchBrowser, type Browser } from './browser.js';
 
 /** Logs a page in to the console at `base` with the admin token; resolves on the live tail page. */
 export async function consoleLogin(page: Page, base: string, token: string): Promise<void> {
@@ -30,4 +35,49 @@ export function accessibilityProblems(page: Page): Promise<string[]> {
     if (!document.documentElement.lang) problems.push('no lang on html');
     return problems;
   })()`);
+}
+
+/** A receiver with the console on and a chromium to look at it, stopped together. */
+export interface ConsoleUnderTest {
+  receiver: TestReceiver;
+  browser: Browser;
+  /** The receiver's origin, e.g. http://127.0.0.1:41234. */
+  base: string;
+  /** The switchable plugin fails while this file exists. */
+  failFile: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a receiver with ADMIN_TOKEN set (the console present) and the switchable test plugin,
+ * failing until its file is removed (quick retries, so its events are soon dead letters), and
+ * launches chromium.
+ */
+export async function startConsoleWithBrowser(adminToken: string): Promise<ConsoleUnderTest> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-console-'));
+  const failFile = path.join(dir, 'fail');
+  fs.writeFileSync(failFile, 'fail until this file is removed');
+  const receiver = await startTestReceiver({
+    handlers: './test/fixtures/plugins/switchable.ts',
+    options: { switchable: { failFile } },
+    env: { ADMIN_TOKEN: adminToken, DISPATCH_RETRY_SCHEDULE: '50ms', DISPATCH_POLL_MS: '50', LOG_LEVEL: 'warn' },
+  });
+  let browser: Browser;
+  try {
+    browser = await launchBrowser();
+  } catch (error) {
+    await receiver.close();
+    throw error;
+  }
+  return {
+    receiver,
+    browser,
+    base: new URL(receiver.url).origin,
+    failFile,
+    async close() {
+      await browser.close();
+      await receiver.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
