@@ -64,6 +64,11 @@ export function emulateCommand(): Command {
         port: Number(o.port),
         log: (line) => process.stderr.write(`[x-standin] ${line}\n`),
       });
+      // Ctrl-C or SIGTERM from the moment the stand-in may be listening: it stops cleanly, exit 0.
+      const stopAsked = new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
       const url = await standin.start();
       // X's periodic CRC (every 30 minutes while a webhook has not validated in 24 hours).
       standin.startCrcSchedule();
@@ -85,10 +90,7 @@ export function emulateCommand(): Command {
           '',
         ].join('\n'),
       );
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      await stopAsked;
       await standin.stop();
     });
 }
