@@ -57,14 +57,7 @@ export async function deliverMatch(x: XStandIn, activity: Activity, rules: reado
     const body = filteredStreamBody(activity, rules, { link: linkFieldsQuery(link.fields) });
     entries.push({ webhookId: link.webhook_id, at: activity.at, format: 'filtered_stream', body, activity });
   }
-  x.outbox.push(...entries);
-  if (!deliver) return [];
-  const out: DeliveryRecord[] = [];
-  for (const e of entries) {
-    const w = x.webhooks.get(e.webhookId);
-    if (w?.valid) out.push(await x.deliverNow(w, e, false));
-  }
-  return out;
+  return x.queue(entries, deliver);
 }
 
 /**

@@ -173,6 +173,11 @@ export class XStandIn {
         }
       }
     }
+    return this.queue(entries, deliver);
+  }
+
+  /** Keeps `entries` for replay and, when `deliver`, delivers each now to its webhook if valid. */
+  async queue(entries: OutboxEntry[], deliver: boolean): Promise<DeliveryRecord[]> {
     this.outbox.push(...entries);
     if (!deliver) return [];
     const out: DeliveryRecord[] = [];
