@@ -72,6 +72,15 @@ export function request(
   if (options.body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-length')) {
     headers['content-length'] = Buffer.byteLength(options.body);
   }
+  return send(port, options, headers, true);
+}
+
+function send(
+  port: number,
+  options: { method?: string; path?: string; body?: Buffer | string },
+  headers: Record<string, string | string[] | number>,
+  retry: boolean,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       { host: '127.0.0.1', port, agent, method: options.method ?? 'GET', path: options.path ?? '/', headers },
@@ -82,7 +91,16 @@ export function request(
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      // A kept-alive socket the server closed as idle just as this request went out (its
+      // keep-alive timeout, reached while a slow test ran): sent again once, as Node's
+      // documentation advises for reused sockets. Deliveries are idempotent (deduplicated).
+      if (retry && req.reusedSocket && error.code === 'ECONNRESET') {
+        send(port, options, headers, false).then(resolve, reject);
+        return;
+      }
+      reject(error);
+    });
     req.end(options.body);
   });
 }
