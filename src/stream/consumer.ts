@@ -1,13 +1,14 @@
 import type { StreamConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
-import type { RawDelivery, RecordedDelivery } from '../store/index.js';
+import type { Attempt, EndReason } from './attempt.js';
 import { planBackfill, type BackfillPlan } from './backfill.js';
-import { exponentialDelay, linearDelay, NETWORK_BACKOFF_MAX_MS, NETWORK_BACKOFF_STEP_MS, rateLimitWaitMs } from './backoff.js';
+import { exponentialDelay, linearDelay, NETWORK_BACKOFF_MAX_MS, NETWORK_BACKOFF_STEP_MS } from './backoff.js';
+import { lineKind, logSystemMessage } from './line-kinds.js';
 import { LineSplitter } from './lines.js';
-
-/** X's path of the XAA persistent stream. */
-export const ACTIVITY_STREAM_PATH = '/2/activity/stream';
+import { refusedAttempt } from './refusal.js';
+import { networkErrorDetail, requestStream, streamUrl } from './request.js';
+import { storeEventLine, type StreamInbox } from './store-line.js';
 
 /** Where the consumer keeps its position and reports gaps (the store: stream_state, stream_gaps). */
 export interface StreamPosition {
@@ -21,7 +22,7 @@ export interface StreamConsumerDeps {
   baseUrl: string;
   /** The app bearer token (X_BEARER_TOKEN). Never logged. */
   bearerToken: string;
-  inbox: { write(raw: RawDelivery): Promise<RecordedDelivery> };
+  inbox: StreamInbox;
   position: StreamPosition;
   config: Omit<StreamConfig, 'enabled'>;
   metrics: Metrics;
@@ -36,9 +37,6 @@ export interface StreamConsumerDeps {
   random?: () => number;
 }
 
-/** Why a connection attempt ended. */
-export type EndReason = 'closed' | 'idle' | 'network' | 'http_error' | 'rate_limited' | 'unauthorized' | 'store' | 'stopped';
-
 export interface StreamStatus {
   connected: boolean;
   /** Connection attempts so far (the first one included). */
@@ -48,17 +46,6 @@ export interface StreamStatus {
   lastEnd: { reason: EndReason; status?: number; detail?: string; at: Date } | null;
   /** The plan of the last connection attempt. */
   lastPlan: BackfillPlan | null;
-}
-
-interface Attempt {
-  reason: EndReason;
-  /** Whether the server answered 200 (a stream was open). */
-  opened: boolean;
-  /** How long it was open. */
-  openMs?: number;
-  status?: number;
-  detail?: string;
-  waitMs?: number;
 }
 
 /** A line received, in arrival order: last-seen moves to a line's time once every line before it is stored. */
@@ -71,8 +58,6 @@ const DEFAULT_MAX_IN_FLIGHT = 256;
 /** A connection open this long was healthy: the backoff starts over after it. */
 const STABLE_MS = 10_000;
 const DEFAULT_CHECKPOINT_MS = 1_000;
-/** Longest part of an error body kept for the log. */
-const DETAIL_CHARS = 300;
 
 /**
  * Holds the connection to X's persistent stream (GET /2/activity/stream, app bearer token) and
@@ -290,8 +275,7 @@ export class StreamConsumer {
       clearTimeout(idle);
       idle = setTimeout(() => end('idle'), config.idleTimeoutMs);
     };
-    const url = new URL(this.#d.baseUrl.replace(/\/+$/, '') + ACTIVITY_STREAM_PATH);
-    if (plan.backfillMinutes > 0) url.searchParams.set('backfill_minutes', String(plan.backfillMinutes));
+    const url = streamUrl(this.#d.baseUrl, plan.backfillMinutes);
     const inFlight = new Set<Promise<void>>();
     const order: Received[] = [];
     let head = 0;
@@ -307,21 +291,13 @@ export class StreamConsumer {
     const openMs = () => (opened ? performance.now() - openedAt : undefined);
     const splitter = new LineSplitter(this.#d.maxLineBytes);
     try {
-      const res = await fetch(url, {
-        headers: { authorization: `Bearer ${this.#d.bearerToken}`, 'user-agent': 'x-activity-receiver', accept: 'application/json' },
-        signal: abort.signal,
-      });
+      const res = await requestStream(url, this.#d.bearerToken, abort.signal);
       touch();
       if (res.status !== 200 || !res.body) {
-        const detail = await errorDetail(res);
+        // The error body is read under the idle timer, then the timer is cleared.
+        const refused = await refusedAttempt(res, this.#now);
         clearTimeout(idle);
-        const status = res.status;
-        if (status === 401 || status === 403) return { reason: 'unauthorized', opened, status, detail };
-        if (status === 429) {
-          const waitMs = rateLimitWaitMs(res.headers, this.#now().getTime()) ?? undefined;
-          return { reason: 'rate_limited', opened, status, detail, waitMs };
-        }
-        return { reason: 'http_error', opened, status, detail };
+        return refused;
       }
       opened = true;
       openedAt = performance.now();
@@ -340,19 +316,15 @@ export class StreamConsumer {
         touch();
         const at = this.#now();
         for (const line of splitter.push(chunk)) {
-          if (line.length === 0 || isBlank(line)) {
-            order.push({ at, done: true });
-            continue;
-          }
-          if (!line.includes('"data"')) {
-            // Not an event: X's in-stream system messages ({"errors": [...]}, such as an operational disconnect).
-            logSystemMessage(logger, line);
+          const kind = lineKind(line);
+          if (kind !== 'event') {
+            if (kind === 'system') logSystemMessage(logger, line);
             order.push({ at, done: true });
             continue;
           }
           const entry: Received = { at, done: false };
           order.push(entry);
-          const write: Promise<void> = this.#store(line, at).then(
+          const write: Promise<void> = storeEventLine(this.#d, line, at).then(
             () => {
               entry.done = true;
               advance();
@@ -384,9 +356,8 @@ export class StreamConsumer {
     } catch (err) {
       ended ??= this.#stopped ? 'stopped' : 'network';
       if (ended === 'network') {
-        const e = err as Error & { cause?: { code?: string; message?: string } };
         // fetch quotes a header it refuses: the token never goes into a detail (logged, shown by status()).
-        const detail = withoutToken(e.cause?.code ?? e.cause?.message ?? e.message, this.#d.bearerToken);
+        const detail = networkErrorDetail(err, this.#d.bearerToken);
         return this.#finish({ reason: 'network', opened, openMs: openMs(), detail }, inFlight, advance, splitter, idle);
       }
     }
@@ -408,79 +379,4 @@ export class StreamConsumer {
     await this.#saveSeen();
     return attempt;
   }
-
-  async #store(line: Buffer, receivedAt: Date): Promise<void> {
-    const recorded = await this.#d.inbox.write({
-      receivedAt,
-      body: line,
-      contentType: 'application/json',
-      userAgent: null,
-      remoteAddr: null,
-      source: 'stream',
-    });
-    const { metrics } = this.#d;
-    if (recorded.status === 'unparseable') {
-      metrics.streamEvents.inc({ outcome: 'unparseable' });
-      this.#d.logger.warn({ delivery: recorded.deliveryId }, 'stream: a line is not processable JSON: kept as an unparseable delivery');
-      return;
-    }
-    const fresh = recorded.newEventIds.length;
-    if (fresh) {
-      metrics.streamEvents.inc({ outcome: 'new' }, fresh);
-      metrics.events.inc({ outcome: 'new' }, fresh);
-    }
-    if (recorded.duplicates) {
-      metrics.streamEvents.inc({ outcome: 'duplicate' }, recorded.duplicates);
-      metrics.events.inc({ outcome: 'duplicate' }, recorded.duplicates);
-    }
-    if (recorded.stale) {
-      metrics.streamEvents.inc({ outcome: 'stale' }, recorded.stale);
-      metrics.events.inc({ outcome: 'stale' }, recorded.stale);
-    }
-  }
-}
-
-function withoutToken(text: string | undefined, token: string): string | undefined {
-  return text && token ? text.split(token).join('[redacted]') : text;
-}
-
-function isBlank(line: Buffer): boolean {
-  for (const b of line) if (b !== 0x20 && b !== 0x09) return false;
-  return true;
-}
-
-/** The problem X's error answer names (title, detail, errors[].message), one line, bounded; never a header. */
-async function errorDetail(res: Response): Promise<string | undefined> {
-  let text = '';
-  try {
-    text = (await res.text()).slice(0, 4096);
-  } catch {
-    return undefined;
-  }
-  try {
-    const body = JSON.parse(text) as { title?: unknown; detail?: unknown; errors?: Array<{ message?: unknown; title?: unknown }> };
-    const parts = [body.title, body.detail, ...(Array.isArray(body.errors) ? body.errors.map((e) => e?.message ?? e?.title) : [])].filter(
-      (p): p is string => typeof p === 'string',
-    );
-    if (parts.length) return parts.join(': ').slice(0, DETAIL_CHARS);
-  } catch {
-    // not JSON
-  }
-  return text.replace(/\s+/g, ' ').trim().slice(0, DETAIL_CHARS) || undefined;
-}
-
-function logSystemMessage(logger: Logger, line: Buffer): void {
-  let titles: string[] = [];
-  try {
-    const msg = JSON.parse(line.toString('utf8')) as { errors?: Array<{ title?: unknown; detail?: unknown; disconnect_type?: unknown }> };
-    if (Array.isArray(msg.errors)) {
-      titles = msg.errors.map((e) => [e?.title, e?.disconnect_type, e?.detail].filter((v) => typeof v === 'string').join(': '));
-    }
-  } catch {
-    // Not JSON either: reported by size only.
-  }
-  logger.warn(
-    { message: titles.length ? titles.join('; ').slice(0, DETAIL_CHARS) : undefined, bytes: line.length },
-    'stream: a message that is not an event (X system message); not stored',
-  );
 }
