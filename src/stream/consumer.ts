@@ -3,19 +3,15 @@ import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Attempt, EndReason } from './attempt.js';
 import { planBackfill, type BackfillPlan } from './backfill.js';
-import { exponentialDelay, linearDelay, NETWORK_BACKOFF_MAX_MS, NETWORK_BACKOFF_STEP_MS } from './backoff.js';
+import { ArrivalOrder } from './arrival-order.js';
+import { GapAccounting } from './gaps.js';
 import { lineKind, logSystemMessage } from './line-kinds.js';
 import { LineSplitter } from './lines.js';
+import { PositionKeeper, type StreamPosition } from './position.js';
+import { ReconnectSchedule } from './reconnect.js';
 import { refusedAttempt } from './refusal.js';
 import { networkErrorDetail, requestStream, streamUrl } from './request.js';
 import { storeEventLine, type StreamInbox } from './store-line.js';
-
-/** Where the consumer keeps its position and reports gaps (the store: stream_state, stream_gaps). */
-export interface StreamPosition {
-  lastSeen(): Promise<Date | null>;
-  saveLastSeen(at: Date): Promise<void>;
-  recordGap(gap: { from: Date; to: Date; seconds: number; detectedAt: Date }): Promise<void>;
-}
 
 export interface StreamConsumerDeps {
   /** X_API_BASE_URL (the stand-in's URL in tests). */
@@ -48,15 +44,7 @@ export interface StreamStatus {
   lastPlan: BackfillPlan | null;
 }
 
-/** A line received, in arrival order: last-seen moves to a line's time once every line before it is stored. */
-interface Received {
-  at: Date;
-  done: boolean;
-}
-
 const DEFAULT_MAX_IN_FLIGHT = 256;
-/** A connection open this long was healthy: the backoff starts over after it. */
-const STABLE_MS = 10_000;
 const DEFAULT_CHECKPOINT_MS = 1_000;
 
 /**
@@ -86,12 +74,9 @@ export class StreamConsumer {
   #running: Promise<void> | undefined;
   #abort: AbortController | undefined;
   #wake: (() => void) | undefined;
-  /** Durable position: every line up to this time is stored. */
-  #lastSeen: Date | null = null;
-  #savedSeen: Date | null = null;
-  /** The end of the last uncovered gap reported (ms), so that a gap is reported once. */
-  #gapReportedUntil = 0;
-  #checkpoint: NodeJS.Timeout | undefined;
+  /** Durable position: every line up to its time is stored. */
+  readonly #position: PositionKeeper;
+  readonly #gaps: GapAccounting;
   #status: StreamStatus = { connected: false, attempts: 0, lastSeen: null, lastEnd: null, lastPlan: null };
   #firstOutcome: { resolve: (a: Attempt) => void; promise: Promise<Attempt> };
 
@@ -100,13 +85,15 @@ export class StreamConsumer {
     this.#now = deps.now ?? (() => new Date());
     this.#random = deps.random ?? Math.random;
     this.#maxInFlight = deps.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    this.#position = new PositionKeeper(deps.position, deps.logger);
+    this.#gaps = new GapAccounting({ metrics: deps.metrics, logger: deps.logger, position: deps.position, now: this.#now });
     let resolve!: (a: Attempt) => void;
     const promise = new Promise<Attempt>((r) => (resolve = r));
     this.#firstOutcome = { resolve, promise };
   }
 
   status(): StreamStatus {
-    return { ...this.#status, lastSeen: this.#lastSeen };
+    return { ...this.#status, lastSeen: this.#position.seen };
   }
 
   /** Starts the loop (once). */
@@ -114,8 +101,7 @@ export class StreamConsumer {
     this.#running ??= this.#loop().catch((err: unknown) => {
       this.#d.logger.error({ err }, 'stream consumer stopped on an unexpected error');
     });
-    this.#checkpoint ??= setInterval(() => void this.#saveSeen(), this.#d.checkpointEveryMs ?? DEFAULT_CHECKPOINT_MS);
-    this.#checkpoint.unref();
+    this.#position.startCheckpoints(this.#d.checkpointEveryMs ?? DEFAULT_CHECKPOINT_MS);
   }
 
   /**
@@ -133,105 +119,48 @@ export class StreamConsumer {
     this.#abort?.abort();
     this.#wake?.();
     await this.#running;
-    if (this.#checkpoint) clearInterval(this.#checkpoint);
-    await this.#saveSeen();
+    this.#position.stopCheckpoints();
+    await this.#position.save();
     this.#d.metrics.streamConnected.set(0);
   }
 
   async #loop(): Promise<void> {
     const { logger, metrics, config } = this.#d;
+    const schedule = new ReconnectSchedule(config, this.#random);
     let positionRead = false;
-    let readFailures = 0;
-    // Failed attempts since the last stable connection, per X's kind of error (each its own backoff).
-    let networkFailures = 0;
-    let httpFailures = 0;
-    let retriedAtOnce = false;
-    let rateLimited = 0;
     while (!this.#stopped) {
       if (!positionRead) {
         // No connection before the saved position is known: one without it would ask no
         // backfill, and its first save would move the position past the gap, for good.
         try {
-          this.#lastSeen = await this.#d.position.lastSeen();
-          this.#savedSeen = this.#lastSeen;
+          await this.#position.read();
           positionRead = true;
         } catch (err) {
-          readFailures++;
-          const delay = exponentialDelay(readFailures, config.backoffInitialMs, config.backoffMaxMs, this.#random);
+          const delay = schedule.afterReadFailure();
           this.#firstOutcome.resolve({ reason: 'store', opened: false, detail: 'the saved stream position could not be read from the store' });
           logger.error({ err, retryInMs: delay }, 'stream: could not read the saved position from the store; not connecting until it can be read');
           await this.#sleep(delay);
           continue;
         }
       }
-      const plan = planBackfill(this.#lastSeen, this.#now());
+      const plan = planBackfill(this.#position.seen, this.#now());
       this.#status.lastPlan = plan;
-      if (plan.gapMs !== null) metrics.streamGap.set(plan.gapMs / 1000);
+      this.#gaps.measured(plan);
       this.#status.attempts++;
       const attempt = await this.#connect(plan);
       this.#firstOutcome.resolve(attempt);
       this.#status.lastEnd = { reason: attempt.reason, status: attempt.status, detail: attempt.detail, at: this.#now() };
       if (this.#stopped || attempt.reason === 'stopped') break;
       metrics.streamReconnects.inc({ reason: attempt.reason });
-      if (attempt.opened && (attempt.openMs ?? 0) >= STABLE_MS) {
-        networkFailures = 0;
-        httpFailures = 0;
-        retriedAtOnce = false;
-      }
-      if (attempt.reason !== 'rate_limited') rateLimited = 0;
-      let delay: number;
-      if (attempt.reason === 'unauthorized') {
-        delay = config.authRetryMs;
-      } else if (attempt.reason === 'rate_limited') {
-        rateLimited++;
-        const floor = Math.min(config.rateLimitMinWaitMs * 2 ** Math.min(rateLimited - 1, 20), Math.max(config.backoffMaxMs, config.rateLimitMinWaitMs));
-        delay = Math.max(attempt.waitMs ?? 0, floor);
-      } else if (attempt.opened && !retriedAtOnce) {
-        // X: "Once an established connection drops, attempt to reconnect immediately. If the
-        // reconnect fails, use backoff strategies based on the error type".
-        retriedAtOnce = true;
-        delay = 0;
-      } else if (attempt.reason === 'http_error' || attempt.reason === 'store') {
-        // HTTP errors: exponential from XAA_STREAM_BACKOFF_INITIAL_MS (X: 5 s) to the cap (X: 320 s).
-        // A store refusing writes waits the same way: reconnecting faster would not help it.
-        httpFailures++;
-        delay = exponentialDelay(httpFailures, config.backoffInitialMs, config.backoffMaxMs, this.#random);
-      } else {
-        // TCP/IP errors (a refused or cut connection, no byte for the idle timeout, the stream
-        // ended): linear, 250 ms more each attempt, at most 16 s.
-        networkFailures++;
-        delay = linearDelay(networkFailures, NETWORK_BACKOFF_STEP_MS, NETWORK_BACKOFF_MAX_MS, this.#random);
-      }
+      const delay = schedule.after(attempt);
       const level = attempt.reason === 'unauthorized' ? 'error' : 'warn';
       logger[level](
-        { reason: attempt.reason, status: attempt.status, detail: attempt.detail, retryInMs: delay, lastSeen: this.#lastSeen },
+        { reason: attempt.reason, status: attempt.status, detail: attempt.detail, retryInMs: delay, lastSeen: this.#position.seen },
         attempt.reason === 'unauthorized'
           ? `stream: X refused the bearer token (${attempt.status}): check X_BEARER_TOKEN (the app-only bearer token of the app whose XAA subscriptions to receive); retrying in ${Math.round(delay / 1000)} s`
           : 'stream: disconnected; reconnecting',
       );
       await this.#sleep(delay);
-    }
-  }
-
-  /**
-   * Reports what the backfill of a connection just opened does not reach, once: the part of it
-   * not reported by an earlier connection (one whose backfill was cut off before it was stored).
-   */
-  async #reportGap(whole: NonNullable<BackfillPlan['uncovered']>): Promise<void> {
-    const { logger, metrics } = this.#d;
-    const fromMs = Math.max(whole.from.getTime(), this.#gapReportedUntil);
-    if (fromMs >= whole.to.getTime()) return;
-    this.#gapReportedUntil = whole.to.getTime();
-    const uncovered = { from: new Date(fromMs), to: whole.to, seconds: (whole.to.getTime() - fromMs) / 1000 };
-    metrics.streamUncoveredGap.inc(uncovered.seconds);
-    logger.warn(
-      { from: uncovered.from.toISOString(), to: uncovered.to.toISOString(), seconds: Math.round(uncovered.seconds) },
-      `stream: disconnected longer than X's 5 minutes of backfill: events from ${uncovered.from.toISOString()} to ${uncovered.to.toISOString()} may be missing (a webhook, or a replay to one, can bring them)`,
-    );
-    try {
-      await this.#d.position.recordGap({ ...uncovered, detectedAt: this.#now() });
-    } catch (err) {
-      logger.warn({ err }, 'stream: could not record the uncovered gap in the store');
     }
   }
 
@@ -245,17 +174,6 @@ export class StreamConsumer {
       }
       this.#wake = done;
     });
-  }
-
-  async #saveSeen(): Promise<void> {
-    const seen = this.#lastSeen;
-    if (!seen || (this.#savedSeen && this.#savedSeen.getTime() >= seen.getTime())) return;
-    try {
-      await this.#d.position.saveLastSeen(seen);
-      this.#savedSeen = seen;
-    } catch (err) {
-      this.#d.logger.warn({ err }, 'stream: could not save the last-seen time');
-    }
   }
 
   /** One connection, from the request to its end. Never throws. */
@@ -277,15 +195,7 @@ export class StreamConsumer {
     };
     const url = streamUrl(this.#d.baseUrl, plan.backfillMinutes);
     const inFlight = new Set<Promise<void>>();
-    const order: Received[] = [];
-    let head = 0;
-    const advance = () => {
-      while (head < order.length && order[head]!.done) this.#lastSeen = order[head++]!.at;
-      if (head > 1024 && head * 2 > order.length) {
-        order.splice(0, head);
-        head = 0;
-      }
-    };
+    const order = new ArrivalOrder((at) => this.#position.reach(at));
     let opened = false;
     let openedAt = 0;
     const openMs = () => (opened ? performance.now() - openedAt : undefined);
@@ -302,13 +212,13 @@ export class StreamConsumer {
       opened = true;
       openedAt = performance.now();
       this.#firstOutcome.resolve({ reason: 'closed', opened: true });
-      if (!this.#lastSeen) {
+      if (!this.#position.seen) {
         // The very first connection of this store: from now on, a restart must ask for backfill.
-        this.#lastSeen = this.#now();
-        await this.#saveSeen();
+        this.#position.reach(this.#now());
+        await this.#position.save();
       }
       // X now backfills `backfillMinutes`: what lies before that is reported, here and once.
-      if (plan.uncovered) await this.#reportGap(plan.uncovered);
+      if (plan.uncovered) await this.#gaps.reportUncovered(plan.uncovered);
       metrics.streamConnected.set(1);
       this.#status.connected = true;
       logger.info({ backfillMinutes: plan.backfillMinutes, gapSeconds: plan.gapMs === null ? null : Math.round(plan.gapMs / 1000) }, 'stream: connected');
@@ -319,16 +229,12 @@ export class StreamConsumer {
           const kind = lineKind(line);
           if (kind !== 'event') {
             if (kind === 'system') logSystemMessage(logger, line);
-            order.push({ at, done: true });
+            order.passed(at);
             continue;
           }
-          const entry: Received = { at, done: false };
-          order.push(entry);
+          const stored = order.pending(at);
           const write: Promise<void> = storeEventLine(this.#d, line, at).then(
-            () => {
-              entry.done = true;
-              advance();
-            },
+            () => stored(),
             (err: unknown) => {
               // Not stored: this line must come again. The connection is dropped and the
               // reconnection's backfill starts before it (last-seen stops here).
@@ -345,7 +251,7 @@ export class StreamConsumer {
             touch();
           }
         }
-        advance();
+        order.advance();
         if (splitter.oversized) {
           logger.warn({ lines: splitter.oversized, maxBytes: this.#d.maxLineBytes }, 'stream: dropped lines longer than WEBHOOK_MAX_BODY_BYTES');
           splitter.oversized = 0;
@@ -358,25 +264,25 @@ export class StreamConsumer {
       if (ended === 'network') {
         // fetch quotes a header it refuses: the token never goes into a detail (logged, shown by status()).
         const detail = networkErrorDetail(err, this.#d.bearerToken);
-        return this.#finish({ reason: 'network', opened, openMs: openMs(), detail }, inFlight, advance, splitter, idle);
+        return this.#finish({ reason: 'network', opened, openMs: openMs(), detail }, inFlight, order, splitter, idle);
       }
     }
-    return this.#finish({ reason: ended, opened, openMs: openMs() }, inFlight, advance, splitter, idle);
+    return this.#finish({ reason: ended, opened, openMs: openMs() }, inFlight, order, splitter, idle);
   }
 
-  async #finish(attempt: Attempt, inFlight: Set<Promise<void>>, advance: () => void, splitter: LineSplitter, idle: NodeJS.Timeout): Promise<Attempt> {
+  async #finish(attempt: Attempt, inFlight: Set<Promise<void>>, order: ArrivalOrder, splitter: LineSplitter, idle: NodeJS.Timeout): Promise<Attempt> {
     clearTimeout(idle);
     this.#abort?.abort();
     // What is being stored settles first: the next connection's backfill starts after it.
     await Promise.allSettled([...inFlight]);
-    advance();
+    order.advance();
     const partial = splitter.reset();
     if (partial > 0) this.#d.logger.warn({ bytes: partial }, 'stream: the connection ended inside a line; it is dropped (the backfill brings the event again)');
     if (attempt.opened) {
       this.#d.metrics.streamConnected.set(0);
       this.#status.connected = false;
     }
-    await this.#saveSeen();
+    await this.#position.save();
     return attempt;
   }
 }
