@@ -3,14 +3,10 @@ import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Attempt, EndReason } from './attempt.js';
 import { planBackfill, type BackfillPlan } from './backfill.js';
-import { ArrivalOrder } from './arrival-order.js';
+import { runConnection } from './connection.js';
 import { GapAccounting } from './gaps.js';
-import { lineKind, logSystemMessage } from './line-kinds.js';
-import { LineSplitter } from './lines.js';
 import { PositionKeeper, type StreamPosition } from './position.js';
 import { ReconnectSchedule } from './reconnect.js';
-import { refusedAttempt } from './refusal.js';
-import { networkErrorDetail, requestStream, streamUrl } from './request.js';
 import { storeEventLine, type StreamInbox } from './store-line.js';
 
 export interface StreamConsumerDeps {
@@ -53,17 +49,10 @@ const DEFAULT_CHECKPOINT_MS = 1_000;
  * event counts as received once it is committed, and the inbox's dedupe (by the activity, never
  * by the delivery) absorbs what also came by webhook or by an earlier connection's backfill.
  *
- * - Lines: any chunking, LF / CR / CRLF; an empty line is a keep-alive (lines.ts).
- * - Idle: no byte for `idleTimeoutMs` (X sends a keep-alive at least every 20 s) drops the connection.
- * - Reconnect (X's "Handling disconnections"): after an established connection drops, the first
- *   retry at once; then, while retries fail (until a connection stays open STABLE_MS), network
- *   errors back off linearly (250 ms steps, at most 16 s) and HTTP errors exponentially
- *   (`backoffInitialMs` to `backoffMaxMs`), each delay with jitter up to the next step; 429
- *   waits for Retry-After / x-rate-limit-reset, at least `rateLimitMinWaitMs`
- *   (doubling while 429s repeat); 401/403 log one clear line and wait `authRetryMs`.
- * - Backfill: each connection asks for `backfill_minutes` covering the time since the last line
- *   received whose predecessors are all stored (at most X's 5); a longer gap is logged, counted
- *   and recorded (position.recordGap) once a connection opens, each part of it once. The last-seen time is saved, so a restart asks the same.
+ * This is the loop: read the saved position (position.ts) before any connection; plan each
+ * connection's backfill (backfill.ts); run it (connection.ts: the request, the lines, the idle
+ * timeout); report what no backfill covers (gaps.ts); wait as X's "Handling disconnections"
+ * says (reconnect.ts), then connect again, until stop().
  */
 export class StreamConsumer {
   readonly #d: StreamConsumerDeps;
@@ -181,108 +170,42 @@ export class StreamConsumer {
     const { logger, metrics, config } = this.#d;
     const abort = new AbortController();
     this.#abort = abort;
-    let ended: EndReason | undefined;
-    const end = (reason: EndReason) => {
-      ended ??= reason;
-      abort.abort();
-    };
     if (this.#stopped) return { reason: 'stopped', opened: false };
-    // One timer for the whole attempt: connecting, headers and every read must make progress.
-    let idle: NodeJS.Timeout = setTimeout(() => end('idle'), config.idleTimeoutMs);
-    const touch = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => end('idle'), config.idleTimeoutMs);
-    };
-    const url = streamUrl(this.#d.baseUrl, plan.backfillMinutes);
-    const inFlight = new Set<Promise<void>>();
-    const order = new ArrivalOrder((at) => this.#position.reach(at));
-    let opened = false;
-    let openedAt = 0;
-    const openMs = () => (opened ? performance.now() - openedAt : undefined);
-    const splitter = new LineSplitter(this.#d.maxLineBytes);
-    try {
-      const res = await requestStream(url, this.#d.bearerToken, abort.signal);
-      touch();
-      if (res.status !== 200 || !res.body) {
-        // The error body is read under the idle timer, then the timer is cleared.
-        const refused = await refusedAttempt(res, this.#now);
-        clearTimeout(idle);
-        return refused;
-      }
-      opened = true;
-      openedAt = performance.now();
-      this.#firstOutcome.resolve({ reason: 'closed', opened: true });
-      if (!this.#position.seen) {
-        // The very first connection of this store: from now on, a restart must ask for backfill.
-        this.#position.reach(this.#now());
-        await this.#position.save();
-      }
-      // X now backfills `backfillMinutes`: what lies before that is reported, here and once.
-      if (plan.uncovered) await this.#gaps.reportUncovered(plan.uncovered);
-      metrics.streamConnected.set(1);
-      this.#status.connected = true;
-      logger.info({ backfillMinutes: plan.backfillMinutes, gapSeconds: plan.gapMs === null ? null : Math.round(plan.gapMs / 1000) }, 'stream: connected');
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        touch();
-        const at = this.#now();
-        for (const line of splitter.push(chunk)) {
-          const kind = lineKind(line);
-          if (kind !== 'event') {
-            if (kind === 'system') logSystemMessage(logger, line);
-            order.passed(at);
-            continue;
+    return runConnection(
+      {
+        baseUrl: this.#d.baseUrl,
+        bearerToken: this.#d.bearerToken,
+        idleTimeoutMs: config.idleTimeoutMs,
+        maxLineBytes: this.#d.maxLineBytes,
+        maxInFlight: this.#maxInFlight,
+        logger,
+        now: this.#now,
+        store: (line, at) => storeEventLine(this.#d, line, at),
+        reach: (at) => this.#position.reach(at),
+        stopping: () => this.#stopped,
+        opened: async () => {
+          this.#firstOutcome.resolve({ reason: 'closed', opened: true });
+          if (!this.#position.seen) {
+            // The very first connection of this store: from now on, a restart must ask for backfill.
+            this.#position.reach(this.#now());
+            await this.#position.save();
           }
-          const stored = order.pending(at);
-          const write: Promise<void> = storeEventLine(this.#d, line, at).then(
-            () => stored(),
-            (err: unknown) => {
-              // Not stored: this line must come again. The connection is dropped and the
-              // reconnection's backfill starts before it (last-seen stops here).
-              logger.error({ err }, 'stream: an event could not be stored; reconnecting so that the backfill brings it again');
-              end('store');
-            },
-          );
-          inFlight.add(write);
-          void write.finally(() => inFlight.delete(write));
-          if (inFlight.size >= this.#maxInFlight) {
-            // Waiting for the store is not the network being idle: the timer restarts after it.
-            clearTimeout(idle);
-            await Promise.race(inFlight);
-            touch();
+          // X now backfills `backfillMinutes`: what lies before that is reported, here and once.
+          if (plan.uncovered) await this.#gaps.reportUncovered(plan.uncovered);
+          metrics.streamConnected.set(1);
+          this.#status.connected = true;
+          logger.info({ backfillMinutes: plan.backfillMinutes, gapSeconds: plan.gapMs === null ? null : Math.round(plan.gapMs / 1000) }, 'stream: connected');
+        },
+        closed: async (opened) => {
+          if (opened) {
+            metrics.streamConnected.set(0);
+            this.#status.connected = false;
           }
-        }
-        order.advance();
-        if (splitter.oversized) {
-          logger.warn({ lines: splitter.oversized, maxBytes: this.#d.maxLineBytes }, 'stream: dropped lines longer than WEBHOOK_MAX_BODY_BYTES');
-          splitter.oversized = 0;
-        }
-        if (ended) break;
-      }
-      ended ??= this.#stopped ? 'stopped' : 'closed';
-    } catch (err) {
-      ended ??= this.#stopped ? 'stopped' : 'network';
-      if (ended === 'network') {
-        // fetch quotes a header it refuses: the token never goes into a detail (logged, shown by status()).
-        const detail = networkErrorDetail(err, this.#d.bearerToken);
-        return this.#finish({ reason: 'network', opened, openMs: openMs(), detail }, inFlight, order, splitter, idle);
-      }
-    }
-    return this.#finish({ reason: ended, opened, openMs: openMs() }, inFlight, order, splitter, idle);
-  }
-
-  async #finish(attempt: Attempt, inFlight: Set<Promise<void>>, order: ArrivalOrder, splitter: LineSplitter, idle: NodeJS.Timeout): Promise<Attempt> {
-    clearTimeout(idle);
-    this.#abort?.abort();
-    // What is being stored settles first: the next connection's backfill starts after it.
-    await Promise.allSettled([...inFlight]);
-    order.advance();
-    const partial = splitter.reset();
-    if (partial > 0) this.#d.logger.warn({ bytes: partial }, 'stream: the connection ended inside a line; it is dropped (the backfill brings the event again)');
-    if (attempt.opened) {
-      this.#d.metrics.streamConnected.set(0);
-      this.#status.connected = false;
-    }
-    await this.#position.save();
-    return attempt;
+          await this.#position.save();
+        },
+      },
+      plan.backfillMinutes,
+      abort,
+    );
   }
 }

@@ -1,0 +1,29 @@
+/**
+ * One timer for a whole connection attempt: connecting, the headers and every read must make
+ * progress within `ms`, else `onIdle` runs. touch() on progress; pause() while waiting on
+ * something that is not the network (the store), touch() again after it; clear() at the end.
+ */
+export class IdleTimer {
+  readonly #ms: number;
+  readonly #onIdle: () => void;
+  #timer: NodeJS.Timeout;
+
+  constructor(ms: number, onIdle: () => void) {
+    this.#ms = ms;
+    this.#onIdle = onIdle;
+    this.#timer = setTimeout(onIdle, ms);
+  }
+
+  touch(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(this.#onIdle, this.#ms);
+  }
+
+  pause(): void {
+    clearTimeout(this.#timer);
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
+}
