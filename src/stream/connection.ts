@@ -114,7 +114,7 @@ class Connection {
         this.#store(line, at);
         if (this.#inFlight.size >= maxInFlight) {
           // Waiting for the store is not the network being idle: the timer restarts after it.
-          this.#idle.pause();
+          this.#idle.clear();
           await Promise.race(this.#inFlight);
           this.#idle.touch();
         }

@@ -1,7 +1,7 @@
 /**
  * One timer for a whole connection attempt: connecting, the headers and every read must make
- * progress within `ms`, else `onIdle` runs. touch() on progress; pause() while waiting on
- * something that is not the network (the store), touch() again after it; clear() at the end.
+ * progress within `ms`, else `onIdle` runs. touch() on progress; clear() at the end, and while
+ * waiting on something that is not the network (the store), touch() again after it.
  */
 export class IdleTimer {
   readonly #ms: number;
@@ -17,10 +17,6 @@ export class IdleTimer {
   touch(): void {
     clearTimeout(this.#timer);
     this.#timer = setTimeout(this.#onIdle, this.#ms);
-  }
-
-  pause(): void {
-    clearTimeout(this.#timer);
   }
 
   clear(): void {
