@@ -1,27 +1,20 @@
 import type { StreamConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
-import type { RawDelivery, RecordedDelivery } from '../store/index.js';
+import type { Attempt, EndReason } from './attempt.js';
 import { planBackfill, type BackfillPlan } from './backfill.js';
-import { exponentialDelay, linearDelay, NETWORK_BACKOFF_MAX_MS, NETWORK_BACKOFF_STEP_MS, rateLimitWaitMs } from './backoff.js';
-import { LineSplitter } from './lines.js';
-
-/** X's path of the XAA persistent stream. */
-export const ACTIVITY_STREAM_PATH = '/2/activity/stream';
-
-/** Where the consumer keeps its position and reports gaps (the store: stream_state, stream_gaps). */
-export interface StreamPosition {
-  lastSeen(): Promise<Date | null>;
-  saveLastSeen(at: Date): Promise<void>;
-  recordGap(gap: { from: Date; to: Date; seconds: number; detectedAt: Date }): Promise<void>;
-}
+import { runConnection } from './connection.js';
+import { GapAccounting } from './gaps.js';
+import { PositionKeeper, type StreamPosition } from './position.js';
+import { ReconnectSchedule } from './reconnect.js';
+import { storeEventLine, type StreamInbox } from './store-line.js';
 
 export interface StreamConsumerDeps {
   /** X_API_BASE_URL (the stand-in's URL in tests). */
   baseUrl: string;
   /** The app bearer token (X_BEARER_TOKEN). Never logged. */
   bearerToken: string;
-  inbox: { write(raw: RawDelivery): Promise<RecordedDelivery> };
+  inbox: StreamInbox;
   position: StreamPosition;
   config: Omit<StreamConfig, 'enabled'>;
   metrics: Metrics;
@@ -36,9 +29,6 @@ export interface StreamConsumerDeps {
   random?: () => number;
 }
 
-/** Why a connection attempt ended. */
-export type EndReason = 'closed' | 'idle' | 'network' | 'http_error' | 'rate_limited' | 'unauthorized' | 'store' | 'stopped';
-
 export interface StreamStatus {
   connected: boolean;
   /** Connection attempts so far (the first one included). */
@@ -50,29 +40,8 @@ export interface StreamStatus {
   lastPlan: BackfillPlan | null;
 }
 
-interface Attempt {
-  reason: EndReason;
-  /** Whether the server answered 200 (a stream was open). */
-  opened: boolean;
-  /** How long it was open. */
-  openMs?: number;
-  status?: number;
-  detail?: string;
-  waitMs?: number;
-}
-
-/** A line received, in arrival order: last-seen moves to a line's time once every line before it is stored. */
-interface Received {
-  at: Date;
-  done: boolean;
-}
-
 const DEFAULT_MAX_IN_FLIGHT = 256;
-/** A connection open this long was healthy: the backoff starts over after it. */
-const STABLE_MS = 10_000;
 const DEFAULT_CHECKPOINT_MS = 1_000;
-/** Longest part of an error body kept for the log. */
-const DETAIL_CHARS = 300;
 
 /**
  * Holds the connection to X's persistent stream (GET /2/activity/stream, app bearer token) and
@@ -80,17 +49,10 @@ const DETAIL_CHARS = 300;
  * event counts as received once it is committed, and the inbox's dedupe (by the activity, never
  * by the delivery) absorbs what also came by webhook or by an earlier connection's backfill.
  *
- * - Lines: any chunking, LF / CR / CRLF; an empty line is a keep-alive (lines.ts).
- * - Idle: no byte for `idleTimeoutMs` (X sends a keep-alive at least every 20 s) drops the connection.
- * - Reconnect (X's "Handling disconnections"): after an established connection drops, the first
- *   retry at once; then, while retries fail (until a connection stays open STABLE_MS), network
- *   errors back off linearly (250 ms steps, at most 16 s) and HTTP errors exponentially
- *   (`backoffInitialMs` to `backoffMaxMs`), each delay with jitter up to the next step; 429
- *   waits for Retry-After / x-rate-limit-reset, at least `rateLimitMinWaitMs`
- *   (doubling while 429s repeat); 401/403 log one clear line and wait `authRetryMs`.
- * - Backfill: each connection asks for `backfill_minutes` covering the time since the last line
- *   received whose predecessors are all stored (at most X's 5); a longer gap is logged, counted
- *   and recorded (position.recordGap) once a connection opens, each part of it once. The last-seen time is saved, so a restart asks the same.
+ * This is the loop: read the saved position (position.ts) before any connection; plan each
+ * connection's backfill (backfill.ts); run it (connection.ts: the request, the lines, the idle
+ * timeout); report what no backfill covers (gaps.ts); wait as X's "Handling disconnections"
+ * says (reconnect.ts), then connect again, until stop().
  */
 export class StreamConsumer {
   readonly #d: StreamConsumerDeps;
@@ -101,12 +63,9 @@ export class StreamConsumer {
   #running: Promise<void> | undefined;
   #abort: AbortController | undefined;
   #wake: (() => void) | undefined;
-  /** Durable position: every line up to this time is stored. */
-  #lastSeen: Date | null = null;
-  #savedSeen: Date | null = null;
-  /** The end of the last uncovered gap reported (ms), so that a gap is reported once. */
-  #gapReportedUntil = 0;
-  #checkpoint: NodeJS.Timeout | undefined;
+  /** Durable position: every line up to its time is stored. */
+  readonly #position: PositionKeeper;
+  readonly #gaps: GapAccounting;
   #status: StreamStatus = { connected: false, attempts: 0, lastSeen: null, lastEnd: null, lastPlan: null };
   #firstOutcome: { resolve: (a: Attempt) => void; promise: Promise<Attempt> };
 
@@ -115,13 +74,15 @@ export class StreamConsumer {
     this.#now = deps.now ?? (() => new Date());
     this.#random = deps.random ?? Math.random;
     this.#maxInFlight = deps.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    this.#position = new PositionKeeper(deps.position, deps.logger);
+    this.#gaps = new GapAccounting({ metrics: deps.metrics, logger: deps.logger, position: deps.position, now: this.#now });
     let resolve!: (a: Attempt) => void;
     const promise = new Promise<Attempt>((r) => (resolve = r));
     this.#firstOutcome = { resolve, promise };
   }
 
   status(): StreamStatus {
-    return { ...this.#status, lastSeen: this.#lastSeen };
+    return { ...this.#status, lastSeen: this.#position.seen };
   }
 
   /** Starts the loop (once). */
@@ -129,8 +90,7 @@ export class StreamConsumer {
     this.#running ??= this.#loop().catch((err: unknown) => {
       this.#d.logger.error({ err }, 'stream consumer stopped on an unexpected error');
     });
-    this.#checkpoint ??= setInterval(() => void this.#saveSeen(), this.#d.checkpointEveryMs ?? DEFAULT_CHECKPOINT_MS);
-    this.#checkpoint.unref();
+    this.#position.startCheckpoints(this.#d.checkpointEveryMs ?? DEFAULT_CHECKPOINT_MS);
   }
 
   /**
@@ -148,105 +108,48 @@ export class StreamConsumer {
     this.#abort?.abort();
     this.#wake?.();
     await this.#running;
-    if (this.#checkpoint) clearInterval(this.#checkpoint);
-    await this.#saveSeen();
+    this.#position.stopCheckpoints();
+    await this.#position.save();
     this.#d.metrics.streamConnected.set(0);
   }
 
   async #loop(): Promise<void> {
     const { logger, metrics, config } = this.#d;
+    const schedule = new ReconnectSchedule(config, this.#random);
     let positionRead = false;
-    let readFailures = 0;
-    // Failed attempts since the last stable connection, per X's kind of error (each its own backoff).
-    let networkFailures = 0;
-    let httpFailures = 0;
-    let retriedAtOnce = false;
-    let rateLimited = 0;
     while (!this.#stopped) {
       if (!positionRead) {
         // No connection before the saved position is known: one without it would ask no
         // backfill, and its first save would move the position past the gap, for good.
         try {
-          this.#lastSeen = await this.#d.position.lastSeen();
-          this.#savedSeen = this.#lastSeen;
+          await this.#position.read();
           positionRead = true;
         } catch (err) {
-          readFailures++;
-          const delay = exponentialDelay(readFailures, config.backoffInitialMs, config.backoffMaxMs, this.#random);
+          const delay = schedule.afterReadFailure();
           this.#firstOutcome.resolve({ reason: 'store', opened: false, detail: 'the saved stream position could not be read from the store' });
           logger.error({ err, retryInMs: delay }, 'stream: could not read the saved position from the store; not connecting until it can be read');
           await this.#sleep(delay);
           continue;
         }
       }
-      const plan = planBackfill(this.#lastSeen, this.#now());
+      const plan = planBackfill(this.#position.seen, this.#now());
       this.#status.lastPlan = plan;
-      if (plan.gapMs !== null) metrics.streamGap.set(plan.gapMs / 1000);
+      this.#gaps.measured(plan);
       this.#status.attempts++;
       const attempt = await this.#connect(plan);
       this.#firstOutcome.resolve(attempt);
       this.#status.lastEnd = { reason: attempt.reason, status: attempt.status, detail: attempt.detail, at: this.#now() };
       if (this.#stopped || attempt.reason === 'stopped') break;
       metrics.streamReconnects.inc({ reason: attempt.reason });
-      if (attempt.opened && (attempt.openMs ?? 0) >= STABLE_MS) {
-        networkFailures = 0;
-        httpFailures = 0;
-        retriedAtOnce = false;
-      }
-      if (attempt.reason !== 'rate_limited') rateLimited = 0;
-      let delay: number;
-      if (attempt.reason === 'unauthorized') {
-        delay = config.authRetryMs;
-      } else if (attempt.reason === 'rate_limited') {
-        rateLimited++;
-        const floor = Math.min(config.rateLimitMinWaitMs * 2 ** Math.min(rateLimited - 1, 20), Math.max(config.backoffMaxMs, config.rateLimitMinWaitMs));
-        delay = Math.max(attempt.waitMs ?? 0, floor);
-      } else if (attempt.opened && !retriedAtOnce) {
-        // X: "Once an established connection drops, attempt to reconnect immediately. If the
-        // reconnect fails, use backoff strategies based on the error type".
-        retriedAtOnce = true;
-        delay = 0;
-      } else if (attempt.reason === 'http_error' || attempt.reason === 'store') {
-        // HTTP errors: exponential from XAA_STREAM_BACKOFF_INITIAL_MS (X: 5 s) to the cap (X: 320 s).
-        // A store refusing writes waits the same way: reconnecting faster would not help it.
-        httpFailures++;
-        delay = exponentialDelay(httpFailures, config.backoffInitialMs, config.backoffMaxMs, this.#random);
-      } else {
-        // TCP/IP errors (a refused or cut connection, no byte for the idle timeout, the stream
-        // ended): linear, 250 ms more each attempt, at most 16 s.
-        networkFailures++;
-        delay = linearDelay(networkFailures, NETWORK_BACKOFF_STEP_MS, NETWORK_BACKOFF_MAX_MS, this.#random);
-      }
+      const delay = schedule.after(attempt);
       const level = attempt.reason === 'unauthorized' ? 'error' : 'warn';
       logger[level](
-        { reason: attempt.reason, status: attempt.status, detail: attempt.detail, retryInMs: delay, lastSeen: this.#lastSeen },
+        { reason: attempt.reason, status: attempt.status, detail: attempt.detail, retryInMs: delay, lastSeen: this.#position.seen },
         attempt.reason === 'unauthorized'
           ? `stream: X refused the bearer token (${attempt.status}): check X_BEARER_TOKEN (the app-only bearer token of the app whose XAA subscriptions to receive); retrying in ${Math.round(delay / 1000)} s`
           : 'stream: disconnected; reconnecting',
       );
       await this.#sleep(delay);
-    }
-  }
-
-  /**
-   * Reports what the backfill of a connection just opened does not reach, once: the part of it
-   * not reported by an earlier connection (one whose backfill was cut off before it was stored).
-   */
-  async #reportGap(whole: NonNullable<BackfillPlan['uncovered']>): Promise<void> {
-    const { logger, metrics } = this.#d;
-    const fromMs = Math.max(whole.from.getTime(), this.#gapReportedUntil);
-    if (fromMs >= whole.to.getTime()) return;
-    this.#gapReportedUntil = whole.to.getTime();
-    const uncovered = { from: new Date(fromMs), to: whole.to, seconds: (whole.to.getTime() - fromMs) / 1000 };
-    metrics.streamUncoveredGap.inc(uncovered.seconds);
-    logger.warn(
-      { from: uncovered.from.toISOString(), to: uncovered.to.toISOString(), seconds: Math.round(uncovered.seconds) },
-      `stream: disconnected longer than X's 5 minutes of backfill: events from ${uncovered.from.toISOString()} to ${uncovered.to.toISOString()} may be missing (a webhook, or a replay to one, can bring them)`,
-    );
-    try {
-      await this.#d.position.recordGap({ ...uncovered, detectedAt: this.#now() });
-    } catch (err) {
-      logger.warn({ err }, 'stream: could not record the uncovered gap in the store');
     }
   }
 
@@ -262,225 +165,47 @@ export class StreamConsumer {
     });
   }
 
-  async #saveSeen(): Promise<void> {
-    const seen = this.#lastSeen;
-    if (!seen || (this.#savedSeen && this.#savedSeen.getTime() >= seen.getTime())) return;
-    try {
-      await this.#d.position.saveLastSeen(seen);
-      this.#savedSeen = seen;
-    } catch (err) {
-      this.#d.logger.warn({ err }, 'stream: could not save the last-seen time');
-    }
-  }
-
   /** One connection, from the request to its end. Never throws. */
   async #connect(plan: BackfillPlan): Promise<Attempt> {
     const { logger, metrics, config } = this.#d;
     const abort = new AbortController();
     this.#abort = abort;
-    let ended: EndReason | undefined;
-    const end = (reason: EndReason) => {
-      ended ??= reason;
-      abort.abort();
-    };
     if (this.#stopped) return { reason: 'stopped', opened: false };
-    // One timer for the whole attempt: connecting, headers and every read must make progress.
-    let idle: NodeJS.Timeout = setTimeout(() => end('idle'), config.idleTimeoutMs);
-    const touch = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => end('idle'), config.idleTimeoutMs);
-    };
-    const url = new URL(this.#d.baseUrl.replace(/\/+$/, '') + ACTIVITY_STREAM_PATH);
-    if (plan.backfillMinutes > 0) url.searchParams.set('backfill_minutes', String(plan.backfillMinutes));
-    const inFlight = new Set<Promise<void>>();
-    const order: Received[] = [];
-    let head = 0;
-    const advance = () => {
-      while (head < order.length && order[head]!.done) this.#lastSeen = order[head++]!.at;
-      if (head > 1024 && head * 2 > order.length) {
-        order.splice(0, head);
-        head = 0;
-      }
-    };
-    let opened = false;
-    let openedAt = 0;
-    const openMs = () => (opened ? performance.now() - openedAt : undefined);
-    const splitter = new LineSplitter(this.#d.maxLineBytes);
-    try {
-      const res = await fetch(url, {
-        headers: { authorization: `Bearer ${this.#d.bearerToken}`, 'user-agent': 'x-activity-receiver', accept: 'application/json' },
-        signal: abort.signal,
-      });
-      touch();
-      if (res.status !== 200 || !res.body) {
-        const detail = await errorDetail(res);
-        clearTimeout(idle);
-        const status = res.status;
-        if (status === 401 || status === 403) return { reason: 'unauthorized', opened, status, detail };
-        if (status === 429) {
-          const waitMs = rateLimitWaitMs(res.headers, this.#now().getTime()) ?? undefined;
-          return { reason: 'rate_limited', opened, status, detail, waitMs };
-        }
-        return { reason: 'http_error', opened, status, detail };
-      }
-      opened = true;
-      openedAt = performance.now();
-      this.#firstOutcome.resolve({ reason: 'closed', opened: true });
-      if (!this.#lastSeen) {
-        // The very first connection of this store: from now on, a restart must ask for backfill.
-        this.#lastSeen = this.#now();
-        await this.#saveSeen();
-      }
-      // X now backfills `backfillMinutes`: what lies before that is reported, here and once.
-      if (plan.uncovered) await this.#reportGap(plan.uncovered);
-      metrics.streamConnected.set(1);
-      this.#status.connected = true;
-      logger.info({ backfillMinutes: plan.backfillMinutes, gapSeconds: plan.gapMs === null ? null : Math.round(plan.gapMs / 1000) }, 'stream: connected');
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        touch();
-        const at = this.#now();
-        for (const line of splitter.push(chunk)) {
-          if (line.length === 0 || isBlank(line)) {
-            order.push({ at, done: true });
-            continue;
+    return runConnection(
+      {
+        baseUrl: this.#d.baseUrl,
+        bearerToken: this.#d.bearerToken,
+        idleTimeoutMs: config.idleTimeoutMs,
+        maxLineBytes: this.#d.maxLineBytes,
+        maxInFlight: this.#maxInFlight,
+        logger,
+        now: this.#now,
+        store: (line, at) => storeEventLine(this.#d, line, at),
+        reach: (at) => this.#position.reach(at),
+        stopping: () => this.#stopped,
+        opened: async () => {
+          this.#firstOutcome.resolve({ reason: 'closed', opened: true });
+          if (!this.#position.seen) {
+            // The very first connection of this store: from now on, a restart must ask for backfill.
+            this.#position.reach(this.#now());
+            await this.#position.save();
           }
-          if (!line.includes('"data"')) {
-            // Not an event: X's in-stream system messages ({"errors": [...]}, such as an operational disconnect).
-            logSystemMessage(logger, line);
-            order.push({ at, done: true });
-            continue;
+          // X now backfills `backfillMinutes`: what lies before that is reported, here and once.
+          if (plan.uncovered) await this.#gaps.reportUncovered(plan.uncovered);
+          metrics.streamConnected.set(1);
+          this.#status.connected = true;
+          logger.info({ backfillMinutes: plan.backfillMinutes, gapSeconds: plan.gapMs === null ? null : Math.round(plan.gapMs / 1000) }, 'stream: connected');
+        },
+        closed: async (opened) => {
+          if (opened) {
+            metrics.streamConnected.set(0);
+            this.#status.connected = false;
           }
-          const entry: Received = { at, done: false };
-          order.push(entry);
-          const write: Promise<void> = this.#store(line, at).then(
-            () => {
-              entry.done = true;
-              advance();
-            },
-            (err: unknown) => {
-              // Not stored: this line must come again. The connection is dropped and the
-              // reconnection's backfill starts before it (last-seen stops here).
-              logger.error({ err }, 'stream: an event could not be stored; reconnecting so that the backfill brings it again');
-              end('store');
-            },
-          );
-          inFlight.add(write);
-          void write.finally(() => inFlight.delete(write));
-          if (inFlight.size >= this.#maxInFlight) {
-            // Waiting for the store is not the network being idle: the timer restarts after it.
-            clearTimeout(idle);
-            await Promise.race(inFlight);
-            touch();
-          }
-        }
-        advance();
-        if (splitter.oversized) {
-          logger.warn({ lines: splitter.oversized, maxBytes: this.#d.maxLineBytes }, 'stream: dropped lines longer than WEBHOOK_MAX_BODY_BYTES');
-          splitter.oversized = 0;
-        }
-        if (ended) break;
-      }
-      ended ??= this.#stopped ? 'stopped' : 'closed';
-    } catch (err) {
-      ended ??= this.#stopped ? 'stopped' : 'network';
-      if (ended === 'network') {
-        const e = err as Error & { cause?: { code?: string; message?: string } };
-        // fetch quotes a header it refuses: the token never goes into a detail (logged, shown by status()).
-        const detail = withoutToken(e.cause?.code ?? e.cause?.message ?? e.message, this.#d.bearerToken);
-        return this.#finish({ reason: 'network', opened, openMs: openMs(), detail }, inFlight, advance, splitter, idle);
-      }
-    }
-    return this.#finish({ reason: ended, opened, openMs: openMs() }, inFlight, advance, splitter, idle);
-  }
-
-  async #finish(attempt: Attempt, inFlight: Set<Promise<void>>, advance: () => void, splitter: LineSplitter, idle: NodeJS.Timeout): Promise<Attempt> {
-    clearTimeout(idle);
-    this.#abort?.abort();
-    // What is being stored settles first: the next connection's backfill starts after it.
-    await Promise.allSettled([...inFlight]);
-    advance();
-    const partial = splitter.reset();
-    if (partial > 0) this.#d.logger.warn({ bytes: partial }, 'stream: the connection ended inside a line; it is dropped (the backfill brings the event again)');
-    if (attempt.opened) {
-      this.#d.metrics.streamConnected.set(0);
-      this.#status.connected = false;
-    }
-    await this.#saveSeen();
-    return attempt;
-  }
-
-  async #store(line: Buffer, receivedAt: Date): Promise<void> {
-    const recorded = await this.#d.inbox.write({
-      receivedAt,
-      body: line,
-      contentType: 'application/json',
-      userAgent: null,
-      remoteAddr: null,
-      source: 'stream',
-    });
-    const { metrics } = this.#d;
-    if (recorded.status === 'unparseable') {
-      metrics.streamEvents.inc({ outcome: 'unparseable' });
-      this.#d.logger.warn({ delivery: recorded.deliveryId }, 'stream: a line is not processable JSON: kept as an unparseable delivery');
-      return;
-    }
-    const fresh = recorded.newEventIds.length;
-    if (fresh) {
-      metrics.streamEvents.inc({ outcome: 'new' }, fresh);
-      metrics.events.inc({ outcome: 'new' }, fresh);
-    }
-    if (recorded.duplicates) {
-      metrics.streamEvents.inc({ outcome: 'duplicate' }, recorded.duplicates);
-      metrics.events.inc({ outcome: 'duplicate' }, recorded.duplicates);
-    }
-    if (recorded.stale) {
-      metrics.streamEvents.inc({ outcome: 'stale' }, recorded.stale);
-      metrics.events.inc({ outcome: 'stale' }, recorded.stale);
-    }
-  }
-}
-
-function withoutToken(text: string | undefined, token: string): string | undefined {
-  return text && token ? text.split(token).join('[redacted]') : text;
-}
-
-function isBlank(line: Buffer): boolean {
-  for (const b of line) if (b !== 0x20 && b !== 0x09) return false;
-  return true;
-}
-
-/** The problem X's error answer names (title, detail, errors[].message), one line, bounded; never a header. */
-async function errorDetail(res: Response): Promise<string | undefined> {
-  let text = '';
-  try {
-    text = (await res.text()).slice(0, 4096);
-  } catch {
-    return undefined;
-  }
-  try {
-    const body = JSON.parse(text) as { title?: unknown; detail?: unknown; errors?: Array<{ message?: unknown; title?: unknown }> };
-    const parts = [body.title, body.detail, ...(Array.isArray(body.errors) ? body.errors.map((e) => e?.message ?? e?.title) : [])].filter(
-      (p): p is string => typeof p === 'string',
+          await this.#position.save();
+        },
+      },
+      plan.backfillMinutes,
+      abort,
     );
-    if (parts.length) return parts.join(': ').slice(0, DETAIL_CHARS);
-  } catch {
-    // not JSON
   }
-  return text.replace(/\s+/g, ' ').trim().slice(0, DETAIL_CHARS) || undefined;
-}
-
-function logSystemMessage(logger: Logger, line: Buffer): void {
-  let titles: string[] = [];
-  try {
-    const msg = JSON.parse(line.toString('utf8')) as { errors?: Array<{ title?: unknown; detail?: unknown; disconnect_type?: unknown }> };
-    if (Array.isArray(msg.errors)) {
-      titles = msg.errors.map((e) => [e?.title, e?.disconnect_type, e?.detail].filter((v) => typeof v === 'string').join(': '));
-    }
-  } catch {
-    // Not JSON either: reported by size only.
-  }
-  logger.warn(
-    { message: titles.length ? titles.join('; ').slice(0, DETAIL_CHARS) : undefined, bytes: line.length },
-    'stream: a message that is not an event (X system message); not stored',
-  );
 }
