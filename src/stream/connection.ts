@@ -27,7 +27,10 @@ export interface ConnectionDeps {
   stopping(): boolean;
   /** X opened the stream (answered 200): called before the first line is read. */
   opened(): Promise<void>;
-  /** A connection that got as far as reading ended, once what was being stored settled. */
+  /**
+   * The attempt ended, once what was being stored settled: every end but X's refusal (an answer
+   * other than 200), a network error before any answer included; `opened`: X had answered 200.
+   */
   closed(opened: boolean): Promise<void>;
 }
 
