@@ -185,6 +185,8 @@ const schema = z.object({
   X_API_BASE_URL: z
     .string()
     .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/)
+    // The shape above lets through hosts no URL can have (such as "http://[bad").
+    .refine((value) => URL.canParse(value))
     .default('https://api.x.com')
     .describe('an http(s) URL without query, such as https://api.x.com'),
   X_BEARER_TOKEN: z.string().min(1).optional().describe("the X app's bearer token (app-only OAuth 2.0)"),

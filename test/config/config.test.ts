@@ -53,6 +53,8 @@ describe('configuration', () => {
     expect(errorOf(() => loadConfig({ PORT: 'eighty' }, cwd))).toMatch(/^PORT is invalid: expected a TCP port/);
     expect(errorOf(() => loadConfig({ LOG_LEVEL: 'loud' }, cwd))).toMatch(/^LOG_LEVEL is invalid/);
     expect(errorOf(() => loadConfig({ WEBHOOK_PATH: 'webhook' }, cwd))).toMatch(/^WEBHOOK_PATH is invalid/);
+    // Of the URL's shape but not a URL (the stream consumer would stop on it at its first connection).
+    expect(errorOf(() => loadConfig({ X_API_BASE_URL: 'http://[bad' }, cwd))).toMatch(/^X_API_BASE_URL is invalid: expected an http\(s\) URL/);
     for (const message of [bad]) expect(message.split('\n')).toHaveLength(1);
   });
 
