@@ -125,8 +125,26 @@ export async function runUntilSignal(start: () => Promise<{ stop(): Promise<void
   process.once('SIGINT', onSignal);
 }
 
+/**
+ * A stream consumer that stopped on an unexpected error makes no more connections: the process
+ * stops cleanly and exits 1 rather than running on without its stream (a supervisor restarts it).
+ */
+function exitOnStreamFailure(running: Awaited<ReturnType<typeof serve>>): void {
+  void running.receiver.stream?.failed().then(() => {
+    process.stderr.write("xaa: the stream consumer stopped on an unexpected error (logged above); stopping\n");
+    running.stop().then(
+      () => exitAfterFlush(1),
+      () => exitAfterFlush(1),
+    );
+  });
+}
+
 export async function serveCommand(options: StartOptions = {}): Promise<void> {
-  await runUntilSignal(() => serve(readEnvironment(), options));
+  await runUntilSignal(async () => {
+    const running = await serve(readEnvironment(), options);
+    exitOnStreamFailure(running);
+    return running;
+  });
 }
 
 /**
@@ -137,6 +155,7 @@ export async function serveCommand(options: StartOptions = {}): Promise<void> {
 export async function streamCommand(options: StartOptions = {}): Promise<void> {
   await runUntilSignal(async () => {
     const running = await serve(readEnvironment(), { ...options, stream: true, webhook: false });
+    exitOnStreamFailure(running);
     const first = await running.receiver.stream!.firstAnswer();
     if (first.reason === 'unauthorized') {
       await running.stop();

@@ -68,6 +68,7 @@ export class StreamConsumer {
   readonly #gaps: GapAccounting;
   #status: StreamStatus = { connected: false, attempts: 0, lastSeen: null, lastEnd: null, lastPlan: null };
   #firstOutcome: { resolve: (a: Attempt) => void; promise: Promise<Attempt> };
+  #failure: { resolve: (e: Error) => void; promise: Promise<Error> };
 
   constructor(deps: StreamConsumerDeps) {
     this.#d = deps;
@@ -79,6 +80,9 @@ export class StreamConsumer {
     let resolve!: (a: Attempt) => void;
     const promise = new Promise<Attempt>((r) => (resolve = r));
     this.#firstOutcome = { resolve, promise };
+    let failed!: (e: Error) => void;
+    const failure = new Promise<Error>((r) => (failed = r));
+    this.#failure = { resolve: failed, promise: failure };
   }
 
   status(): StreamStatus {
@@ -89,6 +93,9 @@ export class StreamConsumer {
   start(): void {
     this.#running ??= this.#loop().catch((err: unknown) => {
       this.#d.logger.error({ err }, 'stream consumer stopped on an unexpected error');
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.#firstOutcome.resolve({ reason: 'stopped', opened: false, detail: error.message });
+      this.#failure.resolve(error);
     });
     this.#position.startCheckpoints(this.#d.checkpointEveryMs ?? DEFAULT_CHECKPOINT_MS);
   }
@@ -100,6 +107,14 @@ export class StreamConsumer {
   async firstAnswer(): Promise<{ reason: EndReason | 'connected'; status?: number; detail?: string }> {
     const a = await this.#firstOutcome.promise;
     return a.opened ? { reason: 'connected' } : { reason: a.reason, status: a.status, detail: a.detail };
+  }
+
+  /**
+   * Resolves if the loop stops on an unexpected error (no more connections will be made; the
+   * commands stop the process so that its supervisor restarts it); never otherwise.
+   */
+  failed(): Promise<Error> {
+    return this.#failure.promise;
   }
 
   /** Closes the connection, waits for the lines being stored, saves the position. */

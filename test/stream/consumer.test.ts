@@ -208,6 +208,31 @@ describe('StreamConsumer', () => {
     expect(all).not.toContain('0123456789');
   });
 
+  it('answers firstAnswer and failed() when its loop stops on an unexpected error, instead of leaving callers waiting', async () => {
+    const config = loadConfig({ DATABASE_URL: testDb.url });
+    const { enabled: _enabled, ...streamConfig } = config.stream;
+    consumer = new StreamConsumer({
+      // Not a URL (the configuration refuses it; the consumer is given it directly here): the
+      // request cannot be built, an error no reconnection would cure.
+      baseUrl: 'http://[bad',
+      bearerToken: 'stream-token-0123456789',
+      inbox,
+      position: {
+        lastSeen: () => streamLastSeen(db.prisma),
+        saveLastSeen: (at) => saveStreamLastSeen(db.prisma, at),
+        recordGap: (gap) => recordStreamGap(db.prisma, { stream: 'activity', ...gap }),
+      },
+      config: streamConfig,
+      metrics,
+      logger: capturingLogger(logs, { level: 'info' }),
+      maxLineBytes: 4096,
+    });
+    consumer.start();
+    expect(await consumer.firstAnswer()).toMatchObject({ reason: 'stopped' });
+    expect((await consumer.failed()).message).toMatch(/URL/i);
+    expect(logs.some((l) => l.includes('stream consumer stopped on an unexpected error'))).toBe(true);
+  });
+
   it("logs X's in-stream system messages without storing them, keeps a line that is not JSON as unparseable, drops an oversized line", async () => {
     await standIn(60_000);
     consume({ WEBHOOK_MAX_BODY_BYTES: '4096' });
