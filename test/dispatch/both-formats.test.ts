@@ -12,7 +12,7 @@ import { activityForXaaType, newActivity, SAMPLE_FORMATS, SAMPLE_TYPES, sampleBo
 import { runXaa } from '../cli/xaa-run.js';
 import { TEST_SECRET, xSignature } from '../support/app.js';
 import { migratedDatabase, type TestDatabase } from '../support/databases.js';
-import { freePort, lines, spawnXaa, until, waitForStatus, type Spawned } from '../support/process.js';
+import { lines, pluginEnv, spawnServe, stopSpawned, until, type Served } from '../support/process.js';
 
 const U = '2244994945';
 const OTHER = '1375036644';
@@ -30,7 +30,7 @@ interface Handled {
 describe('one plugin, both formats, through the real server', () => {
   let testDb: TestDatabase;
   let dir: string;
-  let proc: Spawned;
+  let proc: Served;
   let port: number;
   const handled = () => lines(path.join(dir, 'handled.log')).map((l) => JSON.parse(l) as Handled);
 
@@ -54,22 +54,11 @@ describe('one plugin, both formats, through the real server', () => {
   beforeAll(async () => {
     testDb = await migratedDatabase('sqlite');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-both-formats-'));
-    port = await freePort();
-    proc = spawnXaa(['serve'], {
-      X_CONSUMER_SECRET: TEST_SECRET,
-      DATABASE_URL: testDb.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      HANDLERS: './test/fixtures/plugins/normalized.ts',
-      RECORDER_DIR: dir,
-      DISPATCH_POLL_MS: '50',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-    });
-    await waitForStatus(`http://127.0.0.1:${port}/healthz`, 200);
+    proc = await spawnServe(testDb.url, { ...pluginEnv('./test/fixtures/plugins/normalized.ts', dir), DISPATCH_POLL_MS: '50' });
+    port = proc.port;
   });
   afterAll(async () => {
-    proc?.child.kill('SIGKILL');
-    await proc?.exited;
+    await stopSpawned(proc, 'SIGKILL');
     await testDb?.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   });

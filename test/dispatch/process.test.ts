@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/index.js';
-import { TEST_SECRET, xSignature } from '../support/app.js';
+import { xSignature } from '../support/app.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
-import { freePort, lines, spawnXaa, until, waitForStatus, type Spawned } from '../support/process.js';
+import { lines, pluginEnv, spawnServe, stopSpawned, until, type Served } from '../support/process.js';
 
 /** Activity times of this run: recent, so that none is older than the dedupe window (stale, never dispatched). */
 const RECENT = Date.now() - 60_000;
@@ -33,33 +33,21 @@ async function post(port: number, body: Buffer): Promise<number> {
 describe.each(providersUnderTest())('dispatch across process deaths on %s', (provider) => {
   let testDb: TestDatabase;
   let dir: string;
-  let proc: Spawned | undefined;
+  let proc: Served | undefined;
 
   beforeEach(async () => {
     testDb = await migratedDatabase(provider);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-recorder-'));
   });
   afterEach(async () => {
-    proc?.child.kill('SIGKILL');
+    await stopSpawned(proc, 'SIGKILL');
     await testDb.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   async function start(env: Record<string, string>) {
-    const port = await freePort();
-    proc = spawnXaa(['serve'], {
-      X_CONSUMER_SECRET: TEST_SECRET,
-      DATABASE_URL: testDb.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      HANDLERS: './test/fixtures/plugins/recorder.ts',
-      RECORDER_DIR: dir,
-      DISPATCH_POLL_MS: '50',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-      ...env,
-    });
-    await waitForStatus(`http://127.0.0.1:${port}/healthz`, 200);
-    return { port, proc };
+    proc = await spawnServe(testDb.url, { ...pluginEnv('./test/fixtures/plugins/recorder.ts', dir), DISPATCH_POLL_MS: '50', ...env });
+    return { port: proc.port, proc };
   }
 
   it('runs an event again after SIGKILL mid-handler, and completes it once', async () => {
