@@ -11,11 +11,10 @@ import { startTestReceiver } from '../src/testing/index.js';
 import { XStandIn } from '../src/testing/x-standin/index.js';
 import { CHROMIUM, hasChromium, launchBrowser } from '../test/support/browser.js';
 import { consoleLogin } from '../test/support/console.js';
+import { STANDIN_APP as APP, STANDIN_USER as USER, standinEnv } from '../test/support/standin.js';
 
 const OUT = path.resolve(import.meta.dirname, '../docs/console');
 const ADMIN_TOKEN = 'screenshot-admin-token-0123456789';
-const APP = { consumerKey: 'standin-consumer-key', consumerSecret: 'standin-consumer-secret-0123456789', bearerToken: 'standin-app-bearer-token' };
-const USER = { id: '2244994945', accessToken: '2244994945-standinAccessToken', accessTokenSecret: 'standin-access-token-secret', oauth2Token: 'standin-oauth2-user-token' };
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -35,12 +34,7 @@ const receiver = await startTestReceiver({
   options: { switchable: { failFile } },
   env: {
     ADMIN_TOKEN,
-    X_CONSUMER_SECRET: APP.consumerSecret,
-    X_API_BASE_URL: standin.url,
-    X_BEARER_TOKEN: APP.bearerToken,
-    X_CONSUMER_KEY: APP.consumerKey,
-    X_ACCESS_TOKEN: USER.accessToken,
-    X_ACCESS_TOKEN_SECRET: USER.accessTokenSecret,
+    ...standinEnv(standin.url, APP, USER),
     DISPATCH_RETRY_SCHEDULE: '100ms,200ms',
     LOG_LEVEL: 'error',
   },

@@ -13,6 +13,7 @@ import { listSubscriptionRecords, listWebhookRecords, openDatabase } from '../..
 import { XStandIn } from '../../src/testing/x-standin/index.js';
 import { TEST_SECRET, xSignature } from '../support/app.js';
 import { freePort, spawnXaa, until, type Spawned } from '../support/process.js';
+import { standinEnv } from '../support/standin.js';
 import { runXaa } from './xaa-run.js';
 
 const USER_ID = '2244994945';
@@ -230,12 +231,7 @@ describe('xaa dev --url: behind a tunnel, removing only what it registered', () 
       HOST: '127.0.0.1',
       HANDLERS: path.join(dir, 'echo.mjs'),
       HANDLER_OPTIONS_ECHO: JSON.stringify({ out: runs }),
-      X_API_BASE_URL: standin.url,
-      X_CONSUMER_KEY: APP.consumerKey,
-      X_CONSUMER_SECRET: APP.consumerSecret,
-      X_BEARER_TOKEN: APP.bearerToken,
-      X_ACCESS_TOKEN: USER.accessToken,
-      X_ACCESS_TOKEN_SECRET: USER.accessTokenSecret,
+      ...standinEnv(standin.url, APP, USER),
       X_API_RETRIES: '0',
       DISPATCH_POLL_MS: '50',
     });
@@ -280,12 +276,7 @@ describe('xaa dev --url: behind a tunnel, removing only what it registered', () 
       DATABASE_URL: `file:${path.join(dir, 'failing.db')}`,
       PORT: String(port2),
       HOST: '127.0.0.1',
-      X_API_BASE_URL: standin.url,
-      X_CONSUMER_KEY: APP.consumerKey,
-      X_CONSUMER_SECRET: APP.consumerSecret,
-      X_BEARER_TOKEN: APP.bearerToken,
-      X_ACCESS_TOKEN: USER.accessToken,
-      X_ACCESS_TOKEN_SECRET: USER.accessTokenSecret,
+      ...standinEnv(standin.url, APP, USER),
       X_API_RETRIES: '0',
     });
     expect(r.code, r.stdout + r.stderr).toBe(1);

@@ -6,11 +6,10 @@ import { loadConfig } from '../../src/config/index.js';
 import { listSubscriptionRecords, listWebhookRecords, openDatabase, type Database } from '../../src/store/index.js';
 import { XStandIn } from '../../src/testing/x-standin/index.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
-import { freePort, spawnXaa, waitForStatus, type Spawned } from '../support/process.js';
+import { freePort, pluginEnv, spawnServe, stopSpawned, type Served } from '../support/process.js';
+import { STANDIN_APP as APP, STANDIN_USER as USER, standinEnv } from '../support/standin.js';
 import { runXaa, waitUntil } from './xaa-run.js';
 
-const APP = { consumerKey: 'standin-consumer-key', consumerSecret: 'standin-consumer-secret-0123456789', bearerToken: 'standin-app-bearer-token' };
-const USER = { id: '2244994945', accessToken: '2244994945-standinAccessToken', accessTokenSecret: 'standin-access-token-secret', oauth2Token: 'standin-oauth2-user-token' };
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
 
 describe.each(providersUnderTest())('xaa management end to end, through the CLI, the X stand-in and a running receiver (%s)', (provider) => {
@@ -18,18 +17,13 @@ describe.each(providersUnderTest())('xaa management end to end, through the CLI,
   let testDb: TestDatabase;
   let db: Database;
   let port: number;
-  let receiver: Spawned | undefined;
+  let receiver: Served | undefined;
   let recorderDir: string;
   let webhookId: string;
 
   const webhookUrl = () => `http://127.0.0.1:${port}/webhook`;
   const env = (over: Record<string, string | undefined> = {}) => ({
-    X_API_BASE_URL: standin.url,
-    X_BEARER_TOKEN: APP.bearerToken,
-    X_CONSUMER_KEY: APP.consumerKey,
-    X_CONSUMER_SECRET: APP.consumerSecret,
-    X_ACCESS_TOKEN: USER.accessToken,
-    X_ACCESS_TOKEN_SECRET: USER.accessTokenSecret,
+    ...standinEnv(standin.url, APP, USER),
     DATABASE_URL: testDb.url,
     PORT: String(port),
     X_API_RETRIES: '1',
@@ -41,23 +35,15 @@ describe.each(providersUnderTest())('xaa management end to end, through the CLI,
   };
 
   async function startReceiver(secret: string): Promise<void> {
-    receiver = spawnXaa(['serve'], {
-      X_CONSUMER_SECRET: secret,
-      DATABASE_URL: testDb.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      HANDLERS: './test/fixtures/plugins/recorder.ts',
-      RECORDER_DIR: recorderDir,
-      DISPATCH_POLL_MS: '50',
-      LOG_LEVEL: 'warn',
-    });
-    await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200);
+    receiver = await spawnServe(
+      testDb.url,
+      { X_CONSUMER_SECRET: secret, ...pluginEnv('./test/fixtures/plugins/recorder.ts', recorderDir), DISPATCH_POLL_MS: '50', LOG_LEVEL: 'warn' },
+      { port, ready: '/readyz' },
+    );
   }
 
   async function stopReceiver(): Promise<void> {
-    if (!receiver) return;
-    receiver.child.kill('SIGTERM');
-    await receiver.exited;
+    await stopSpawned(receiver);
     receiver = undefined;
   }
 

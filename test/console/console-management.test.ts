@@ -4,10 +4,9 @@ import { startTestReceiver, type TestReceiver } from '../../src/testing/index.js
 import { XStandIn } from '../../src/testing/x-standin/index.js';
 import { hasChromium, launchBrowser, type Browser } from '../support/browser.js';
 import { accessibilityProblems, consoleLogin } from '../support/console.js';
+import { STANDIN_APP as APP, STANDIN_USER as USER, standinEnv } from '../support/standin.js';
 
 const ADMIN_TOKEN = 'console-admin-token-0123456789';
-const APP = { consumerKey: 'standin-consumer-key', consumerSecret: 'standin-consumer-secret-0123456789', bearerToken: 'standin-app-bearer-token' };
-const USER = { id: '2244994945', accessToken: '2244994945-standinAccessToken', accessTokenSecret: 'standin-access-token-secret', oauth2Token: 'standin-oauth2-user-token' };
 
 describe.skipIf(!hasChromium)('operator console: webhooks, subscriptions and replays against the X stand-in (chromium)', () => {
   let standin: XStandIn;
@@ -24,12 +23,7 @@ describe.skipIf(!hasChromium)('operator console: webhooks, subscriptions and rep
       options: { switchable: { failFile: '/nonexistent/console-test-never-fails' } },
       env: {
         ADMIN_TOKEN,
-        X_CONSUMER_SECRET: APP.consumerSecret,
-        X_API_BASE_URL: standin.url,
-        X_BEARER_TOKEN: APP.bearerToken,
-        X_CONSUMER_KEY: APP.consumerKey,
-        X_ACCESS_TOKEN: USER.accessToken,
-        X_ACCESS_TOKEN_SECRET: USER.accessTokenSecret,
+        ...standinEnv(standin.url, APP, USER),
         X_API_RETRIES: '0',
         LOG_LEVEL: 'error',
       },
