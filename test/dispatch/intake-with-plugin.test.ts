@@ -8,30 +8,11 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/index.js';
 import { xSignature } from '../support/app.js';
+import { followDelivery } from '../support/events.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { lines, pluginEnv, spawnServe, stopSpawned, until, type Served } from '../support/process.js';
 
-/** Activity times of this run: recent, so that none is older than the dedupe window (stale, never dispatched). */
-const RECENT = Date.now() - 60_000;
-
 const USERS = ['2244994945', '783214', '6253282', '17874544', '1375036644'];
-
-function followDelivery(seq: number, user: string): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      for_user_id: user,
-      follow_events: [
-        {
-          type: 'follow',
-          created_timestamp: String(RECENT + seq),
-          source: { id_str: String(5_000_000 + seq) },
-          target: { id_str: user },
-          seq,
-        },
-      ],
-    }),
-  );
-}
 
 /** Posts every body with `concurrency` requests in flight; returns the status of each. */
 async function postAll(port: number, bodies: Buffer[], concurrency: number): Promise<number[]> {

@@ -4,22 +4,9 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/index.js';
 import { xSignature } from '../support/app.js';
+import { followDelivery } from '../support/events.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { lines, pluginEnv, spawnServe, stopSpawned, until, type Served } from '../support/process.js';
-
-/** Activity times of this run: recent, so that none is older than the dedupe window (stale, never dispatched). */
-const RECENT = Date.now() - 60_000;
-
-function followDelivery(i: number): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      for_user_id: '2244994945',
-      follow_events: [
-        { type: 'follow', created_timestamp: String(RECENT + i), source: { id_str: String(1000 + i) }, target: { id_str: '2244994945' } },
-      ],
-    }),
-  );
-}
 
 async function post(port: number, body: Buffer): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${port}/webhook`, {

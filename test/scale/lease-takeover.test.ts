@@ -13,7 +13,7 @@ import {
   type HandlerRunRow,
 } from '../../src/store/index.js';
 import { closeAndDrop, openMigratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
-import { followDelivery } from './helpers.js';
+import { followDelivery } from '../support/events.js';
 
 describe.each(providersUnderTest())('lease takeover on %s', (provider) => {
   let testDb: TestDatabase;
