@@ -3,14 +3,12 @@
 // handler that fails until told otherwise (dead letters), driven by Debian's chromium
 // (/usr/bin/chromium) through playwright-core, launched as the console's browser tests launch it.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { clientFromConfig, Management } from '../src/management/index.js';
-import { startTestReceiver } from '../src/testing/index.js';
 import { XStandIn } from '../src/testing/x-standin/index.js';
 import { CHROMIUM, hasChromium, launchBrowser } from '../test/support/browser.js';
-import { consoleLogin } from '../test/support/console.js';
+import { consoleLogin, startConsoleReceiver } from '../test/support/console.js';
 import { STANDIN_APP as APP, STANDIN_USER as USER, standinEnv } from '../test/support/standin.js';
 
 const OUT = path.resolve(import.meta.dirname, '../docs/console');
@@ -24,22 +22,13 @@ if (!hasChromium) {
   process.exit(1);
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-screenshots-'));
-const failFile = path.join(dir, 'fail');
-fs.writeFileSync(failFile, '');
 const standin = new XStandIn({ ...APP, users: [USER], allowLoopbackHttp: true });
 await standin.start();
-const receiver = await startTestReceiver({
-  handlers: './test/fixtures/plugins/switchable.ts',
-  options: { switchable: { failFile } },
-  env: {
-    ADMIN_TOKEN,
-    ...standinEnv(standin.url, APP, USER),
-    DISPATCH_RETRY_SCHEDULE: '100ms,200ms',
-    LOG_LEVEL: 'error',
-  },
+const running = await startConsoleReceiver(ADMIN_TOKEN, {
+  failing: true,
+  env: { ...standinEnv(standin.url, APP, USER), DISPATCH_RETRY_SCHEDULE: '100ms,200ms', LOG_LEVEL: 'error' },
 });
-const base = new URL(receiver.url).origin;
+const { receiver, base, failFile } = running;
 const browser = await launchBrowser(DESKTOP);
 try {
   // The webhook at X, a user subscribed (AAA), an activity subscription (XAA), a replay job.
@@ -91,7 +80,6 @@ try {
   await shot(page, 'charts-phone', '/console/charts');
 } finally {
   await browser.close();
-  await receiver.close();
+  await running.close();
   await standin.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
 }
