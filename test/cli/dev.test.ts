@@ -11,7 +11,7 @@ import { XClient } from '../../src/management/index.js';
 import { crcResponseToken } from '../../src/receiver/crc.js';
 import { listSubscriptionRecords, listWebhookRecords, openDatabase } from '../../src/store/index.js';
 import { XStandIn } from '../../src/testing/x-standin/index.js';
-import { TEST_SECRET, xSignature } from '../support/app.js';
+import { postSigned, TEST_SECRET } from '../support/app.js';
 import { freePort, spawnXaa, until, type Spawned } from '../support/process.js';
 import { standinEnv } from '../support/standin.js';
 import { runXaa } from './xaa-run.js';
@@ -44,11 +44,6 @@ function followBody(seq: number): Buffer {
       follow_events: [{ type: 'follow', created_timestamp: String(T0 + seq), source: { id_str: String(5000 + seq) }, target: { id_str: USER_ID } }],
     }),
   );
-}
-
-async function postSigned(url: string, body: Buffer): Promise<number> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) }, body });
-  return res.status;
 }
 
 const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
@@ -135,8 +130,8 @@ describe('xaa dev --emulate: the whole local loop in one process', () => {
     await waitForOutput(dev, /^handler +echo  post\.create  aaa  user \d+  ok  /m);
 
     const body = followBody(1);
-    expect(await postSigned(webhookUrl(), body)).toBe(200);
-    expect(await postSigned(webhookUrl(), body)).toBe(200);
+    expect((await postSigned(webhookUrl(), body)).status).toBe(200);
+    expect((await postSigned(webhookUrl(), body)).status).toBe(200);
     await waitForOutput(dev, new RegExp(`^delivery  follow  aaa  user ${USER_ID}  duplicate  200  `, 'm'));
     // The same event ran its handler once.
     await until(() => read(runs).filter((l) => l.startsWith('v1 follow ')).length === 2);
@@ -145,7 +140,7 @@ describe('xaa dev --emulate: the whole local loop in one process', () => {
 
     // A delivery that fails verification is shown too (and stores nothing).
     const forged = followBody(2);
-    const res = await fetch(webhookUrl(), { method: 'POST', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(forged, 'another-secret-0123456789') }, body: forged });
+    const res = await postSigned(webhookUrl(), forged, 'another-secret-0123456789');
     expect(res.status).toBe(401);
     const unsigned = await fetch(webhookUrl(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: forged });
     expect(unsigned.status).toBe(401);

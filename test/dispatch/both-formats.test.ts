@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { XAA_DELIVERED_ONLY_TYPES, XAA_EVENT_TYPES } from '../../src/events/xaa-catalog.generated.js';
 import { activityForXaaType, newActivity, SAMPLE_FORMATS, SAMPLE_TYPES, sampleBody, xaaBody, type Activity } from '../../src/testing/samples.js';
 import { runXaa } from '../cli/xaa-run.js';
-import { TEST_SECRET, xSignature } from '../support/app.js';
+import { postSigned, TEST_SECRET } from '../support/app.js';
 import { migratedDatabase, type TestDatabase } from '../support/databases.js';
 import { lines, pluginEnv, spawnServe, stopSpawned, until, type Served } from '../support/process.js';
 
@@ -35,11 +35,7 @@ describe('one plugin, both formats, through the real server', () => {
   const handled = () => lines(path.join(dir, 'handled.log')).map((l) => JSON.parse(l) as Handled);
 
   async function post(body: string): Promise<{ status: string }> {
-    const res = await fetch(`http://127.0.0.1:${port}/webhook`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) },
-      body,
-    });
+    const res = await postSigned(`http://127.0.0.1:${port}/webhook`, body);
     expect(res.status).toBe(200);
     return (await res.json()) as { status: string };
   }

@@ -11,7 +11,7 @@ import { XClient } from '../../src/management/index.js';
 import { XStandIn } from '../../src/testing/x-standin/index.js';
 import { runXaa } from '../cli/xaa-run.js';
 import { filteredStreamBody, newActivity } from '../../src/testing/samples.js';
-import { TEST_SECRET, xSignature } from '../support/app.js';
+import { postSigned, TEST_SECRET } from '../support/app.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { lines, pluginEnv, spawnServe, stopSpawned, until, type Served } from '../support/process.js';
 
@@ -122,7 +122,7 @@ describe.each(providersUnderTest())('filtered-stream deliveries to a plugin on %
     const bodies = [filteredStreamBody(a, [{ id: '11', tag: 'first' }]), filteredStreamBody(a, [{ id: '12', tag: 'second' }])];
     const answers = await Promise.all(
       bodies.map(async (body) => {
-        const res = await fetch(`http://127.0.0.1:${port}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) }, body });
+        const res = await postSigned(`http://127.0.0.1:${port}/webhook`, body);
         expect(res.status).toBe(200);
         return ((await res.json()) as { status: string }).status;
       }),

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/index.js';
-import { xSignature } from '../support/app.js';
+import { postSigned } from '../support/app.js';
 import { followDelivery } from '../support/events.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { lines, pluginEnv, spawnServe, stopSpawned, until, type Served } from '../support/process.js';
@@ -22,11 +22,7 @@ async function postAll(port: number, bodies: Buffer[], concurrency: number): Pro
     while (next < bodies.length) {
       const i = next++;
       const body = bodies[i]!;
-      const res = await fetch(`http://127.0.0.1:${port}/webhook`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) },
-        body,
-      });
+      const res = await postSigned(`http://127.0.0.1:${port}/webhook`, body);
       await res.arrayBuffer();
       statuses[i] = res.status;
     }

@@ -3,18 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/index.js';
-import { xSignature } from '../support/app.js';
+import { postSigned } from '../support/app.js';
 import { followDelivery } from '../support/events.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { lines, pluginEnv, spawnServe, stopSpawned, until, type Served } from '../support/process.js';
 
+/** POSTs a signed delivery to the receiver on `port`; resolves with the status. */
 async function post(port: number, body: Buffer): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${port}/webhook`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) },
-    body,
-  });
-  return res.status;
+  return (await postSigned(`http://127.0.0.1:${port}/webhook`, body)).status;
 }
 
 describe.each(providersUnderTest())('dispatch across process deaths on %s', (provider) => {

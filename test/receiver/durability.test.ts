@@ -3,10 +3,10 @@ import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBody, openDatabase, type Database } from '../../src/store/index.js';
-import { startTestApp, TEST_SECRET, xSignature, type TestApp } from '../support/app.js';
+import { postSigned, startTestApp, TEST_SECRET, type TestApp } from '../support/app.js';
 import { migratedDatabase, postgresUrl, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { spawnServe, stopSpawned, type Served } from '../support/process.js';
-import { postDelivery, SIGNATURE_HEADER, sha256Hex } from './helpers.js';
+import { postDelivery, sha256Hex } from './helpers.js';
 
 /** Activity times of this run: recent, so that none is older than the dedupe window (stale, never dispatched). */
 const RECENT = Date.now() - 60_000;
@@ -161,11 +161,7 @@ describe.each(providersUnderTest())('SIGKILL with deliveries in flight on %s', (
   }
 
   async function send(port: number, body: Buffer): Promise<number> {
-    const res = await fetch(`http://127.0.0.1:${port}/webhook`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: xSignature(body) },
-      body,
-    });
+    const res = await postSigned(`http://127.0.0.1:${port}/webhook`, body);
     await res.arrayBuffer();
     return res.status;
   }
