@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { listSubscriptionRecords, listWebhookRecords, openDatabase, type Database } from '../../src/store/index.js';
 import { XStandIn } from '../../src/testing/x-standin/index.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
-import { freePort, pluginEnv, spawnServe, stopSpawned, type Served } from '../support/process.js';
+import { freePort, lines, pluginEnv, spawnServe, stopSpawned, type Served } from '../support/process.js';
 import { STANDIN_APP as APP, STANDIN_USER as USER, standinEnv } from '../support/standin.js';
 import { runXaa, waitUntil } from './xaa-run.js';
 
@@ -29,10 +29,7 @@ describe.each(providersUnderTest())('xaa management end to end, through the CLI,
     X_API_RETRIES: '1',
     ...over,
   });
-  const lines = (file: string) => {
-    const p = path.join(recorderDir, file);
-    return fs.existsSync(p) ? fs.readFileSync(p, 'utf8').split('\n').filter(Boolean) : [];
-  };
+  const recorded = (file: string) => lines(path.join(recorderDir, file));
 
   async function startReceiver(secret: string): Promise<void> {
     receiver = await spawnServe(
@@ -128,7 +125,7 @@ describe.each(providersUnderTest())('xaa management end to end, through the CLI,
     for (const e of live) expect(e.deliveries.map((d) => d.status)).toEqual([200]);
     // A delivery X attempted and lost: only the replay brings it.
     const missed = await standin.emit('like', USER.id, { at: minutesAgo(2), deliver: false });
-    await waitUntil('3 handler runs', () => lines('finishes.log').length >= 3);
+    await waitUntil('3 handler runs', () => recorded('finishes.log').length >= 3);
 
     const replay = await runXaa(['replay', 'run', '--api', 'aaa', '--from', '10m', '--to', 'now', '--wait', '--timeout', '30s', '--json'], env());
     expect(replay.stderr).not.toMatch(/failed/);
@@ -139,9 +136,9 @@ describe.each(providersUnderTest())('xaa management end to end, through the CLI,
     expect(standin.replayJobs.find((j) => j.jobId === job.xJobId)).toMatchObject({ state: 'Complete', delivered: 4 });
 
     // 4 activities + the replay job status: each handled exactly once.
-    await waitUntil('5 handler runs', () => lines('finishes.log').length >= 5);
+    await waitUntil('5 handler runs', () => recorded('finishes.log').length >= 5);
     await new Promise((r) => setTimeout(r, 500));
-    const starts = lines('starts.log');
+    const starts = recorded('starts.log');
     expect(starts).toHaveLength(5);
     expect(new Set(starts).size).toBe(5);
     expect(starts.some((s) => s.includes(missed.activity.id) || s.includes(BigInt(missed.activity.id).toString(16)))).toBe(true);
@@ -162,7 +159,7 @@ describe.each(providersUnderTest())('xaa management end to end, through the CLI,
     const again = await runXaa(['events', 'redispatch', events[0]!.id, '--json'], env());
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toEqual({ requeued: [events[0]!.id], busy: [], missing: [] });
-    await waitUntil('the redispatched run', () => lines('starts.log').filter((l) => l === events[0]!.dedupeKey).length === 2);
+    await waitUntil('the redispatched run', () => recorded('starts.log').filter((l) => l === events[0]!.dedupeKey).length === 2);
   });
 
   it('trigger signs a sample like X and the receiver accepts it; crc passes against the receiver', async () => {
@@ -247,8 +244,8 @@ describe.each(providersUnderTest())('xaa management end to end, through the CLI,
     expect(r.code).toBe(1);
     const job = JSON.parse(r.stdout) as { id: string; xJobId: string; status: string };
     expect(job.status).toBe('requested');
-    const lines = r.stderr.trim().split('\n');
-    const timedOut = lines[lines.length - 1]!;
+    const stderrLines = r.stderr.trim().split('\n');
+    const timedOut = stderrLines[stderrLines.length - 1]!;
     expect(timedOut).toContain(`xaa: timed out after 2s waiting for replay job ${job.id} (X job ${job.xJobId}): its status is still "requested"`);
     expect(timedOut).toContain('`xaa doctor`');
     expect(timedOut).toContain(`\`xaa replay status ${job.id} --wait\``);
