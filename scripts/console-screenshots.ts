@@ -3,19 +3,16 @@
 // handler that fails until told otherwise (dead letters), driven by Debian's chromium
 // (/usr/bin/chromium) through playwright-core, launched as the console's browser tests launch it.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { clientFromConfig, Management } from '../src/management/index.js';
-import { startTestReceiver } from '../src/testing/index.js';
 import { XStandIn } from '../src/testing/x-standin/index.js';
 import { CHROMIUM, hasChromium, launchBrowser } from '../test/support/browser.js';
-import { consoleLogin } from '../test/support/console.js';
+import { consoleLogin, startConsoleReceiver } from '../test/support/console.js';
+import { STANDIN_APP as APP, STANDIN_USER as USER, standinEnv } from '../test/support/standin.js';
 
 const OUT = path.resolve(import.meta.dirname, '../docs/console');
 const ADMIN_TOKEN = 'screenshot-admin-token-0123456789';
-const APP = { consumerKey: 'standin-consumer-key', consumerSecret: 'standin-consumer-secret-0123456789', bearerToken: 'standin-app-bearer-token' };
-const USER = { id: '2244994945', accessToken: '2244994945-standinAccessToken', accessTokenSecret: 'standin-access-token-secret', oauth2Token: 'standin-oauth2-user-token' };
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,27 +22,13 @@ if (!hasChromium) {
   process.exit(1);
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-screenshots-'));
-const failFile = path.join(dir, 'fail');
-fs.writeFileSync(failFile, '');
 const standin = new XStandIn({ ...APP, users: [USER], allowLoopbackHttp: true });
 await standin.start();
-const receiver = await startTestReceiver({
-  handlers: './test/fixtures/plugins/switchable.ts',
-  options: { switchable: { failFile } },
-  env: {
-    ADMIN_TOKEN,
-    X_CONSUMER_SECRET: APP.consumerSecret,
-    X_API_BASE_URL: standin.url,
-    X_BEARER_TOKEN: APP.bearerToken,
-    X_CONSUMER_KEY: APP.consumerKey,
-    X_ACCESS_TOKEN: USER.accessToken,
-    X_ACCESS_TOKEN_SECRET: USER.accessTokenSecret,
-    DISPATCH_RETRY_SCHEDULE: '100ms,200ms',
-    LOG_LEVEL: 'error',
-  },
+const running = await startConsoleReceiver(ADMIN_TOKEN, {
+  failing: true,
+  env: { ...standinEnv(standin.url, APP, USER), DISPATCH_RETRY_SCHEDULE: '100ms,200ms', LOG_LEVEL: 'error' },
 });
-const base = new URL(receiver.url).origin;
+const { receiver, base, failFile } = running;
 const browser = await launchBrowser(DESKTOP);
 try {
   // The webhook at X, a user subscribed (AAA), an activity subscription (XAA), a replay job.
@@ -97,7 +80,6 @@ try {
   await shot(page, 'charts-phone', '/console/charts');
 } finally {
   await browser.close();
-  await receiver.close();
+  await running.close();
   await standin.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
 }

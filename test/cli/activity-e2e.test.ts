@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { XAA_EVENT_TYPES } from '../../src/events/xaa-catalog.generated.js';
 import { crcResponseToken } from '../../src/receiver/crc.js';
-import { listSubscriptionRecords, openDatabase, type Database } from '../../src/store/index.js';
+import { listSubscriptionRecords, type Database } from '../../src/store/index.js';
 import { XStandIn } from '../../src/testing/x-standin/index.js';
-import { migratedDatabase, type TestDatabase } from '../support/databases.js';
+import { closeAndDrop, openMigratedDatabase, type TestDatabase } from '../support/databases.js';
+import { standinEnv } from '../support/standin.js';
 import { runXaa } from './xaa-run.js';
 
 const APP = { consumerKey: 'act-consumer-key', consumerSecret: 'act-consumer-secret-0123456789', bearerToken: 'act-app-bearer-token' };
@@ -17,14 +18,7 @@ describe('xaa activity through the CLI, against the X stand-in', { timeout: 180_
   let testDb: TestDatabase;
   let db: Database;
   let webhookId: string;
-  const env = (over: Record<string, string | undefined> = {}) => ({
-    X_API_BASE_URL: standin.url,
-    X_BEARER_TOKEN: APP.bearerToken,
-    X_CONSUMER_SECRET: APP.consumerSecret,
-    DATABASE_URL: testDb.url,
-    X_API_RETRIES: '0',
-    ...over,
-  });
+  const env = (over: Record<string, string | undefined> = {}) => ({ ...standinEnv(standin.url, APP), DATABASE_URL: testDb.url, X_API_RETRIES: '0', ...over });
   const posts = () => standin.requests.filter((r) => r.route === 'POST /2/activity/subscriptions');
 
   beforeAll(async () => {
@@ -39,15 +33,13 @@ describe('xaa activity through the CLI, against the X stand-in', { timeout: 180_
     await standin.start();
     const url = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/webhook`;
     webhookId = (await standin.createWebhook(url)).id;
-    testDb = await migratedDatabase('sqlite');
-    db = await openDatabase(testDb.config);
+    ({ testDb, db } = await openMigratedDatabase('sqlite'));
   });
 
   afterAll(async () => {
     await standin?.stop();
     await new Promise((r) => endpoint.close(r));
-    await db?.close();
-    await testDb?.drop();
+    await closeAndDrop(db, testDb);
   });
 
   it('refuses an undocumented event type, naming the close matches, without calling X', async () => {

@@ -11,8 +11,9 @@ import { XClient } from '../../src/management/index.js';
 import { crcResponseToken } from '../../src/receiver/crc.js';
 import { listSubscriptionRecords, listWebhookRecords, openDatabase } from '../../src/store/index.js';
 import { XStandIn } from '../../src/testing/x-standin/index.js';
-import { TEST_SECRET, xSignature } from '../support/app.js';
-import { freePort, spawnXaa, until, type Spawned } from '../support/process.js';
+import { postSigned, TEST_SECRET } from '../support/app.js';
+import { freePort, lines, spawnXaa, until, type Spawned } from '../support/process.js';
+import { standinEnv } from '../support/standin.js';
 import { runXaa } from './xaa-run.js';
 
 const USER_ID = '2244994945';
@@ -45,12 +46,6 @@ function followBody(seq: number): Buffer {
   );
 }
 
-async function postSigned(url: string, body: Buffer): Promise<number> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) }, body });
-  return res.status;
-}
-
-const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
 const waitForOutput = (dev: Spawned, pattern: RegExp, timeoutMs = 30_000) =>
   until(() => pattern.test(dev.output()), timeoutMs).catch(() => {
     throw new Error(`xaa dev never printed ${pattern}; its output:\n${dev.output()}`);
@@ -120,7 +115,7 @@ describe('xaa dev --emulate: the whole local loop in one process', () => {
     expect(res.status).toBe(200);
     const { data } = (await res.json()) as { data: { deliveries: Array<{ status: number }> } };
     expect(data.deliveries.map((d) => d.status)).toEqual([200]);
-    await until(() => read(runs).some((l) => l.startsWith('v1 follow ')));
+    await until(() => lines(runs).some((l) => l.startsWith('v1 follow ')));
     await waitForOutput(dev, new RegExp(`^handler +echo  follow  aaa  user ${USER_ID}  ok  [\\d.]+ ms$`, 'm'));
     expect(dev.output()).toMatch(new RegExp(`^delivery  follow  aaa  user ${USER_ID}  new  200  [\\d.]+ ms$`, 'm'));
     // The handler's ctx.log.info, on one line with the plugin's name, not a JSON document.
@@ -130,21 +125,21 @@ describe('xaa dev --emulate: the whole local loop in one process', () => {
   it('handles an event posted by `xaa trigger`, and says when a delivery is a duplicate', async () => {
     const triggered = await runXaa(['trigger', 'post.create', '--url', webhookUrl()], { X_CONSUMER_SECRET: TEST_SECRET });
     expect(triggered.code, triggered.stderr).toBe(0);
-    await until(() => read(runs).some((l) => l.startsWith('v1 post.create ')));
+    await until(() => lines(runs).some((l) => l.startsWith('v1 post.create ')));
     await waitForOutput(dev, /^handler +echo  post\.create  aaa  user \d+  ok  /m);
 
     const body = followBody(1);
-    expect(await postSigned(webhookUrl(), body)).toBe(200);
-    expect(await postSigned(webhookUrl(), body)).toBe(200);
+    expect((await postSigned(webhookUrl(), body)).status).toBe(200);
+    expect((await postSigned(webhookUrl(), body)).status).toBe(200);
     await waitForOutput(dev, new RegExp(`^delivery  follow  aaa  user ${USER_ID}  duplicate  200  `, 'm'));
     // The same event ran its handler once.
-    await until(() => read(runs).filter((l) => l.startsWith('v1 follow ')).length === 2);
-    const follows = read(runs).filter((l) => l.startsWith('v1 follow '));
+    await until(() => lines(runs).filter((l) => l.startsWith('v1 follow ')).length === 2);
+    const follows = lines(runs).filter((l) => l.startsWith('v1 follow '));
     expect(new Set(follows).size).toBe(follows.length);
 
     // A delivery that fails verification is shown too (and stores nothing).
     const forged = followBody(2);
-    const res = await fetch(webhookUrl(), { method: 'POST', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(forged, 'another-secret-0123456789') }, body: forged });
+    const res = await postSigned(webhookUrl(), forged, 'another-secret-0123456789');
     expect(res.status).toBe(401);
     const unsigned = await fetch(webhookUrl(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: forged });
     expect(unsigned.status).toBe(401);
@@ -156,8 +151,8 @@ describe('xaa dev --emulate: the whole local loop in one process', () => {
     fs.writeFileSync(handlerFile, handlerSource('v2'));
     await waitForOutput(dev, /^reloaded  .*echo\.mjs changed: handlers echo$/m);
     await fetch(`${standinUrl()}/_standin/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'like' }) });
-    await until(() => read(runs).some((l) => l.startsWith('v2 like ')));
-    expect(read(runs).filter((l) => l.includes(' like '))).toEqual([expect.stringMatching(/^v2 like /)]);
+    await until(() => lines(runs).some((l) => l.startsWith('v2 like ')));
+    expect(lines(runs).filter((l) => l.includes(' like '))).toEqual([expect.stringMatching(/^v2 like /)]);
     await waitForOutput(dev, /INFO: echo: v2 handled \{"type":"like"\}$/m);
   });
 
@@ -168,7 +163,7 @@ describe('xaa dev --emulate: the whole local loop in one process', () => {
     const { data } = (await res.json()) as { data: { deliveries: Array<{ status: number }> } };
     expect(data.deliveries.map((d) => d.status)).toEqual([200]);
     fs.writeFileSync(handlerFile, handlerSource('v3'));
-    await until(() => read(runs).some((l) => l.startsWith('v3 block ')));
+    await until(() => lines(runs).some((l) => l.startsWith('v3 block ')));
   });
 
   it('on SIGINT unsubscribes the user and deletes the webhook it registered, then exits 0', async () => {
@@ -230,12 +225,7 @@ describe('xaa dev --url: behind a tunnel, removing only what it registered', () 
       HOST: '127.0.0.1',
       HANDLERS: path.join(dir, 'echo.mjs'),
       HANDLER_OPTIONS_ECHO: JSON.stringify({ out: runs }),
-      X_API_BASE_URL: standin.url,
-      X_CONSUMER_KEY: APP.consumerKey,
-      X_CONSUMER_SECRET: APP.consumerSecret,
-      X_BEARER_TOKEN: APP.bearerToken,
-      X_ACCESS_TOKEN: USER.accessToken,
-      X_ACCESS_TOKEN_SECRET: USER.accessTokenSecret,
+      ...standinEnv(standin.url, APP, USER),
       X_API_RETRIES: '0',
       DISPATCH_POLL_MS: '50',
     });
@@ -280,12 +270,7 @@ describe('xaa dev --url: behind a tunnel, removing only what it registered', () 
       DATABASE_URL: `file:${path.join(dir, 'failing.db')}`,
       PORT: String(port2),
       HOST: '127.0.0.1',
-      X_API_BASE_URL: standin.url,
-      X_CONSUMER_KEY: APP.consumerKey,
-      X_CONSUMER_SECRET: APP.consumerSecret,
-      X_BEARER_TOKEN: APP.bearerToken,
-      X_ACCESS_TOKEN: USER.accessToken,
-      X_ACCESS_TOKEN_SECRET: USER.accessTokenSecret,
+      ...standinEnv(standin.url, APP, USER),
       X_API_RETRIES: '0',
     });
     expect(r.code, r.stdout + r.stderr).toBe(1);

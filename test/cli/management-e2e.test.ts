@@ -6,11 +6,10 @@ import { loadConfig } from '../../src/config/index.js';
 import { listSubscriptionRecords, listWebhookRecords, openDatabase, type Database } from '../../src/store/index.js';
 import { XStandIn } from '../../src/testing/x-standin/index.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
-import { freePort, spawnXaa, waitForStatus, type Spawned } from '../support/process.js';
+import { freePort, lines, pluginEnv, spawnServe, stopSpawned, type Served } from '../support/process.js';
+import { STANDIN_APP as APP, STANDIN_USER as USER, standinEnv } from '../support/standin.js';
 import { runXaa, waitUntil } from './xaa-run.js';
 
-const APP = { consumerKey: 'standin-consumer-key', consumerSecret: 'standin-consumer-secret-0123456789', bearerToken: 'standin-app-bearer-token' };
-const USER = { id: '2244994945', accessToken: '2244994945-standinAccessToken', accessTokenSecret: 'standin-access-token-secret', oauth2Token: 'standin-oauth2-user-token' };
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
 
 describe.each(providersUnderTest())('xaa management end to end, through the CLI, the X stand-in and a running receiver (%s)', (provider) => {
@@ -18,46 +17,30 @@ describe.each(providersUnderTest())('xaa management end to end, through the CLI,
   let testDb: TestDatabase;
   let db: Database;
   let port: number;
-  let receiver: Spawned | undefined;
+  let receiver: Served | undefined;
   let recorderDir: string;
   let webhookId: string;
 
   const webhookUrl = () => `http://127.0.0.1:${port}/webhook`;
   const env = (over: Record<string, string | undefined> = {}) => ({
-    X_API_BASE_URL: standin.url,
-    X_BEARER_TOKEN: APP.bearerToken,
-    X_CONSUMER_KEY: APP.consumerKey,
-    X_CONSUMER_SECRET: APP.consumerSecret,
-    X_ACCESS_TOKEN: USER.accessToken,
-    X_ACCESS_TOKEN_SECRET: USER.accessTokenSecret,
+    ...standinEnv(standin.url, APP, USER),
     DATABASE_URL: testDb.url,
     PORT: String(port),
     X_API_RETRIES: '1',
     ...over,
   });
-  const lines = (file: string) => {
-    const p = path.join(recorderDir, file);
-    return fs.existsSync(p) ? fs.readFileSync(p, 'utf8').split('\n').filter(Boolean) : [];
-  };
+  const recorded = (file: string) => lines(path.join(recorderDir, file));
 
   async function startReceiver(secret: string): Promise<void> {
-    receiver = spawnXaa(['serve'], {
-      X_CONSUMER_SECRET: secret,
-      DATABASE_URL: testDb.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      HANDLERS: './test/fixtures/plugins/recorder.ts',
-      RECORDER_DIR: recorderDir,
-      DISPATCH_POLL_MS: '50',
-      LOG_LEVEL: 'warn',
-    });
-    await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200);
+    receiver = await spawnServe(
+      testDb.url,
+      { X_CONSUMER_SECRET: secret, ...pluginEnv('./test/fixtures/plugins/recorder.ts', recorderDir), DISPATCH_POLL_MS: '50', LOG_LEVEL: 'warn' },
+      { port, ready: '/readyz' },
+    );
   }
 
   async function stopReceiver(): Promise<void> {
-    if (!receiver) return;
-    receiver.child.kill('SIGTERM');
-    await receiver.exited;
+    await stopSpawned(receiver);
     receiver = undefined;
   }
 
@@ -142,7 +125,7 @@ describe.each(providersUnderTest())('xaa management end to end, through the CLI,
     for (const e of live) expect(e.deliveries.map((d) => d.status)).toEqual([200]);
     // A delivery X attempted and lost: only the replay brings it.
     const missed = await standin.emit('like', USER.id, { at: minutesAgo(2), deliver: false });
-    await waitUntil('3 handler runs', () => lines('finishes.log').length >= 3);
+    await waitUntil('3 handler runs', () => recorded('finishes.log').length >= 3);
 
     const replay = await runXaa(['replay', 'run', '--api', 'aaa', '--from', '10m', '--to', 'now', '--wait', '--timeout', '30s', '--json'], env());
     expect(replay.stderr).not.toMatch(/failed/);
@@ -153,9 +136,9 @@ describe.each(providersUnderTest())('xaa management end to end, through the CLI,
     expect(standin.replayJobs.find((j) => j.jobId === job.xJobId)).toMatchObject({ state: 'Complete', delivered: 4 });
 
     // 4 activities + the replay job status: each handled exactly once.
-    await waitUntil('5 handler runs', () => lines('finishes.log').length >= 5);
+    await waitUntil('5 handler runs', () => recorded('finishes.log').length >= 5);
     await new Promise((r) => setTimeout(r, 500));
-    const starts = lines('starts.log');
+    const starts = recorded('starts.log');
     expect(starts).toHaveLength(5);
     expect(new Set(starts).size).toBe(5);
     expect(starts.some((s) => s.includes(missed.activity.id) || s.includes(BigInt(missed.activity.id).toString(16)))).toBe(true);
@@ -176,7 +159,7 @@ describe.each(providersUnderTest())('xaa management end to end, through the CLI,
     const again = await runXaa(['events', 'redispatch', events[0]!.id, '--json'], env());
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toEqual({ requeued: [events[0]!.id], busy: [], missing: [] });
-    await waitUntil('the redispatched run', () => lines('starts.log').filter((l) => l === events[0]!.dedupeKey).length === 2);
+    await waitUntil('the redispatched run', () => recorded('starts.log').filter((l) => l === events[0]!.dedupeKey).length === 2);
   });
 
   it('trigger signs a sample like X and the receiver accepts it; crc passes against the receiver', async () => {
@@ -261,8 +244,8 @@ describe.each(providersUnderTest())('xaa management end to end, through the CLI,
     expect(r.code).toBe(1);
     const job = JSON.parse(r.stdout) as { id: string; xJobId: string; status: string };
     expect(job.status).toBe('requested');
-    const lines = r.stderr.trim().split('\n');
-    const timedOut = lines[lines.length - 1]!;
+    const stderrLines = r.stderr.trim().split('\n');
+    const timedOut = stderrLines[stderrLines.length - 1]!;
     expect(timedOut).toContain(`xaa: timed out after 2s waiting for replay job ${job.id} (X job ${job.xJobId}): its status is still "requested"`);
     expect(timedOut).toContain('`xaa doctor`');
     expect(timedOut).toContain(`\`xaa replay status ${job.id} --wait\``);

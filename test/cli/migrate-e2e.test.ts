@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AAA_COVERAGE } from '../../src/management/index.js';
-import { openDatabase, type Database } from '../../src/store/index.js';
+import type { Database } from '../../src/store/index.js';
 import { XStandIn } from '../../src/testing/x-standin/index.js';
-import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
-import { freePort, spawnXaa, until, waitForStatus, type Spawned } from '../support/process.js';
+import { closeAndDrop, openMigratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
+import { spawnServe, stopSpawned, until, type Served } from '../support/process.js';
+import { standinEnv } from '../support/standin.js';
 import { runXaa } from './xaa-run.js';
 
 const APP = { consumerKey: 'mig-consumer-key', consumerSecret: 'mig-consumer-secret-0123456789', bearerToken: 'mig-app-bearer-token' };
@@ -25,16 +26,9 @@ describe.each(providersUnderTest())('xaa migrate end to end: plan, apply, events
   let standin: XStandIn;
   let testDb: TestDatabase;
   let db: Database;
-  let receiver: Spawned;
+  let receiver: Served;
   let webhookId: string;
-  const env = (over: Record<string, string | undefined> = {}) => ({
-    X_API_BASE_URL: standin.url,
-    X_BEARER_TOKEN: APP.bearerToken,
-    X_CONSUMER_SECRET: APP.consumerSecret,
-    DATABASE_URL: testDb.url,
-    X_API_RETRIES: '0',
-    ...over,
-  });
+  const env = (over: Record<string, string | undefined> = {}) => ({ ...standinEnv(standin.url, APP), DATABASE_URL: testDb.url, X_API_RETRIES: '0', ...over });
   const withToken = { [`X_OAUTH2_USER_TOKEN_${ALICE.id}`]: ALICE.oauth2Token };
   const status = async (): Promise<Status> => {
     const r = await runXaa(['migrate', 'status', '--json'], env());
@@ -44,11 +38,9 @@ describe.each(providersUnderTest())('xaa migrate end to end: plan, apply, events
   const stored = async () => db.prisma.delivery.count();
 
   beforeAll(async () => {
-    testDb = await migratedDatabase(provider);
-    db = await openDatabase(testDb.config);
-    const port = await freePort();
-    receiver = spawnXaa(['serve'], { X_CONSUMER_SECRET: APP.consumerSecret, DATABASE_URL: testDb.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
-    await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200);
+    ({ testDb, db } = await openMigratedDatabase(provider));
+    receiver = await spawnServe(testDb.url, { X_CONSUMER_SECRET: APP.consumerSecret, LOG_LEVEL: 'warn' }, { ready: '/readyz' });
+    const port = receiver.port;
     standin = new XStandIn({ ...APP, users: [ALICE], allowLoopbackHttp: true, maxActivitySubscriptions: 50 });
     await standin.start();
     webhookId = (await standin.createWebhook(`http://127.0.0.1:${port}/webhook`)).id;
@@ -56,11 +48,9 @@ describe.each(providersUnderTest())('xaa migrate end to end: plan, apply, events
   });
 
   afterAll(async () => {
-    receiver?.child.kill('SIGTERM');
-    await receiver?.exited;
+    await stopSpawned(receiver);
     await standin?.stop();
-    await db?.close();
-    await testDb?.drop();
+    await closeAndDrop(db, testDb);
   });
 
   it('plan is a dry run: what covers AAA per user, private types marked, checked against the cap', async () => {

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crcResponseToken } from '../../src/receiver/crc.js';
 import { XStandIn } from '../../src/testing/x-standin/index.js';
+import { standinEnv } from '../support/standin.js';
 import { runXaa } from './xaa-run.js';
 
 const APP = { consumerKey: 'links-consumer-key', consumerSecret: 'links-consumer-secret-0123456789', bearerToken: 'links-app-bearer-token' };
@@ -16,9 +17,7 @@ describe('xaa stream-links and stream-rules through the CLI, against the X stand
   let webhookId: string;
   const received: string[] = [];
   const env = (over: Record<string, string | undefined> = {}) => ({
-    X_API_BASE_URL: standin.url,
-    X_BEARER_TOKEN: APP.bearerToken,
-    X_CONSUMER_SECRET: APP.consumerSecret,
+    ...standinEnv(standin.url, APP),
     // No database needed: stream links are not mirrored locally.
     DATABASE_URL: 'postgresql://u@127.0.0.1:1/db',
     X_API_RETRIES: '0',

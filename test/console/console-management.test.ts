@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFromConfig } from '../../src/management/index.js';
-import { startTestReceiver, type TestReceiver } from '../../src/testing/index.js';
+import type { TestReceiver } from '../../src/testing/index.js';
 import { XStandIn } from '../../src/testing/x-standin/index.js';
 import { hasChromium, launchBrowser, type Browser } from '../support/browser.js';
-import { accessibilityProblems, consoleLogin } from '../support/console.js';
+import { accessibilityProblems, consoleLogin, startConsoleReceiver, type ConsoleReceiver } from '../support/console.js';
+import { STANDIN_APP as APP, STANDIN_USER as USER, standinEnv } from '../support/standin.js';
 
 const ADMIN_TOKEN = 'console-admin-token-0123456789';
-const APP = { consumerKey: 'standin-consumer-key', consumerSecret: 'standin-consumer-secret-0123456789', bearerToken: 'standin-app-bearer-token' };
-const USER = { id: '2244994945', accessToken: '2244994945-standinAccessToken', accessTokenSecret: 'standin-access-token-secret', oauth2Token: 'standin-oauth2-user-token' };
 
 describe.skipIf(!hasChromium)('operator console: webhooks, subscriptions and replays against the X stand-in (chromium)', () => {
   let standin: XStandIn;
+  let running: ConsoleReceiver;
   let receiver: TestReceiver;
   let browser: Browser;
   let base: string;
@@ -19,22 +19,8 @@ describe.skipIf(!hasChromium)('operator console: webhooks, subscriptions and rep
   beforeAll(async () => {
     standin = new XStandIn({ ...APP, users: [USER], allowLoopbackHttp: true });
     await standin.start();
-    receiver = await startTestReceiver({
-      handlers: './test/fixtures/plugins/switchable.ts',
-      options: { switchable: { failFile: '/nonexistent/console-test-never-fails' } },
-      env: {
-        ADMIN_TOKEN,
-        X_CONSUMER_SECRET: APP.consumerSecret,
-        X_API_BASE_URL: standin.url,
-        X_BEARER_TOKEN: APP.bearerToken,
-        X_CONSUMER_KEY: APP.consumerKey,
-        X_ACCESS_TOKEN: USER.accessToken,
-        X_ACCESS_TOKEN_SECRET: USER.accessTokenSecret,
-        X_API_RETRIES: '0',
-        LOG_LEVEL: 'error',
-      },
-    });
-    base = new URL(receiver.url).origin;
+    running = await startConsoleReceiver(ADMIN_TOKEN, { failing: false, env: { ...standinEnv(standin.url, APP, USER), X_API_RETRIES: '0', LOG_LEVEL: 'error' } });
+    ({ receiver, base } = running);
     // The webhook is registered at X (the stand-in runs a CRC against the receiver).
     webhookId = (await clientFromConfig(receiver.receiver.config).createWebhook(receiver.url)).id;
     browser = await launchBrowser();
@@ -42,7 +28,7 @@ describe.skipIf(!hasChromium)('operator console: webhooks, subscriptions and rep
 
   afterAll(async () => {
     await browser?.close();
-    await receiver?.close();
+    await running?.close();
     await standin?.stop();
   });
 

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aaaBody, newActivity } from '../../src/testing/samples.js';
-import { startTestApp, xSignature, type TestApp } from '../support/app.js';
+import { postSigned, startTestApp, type TestApp } from '../support/app.js';
 
 const ADMIN_TOKEN = 'console-admin-token-0123456789';
 
@@ -130,7 +130,7 @@ describe('operator console over HTTP: sessions, cross-site requests, headers', (
 
   it('redispatches an event from its page, and only to a handler it has a run of', async () => {
     const body = aaaBody(newActivity('follow', '2244994945', { at: new Date() }));
-    const delivered = await fetch(`${c.base}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) }, body });
+    const delivered = await postSigned(`${c.base}/webhook`, body);
     expect(delivered.status).toBe(200);
     const event = (await c.app.db.prisma.event.findFirst({ where: { type: 'follow' } }))!;
     const { cookie, csrf } = await login();
@@ -195,7 +195,7 @@ describe('operator console over HTTP: sessions, cross-site requests, headers', (
     const { cookie } = await login();
     // An event, so that its page (and the tail's rows) are among those checked.
     const body = aaaBody(newActivity('like', '2244994945', { at: new Date() }));
-    expect((await fetch(`${c.base}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) }, body })).status).toBe(200);
+    expect((await postSigned(`${c.base}/webhook`, body)).status).toBe(200);
     const event = (await c.app.db.prisma.event.findFirst({ where: { type: 'like' } }))!;
     const pages = ['/console/login', '/console/events', '/console/dead-letters?all=1', '/console/webhooks', '/console/subscriptions', '/console/replays', '/console/charts', `/console/events/${event.id}`];
     for (const p of [...pages, '/console/assets/console.css', '/console/assets/console.js']) {

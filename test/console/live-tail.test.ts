@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aaaBody, newActivity, xaaBody } from '../../src/testing/samples.js';
-import { startTestApp, xSignature, type TestApp } from '../support/app.js';
+import { postSigned, startTestApp, type TestApp } from '../support/app.js';
 import { matches, type TailEvent, type TailItem } from '../../src/console/live-tail.js';
 import { providersUnderTest } from '../support/databases.js';
 
@@ -34,7 +34,7 @@ describe.each(providersUnderTest())('console live tail: server-sent events with 
   });
 
   async function deliver(body: string): Promise<void> {
-    const res = await fetch(`${base}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) }, body });
+    const res = await postSigned(`${base}/webhook`, body);
     expect(res.status).toBe(200);
   }
 

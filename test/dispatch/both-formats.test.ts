@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { XAA_DELIVERED_ONLY_TYPES, XAA_EVENT_TYPES } from '../../src/events/xaa-catalog.generated.js';
 import { activityForXaaType, newActivity, SAMPLE_FORMATS, SAMPLE_TYPES, sampleBody, xaaBody, type Activity } from '../../src/testing/samples.js';
 import { runXaa } from '../cli/xaa-run.js';
-import { TEST_SECRET, xSignature } from '../support/app.js';
+import { postSigned, TEST_SECRET } from '../support/app.js';
 import { migratedDatabase, type TestDatabase } from '../support/databases.js';
-import { freePort, lines, spawnXaa, until, waitForStatus, type Spawned } from '../support/process.js';
+import { lines, pluginEnv, spawnServe, stopSpawned, until, type Served } from '../support/process.js';
 
 const U = '2244994945';
 const OTHER = '1375036644';
@@ -30,16 +30,12 @@ interface Handled {
 describe('one plugin, both formats, through the real server', () => {
   let testDb: TestDatabase;
   let dir: string;
-  let proc: Spawned;
+  let proc: Served;
   let port: number;
   const handled = () => lines(path.join(dir, 'handled.log')).map((l) => JSON.parse(l) as Handled);
 
   async function post(body: string): Promise<{ status: string }> {
-    const res = await fetch(`http://127.0.0.1:${port}/webhook`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) },
-      body,
-    });
+    const res = await postSigned(`http://127.0.0.1:${port}/webhook`, body);
     expect(res.status).toBe(200);
     return (await res.json()) as { status: string };
   }
@@ -54,22 +50,11 @@ describe('one plugin, both formats, through the real server', () => {
   beforeAll(async () => {
     testDb = await migratedDatabase('sqlite');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-both-formats-'));
-    port = await freePort();
-    proc = spawnXaa(['serve'], {
-      X_CONSUMER_SECRET: TEST_SECRET,
-      DATABASE_URL: testDb.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      HANDLERS: './test/fixtures/plugins/normalized.ts',
-      RECORDER_DIR: dir,
-      DISPATCH_POLL_MS: '50',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-    });
-    await waitForStatus(`http://127.0.0.1:${port}/healthz`, 200);
+    proc = await spawnServe(testDb.url, { ...pluginEnv('./test/fixtures/plugins/normalized.ts', dir), DISPATCH_POLL_MS: '50' });
+    port = proc.port;
   });
   afterAll(async () => {
-    proc?.child.kill('SIGKILL');
-    await proc?.exited;
+    await stopSpawned(proc, 'SIGKILL');
     await testDb?.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   });

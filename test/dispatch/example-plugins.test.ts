@@ -10,9 +10,8 @@ import { XStandIn } from '../../src/testing/x-standin/index.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { eventInput, storeEvents } from '../support/events.js';
 import { spawnXaa, until, type Spawned } from '../support/process.js';
+import { STANDIN_APP as APP, STANDIN_USER as USER } from '../support/standin.js';
 
-const APP = { consumerKey: 'standin-consumer-key', consumerSecret: 'standin-consumer-secret-0123456789', bearerToken: 'standin-app-bearer-token' };
-const USER = { id: '2244994945', accessToken: '2244994945-standinAccessToken', accessTokenSecret: 'standin-access-token-secret' };
 const FORWARD_SECRET = 'forward-hmac-secret-value';
 
 function receivedDm(from: string) {

@@ -11,9 +11,9 @@ import { XClient } from '../../src/management/index.js';
 import { XStandIn } from '../../src/testing/x-standin/index.js';
 import { runXaa } from '../cli/xaa-run.js';
 import { filteredStreamBody, newActivity } from '../../src/testing/samples.js';
-import { TEST_SECRET, xSignature } from '../support/app.js';
+import { postSigned, TEST_SECRET } from '../support/app.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
-import { freePort, lines, spawnXaa, until, waitForStatus, type Spawned } from '../support/process.js';
+import { lines, pluginEnv, spawnServe, stopSpawned, until, type Served } from '../support/process.js';
 
 const AUTHOR = '1375036644';
 const APP = { consumerKey: 'fs-consumer-key', consumerSecret: TEST_SECRET, bearerToken: 'fs-app-bearer-token' };
@@ -31,7 +31,7 @@ interface Handled {
 describe.each(providersUnderTest())('filtered-stream deliveries to a plugin on %s', (provider) => {
   let testDb: TestDatabase;
   let dir: string;
-  let proc: Spawned;
+  let proc: Served;
   let port: number;
   let standin: XStandIn;
   let client: XClient;
@@ -55,18 +55,8 @@ describe.each(providersUnderTest())('filtered-stream deliveries to a plugin on %
   beforeAll(async () => {
     testDb = await migratedDatabase(provider);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-filtered-stream-'));
-    port = await freePort();
-    proc = spawnXaa(['serve'], {
-      X_CONSUMER_SECRET: TEST_SECRET,
-      DATABASE_URL: testDb.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      HANDLERS: './test/fixtures/plugins/normalized.ts',
-      RECORDER_DIR: dir,
-      DISPATCH_POLL_MS: '50',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-    });
-    await waitForStatus(`http://127.0.0.1:${port}/healthz`, 200);
+    proc = await spawnServe(testDb.url, { ...pluginEnv('./test/fixtures/plugins/normalized.ts', dir), DISPATCH_POLL_MS: '50' });
+    port = proc.port;
     standin = new XStandIn({ ...APP, allowLoopbackHttp: true });
     await standin.start();
     client = new XClient({ baseUrl: standin.url, credentials: { bearerToken: APP.bearerToken }, retries: 0 });
@@ -75,8 +65,7 @@ describe.each(providersUnderTest())('filtered-stream deliveries to a plugin on %
   }, 120_000);
 
   afterAll(async () => {
-    proc?.child.kill('SIGKILL');
-    await proc?.exited;
+    await stopSpawned(proc, 'SIGKILL');
     await standin?.stop();
     await testDb?.drop();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -133,7 +122,7 @@ describe.each(providersUnderTest())('filtered-stream deliveries to a plugin on %
     const bodies = [filteredStreamBody(a, [{ id: '11', tag: 'first' }]), filteredStreamBody(a, [{ id: '12', tag: 'second' }])];
     const answers = await Promise.all(
       bodies.map(async (body) => {
-        const res = await fetch(`http://127.0.0.1:${port}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) }, body });
+        const res = await postSigned(`http://127.0.0.1:${port}/webhook`, body);
         expect(res.status).toBe(200);
         return ((await res.json()) as { status: string }).status;
       }),

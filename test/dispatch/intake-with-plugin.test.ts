@@ -7,31 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/index.js';
-import { TEST_SECRET, xSignature } from '../support/app.js';
+import { postSigned } from '../support/app.js';
+import { followDelivery } from '../support/events.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
-import { freePort, lines, spawnXaa, until, waitForStatus, type Spawned } from '../support/process.js';
-
-/** Activity times of this run: recent, so that none is older than the dedupe window (stale, never dispatched). */
-const RECENT = Date.now() - 60_000;
+import { lines, pluginEnv, spawnServe, stopSpawned, until, type Served } from '../support/process.js';
 
 const USERS = ['2244994945', '783214', '6253282', '17874544', '1375036644'];
-
-function followDelivery(seq: number, user: string): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      for_user_id: user,
-      follow_events: [
-        {
-          type: 'follow',
-          created_timestamp: String(RECENT + seq),
-          source: { id_str: String(5_000_000 + seq) },
-          target: { id_str: user },
-          seq,
-        },
-      ],
-    }),
-  );
-}
 
 /** Posts every body with `concurrency` requests in flight; returns the status of each. */
 async function postAll(port: number, bodies: Buffer[], concurrency: number): Promise<number[]> {
@@ -41,11 +22,7 @@ async function postAll(port: number, bodies: Buffer[], concurrency: number): Pro
     while (next < bodies.length) {
       const i = next++;
       const body = bodies[i]!;
-      const res = await fetch(`http://127.0.0.1:${port}/webhook`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) },
-        body,
-      });
+      const res = await postSigned(`http://127.0.0.1:${port}/webhook`, body);
       await res.arrayBuffer();
       statuses[i] = res.status;
     }
@@ -57,33 +34,21 @@ async function postAll(port: number, bodies: Buffer[], concurrency: number): Pro
 describe.each(providersUnderTest())('intake with a handler plugin on %s', (provider) => {
   let testDb: TestDatabase;
   let dir: string;
-  let proc: Spawned | undefined;
+  let proc: Served | undefined;
 
   beforeEach(async () => {
     testDb = await migratedDatabase(provider);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-intake-'));
   });
   afterEach(async () => {
-    proc?.child.kill('SIGKILL');
-    await proc?.exited;
+    await stopSpawned(proc, 'SIGKILL');
     await testDb.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   async function start(env: Record<string, string> = {}) {
-    const port = await freePort();
-    proc = spawnXaa(['serve'], {
-      X_CONSUMER_SECRET: TEST_SECRET,
-      DATABASE_URL: testDb.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      HANDLERS: './test/fixtures/plugins/recorder.ts',
-      RECORDER_DIR: dir,
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-      ...env,
-    });
-    await waitForStatus(`http://127.0.0.1:${port}/healthz`, 200);
-    return port;
+    proc = await spawnServe(testDb.url, { ...pluginEnv('./test/fixtures/plugins/recorder.ts', dir), ...env });
+    return proc.port;
   }
 
   it('answers 2,000 deliveries at 32-way concurrency with 200 and handles each event exactly once', async () => {

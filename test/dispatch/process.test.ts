@@ -3,63 +3,34 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/index.js';
-import { TEST_SECRET, xSignature } from '../support/app.js';
+import { postSigned } from '../support/app.js';
+import { followDelivery } from '../support/events.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
-import { freePort, lines, spawnXaa, until, waitForStatus, type Spawned } from '../support/process.js';
+import { lines, pluginEnv, spawnServe, stopSpawned, until, type Served } from '../support/process.js';
 
-/** Activity times of this run: recent, so that none is older than the dedupe window (stale, never dispatched). */
-const RECENT = Date.now() - 60_000;
-
-function followDelivery(i: number): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      for_user_id: '2244994945',
-      follow_events: [
-        { type: 'follow', created_timestamp: String(RECENT + i), source: { id_str: String(1000 + i) }, target: { id_str: '2244994945' } },
-      ],
-    }),
-  );
-}
-
+/** POSTs a signed delivery to the receiver on `port`; resolves with the status. */
 async function post(port: number, body: Buffer): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${port}/webhook`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) },
-    body,
-  });
-  return res.status;
+  return (await postSigned(`http://127.0.0.1:${port}/webhook`, body)).status;
 }
 
 describe.each(providersUnderTest())('dispatch across process deaths on %s', (provider) => {
   let testDb: TestDatabase;
   let dir: string;
-  let proc: Spawned | undefined;
+  let proc: Served | undefined;
 
   beforeEach(async () => {
     testDb = await migratedDatabase(provider);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-recorder-'));
   });
   afterEach(async () => {
-    proc?.child.kill('SIGKILL');
+    await stopSpawned(proc, 'SIGKILL');
     await testDb.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   async function start(env: Record<string, string>) {
-    const port = await freePort();
-    proc = spawnXaa(['serve'], {
-      X_CONSUMER_SECRET: TEST_SECRET,
-      DATABASE_URL: testDb.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      HANDLERS: './test/fixtures/plugins/recorder.ts',
-      RECORDER_DIR: dir,
-      DISPATCH_POLL_MS: '50',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-      ...env,
-    });
-    await waitForStatus(`http://127.0.0.1:${port}/healthz`, 200);
-    return { port, proc };
+    proc = await spawnServe(testDb.url, { ...pluginEnv('./test/fixtures/plugins/recorder.ts', dir), DISPATCH_POLL_MS: '50', ...env });
+    return { port: proc.port, proc };
   }
 
   it('runs an event again after SIGKILL mid-handler, and completes it once', async () => {

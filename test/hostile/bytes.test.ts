@@ -5,31 +5,21 @@
  */
 import fc from 'fast-check';
 import { CRC_TOKEN_PATTERN } from '../../src/receiver/crc.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  expectCleanLogs,
   expectCleanResponse,
+  hostileSuite,
   isJson,
   post,
   RUNS,
-  startHostile,
   storedCounts,
   storedDelivery,
   TEST_SECRET,
   xSignature,
-  type Hostile,
 } from './support.js';
 import { withPayloads } from '../support/app.js';
 
-let h: Hostile;
-beforeAll(async () => {
-  h = await startHostile();
-});
-afterAll(async () => h?.close());
-afterEach(() => {
-  expectCleanLogs(h.app.logs);
-  h.app.logs.length = 0;
-});
+const h = hostileSuite();
 
 /** Any bytes, sometimes JSON-looking, sometimes valid JSON, sometimes large. */
 const bodies = fc.oneof(

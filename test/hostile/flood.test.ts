@@ -18,11 +18,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BODY_BUDGET_BYTES, loadConfig } from '../../src/config/index.js';
 import { openDatabase } from '../../src/store/index.js';
 import { migratedDatabase, type TestDatabase } from '../support/databases.js';
-import { freePort, spawnXaa, until, waitForStatus, type Spawned } from '../support/process.js';
+import { spawnServe, stopSpawned, until, type Served } from '../support/process.js';
 import { openRequest } from '../support/raw-http.js';
-import { xSignature } from './support.js';
+import { TEST_SECRET, xSignature } from './support.js';
 
-const SECRET = 'test-consumer-secret-0123456789abcdef';
 const ADMIN_TOKEN = 'flood-admin-token-0123456789';
 const MIB = 1024 * 1024;
 const BODY_BYTES = 5 * MIB;
@@ -81,7 +80,7 @@ function xRequest(port: number, method: 'GET' | 'POST', path: string, body?: Buf
     if (body) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = body.length;
-      if (sign) headers['x-twitter-webhooks-signature'] = xSignature(body, SECRET);
+      if (sign) headers['x-twitter-webhooks-signature'] = xSignature(body, TEST_SECRET);
     }
     const req = http.request(
       { host: '127.0.0.1', port, localAddress: X_ADDRESS, method, path, headers, agent: false, timeout: X_REQUEST_TIMEOUT_MS },
@@ -101,31 +100,23 @@ function xRequest(port: number, method: 'GET' | 'POST', path: string, body?: Buf
 
 describe('xaa serve under a flood of 5 MiB bodies with wrong signatures', () => {
   let db: TestDatabase;
-  let run: Spawned;
+  let run: Served;
   let port: number;
 
   beforeAll(async () => {
     db = await migratedDatabase('sqlite');
-    port = await freePort();
-    run = spawnXaa(['serve'], {
-      X_CONSUMER_SECRET: SECRET,
-      DATABASE_URL: db.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
+    run = await spawnServe(db.url, {
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
       ADMIN_TOKEN,
       // The body budget, its share per client, the minimum upload rate and the connection
       // limits are left at their defaults: those are what is measured.
     });
-    await waitForStatus(`http://127.0.0.1:${port}/healthz`, 200);
+    port = run.port;
   });
 
   afterAll(async () => {
-    if (run) {
-      run.child.kill('SIGTERM');
-      await run.exited;
-    }
+    await stopSpawned(run);
     await db?.drop();
   });
 
@@ -157,7 +148,7 @@ describe('xaa serve under a flood of 5 MiB bodies with wrong signatures', () => 
 
   it('memory stays within the budget plus a margin; CRCs get 200; signed deliveries get 200 or 503 with Retry-After; then all is 200', async () => {
     const pid = run.child.pid!;
-    const config = loadConfig({ X_CONSUMER_SECRET: SECRET });
+    const config = loadConfig({ X_CONSUMER_SECRET: TEST_SECRET });
     const budget = config.limits.bodyBudgetBytes;
     expect(budget).toBe(DEFAULT_BODY_BUDGET_BYTES);
 
@@ -276,7 +267,7 @@ describe('xaa serve under a flood of 5 MiB bodies with wrong signatures', () => 
           headers: {
             'content-type': 'application/json',
             'content-length': fromFloodAddress.length,
-            'x-twitter-webhooks-signature': xSignature(fromFloodAddress, SECRET),
+            'x-twitter-webhooks-signature': xSignature(fromFloodAddress, TEST_SECRET),
           },
         },
         (res) => {
@@ -299,7 +290,7 @@ describe('xaa serve under a flood of 5 MiB bodies with wrong signatures', () => 
 
   it('prints neither the secret nor a stack trace', () => {
     const output = run.output();
-    expect(output).not.toContain(SECRET);
+    expect(output).not.toContain(TEST_SECRET);
     expect(output).not.toContain('    at ');
     expect(output).toContain('refused under load');
   });

@@ -5,10 +5,11 @@
  */
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   expectCleanLogs,
   expectCleanResponse,
+  hostileSuite,
   post,
   rawExchange,
   request,
@@ -44,16 +45,8 @@ function delivery(): Buffer {
 }
 
 describe('on a receiver with default limits', () => {
-  let h: Hostile;
-  beforeAll(async () => {
-    // A high limit: these cases send many requests to non-webhook paths on purpose.
-    h = await startHostile({ RATE_LIMIT_PER_MINUTE: '100000' });
-  });
-  afterAll(async () => h?.close());
-  afterEach(() => {
-    expectCleanLogs(h.app.logs);
-    h.app.logs.length = 0;
-  });
+  // A high limit: these cases send many requests to non-webhook paths on purpose.
+  const h = hostileSuite({ RATE_LIMIT_PER_MINUTE: '100000' });
 
   describe('CRC tokens of every shape', () => {
     const tokens = fc.oneof(
@@ -236,15 +229,7 @@ describe('on a receiver with default limits', () => {
 });
 
 describe('slow and stalled clients (HTTP_REQUEST_TIMEOUT_MS=800)', () => {
-  let h: Hostile;
-  beforeAll(async () => {
-    h = await startHostile({ HTTP_REQUEST_TIMEOUT_MS: '800' });
-  });
-  afterAll(async () => h?.close());
-  afterEach(() => {
-    expectCleanLogs(h.app.logs);
-    h.app.logs.length = 0;
-  });
+  const h = hostileSuite({ HTTP_REQUEST_TIMEOUT_MS: '800' });
 
   function headOf(body: Buffer, length = body.length): string {
     return (

@@ -5,21 +5,13 @@
  * events stored readable back, and 64-bit ids exact.
  */
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseJsonLossless } from '../../src/normalize/json.js';
 import { CRC_TOKEN_PATTERN } from '../../src/receiver/crc.js';
-import { expectCleanLogs, expectCleanResponse, post, RUNS, startHostile, storedDelivery, type Hostile } from './support.js';
+import { expectCleanResponse, hostileSuite, post, RUNS, storedDelivery } from './support.js';
 import { withPayloads } from '../support/app.js';
 
-let h: Hostile;
-beforeAll(async () => {
-  h = await startHostile();
-});
-afterAll(async () => h?.close());
-afterEach(() => {
-  expectCleanLogs(h.app.logs);
-  h.app.logs.length = 0;
-});
+const h = hostileSuite();
 
 interface Reply {
   status: string;

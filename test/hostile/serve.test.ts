@@ -9,36 +9,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { openDatabase } from '../../src/store/index.js';
 import { migratedDatabase, type TestDatabase } from '../support/databases.js';
-import { freePort, spawnXaa, waitForStatus, type Spawned } from '../support/process.js';
-import { expectCleanResponse, post, request, xSignature } from './support.js';
+import { spawnServe, stopSpawned, type Served } from '../support/process.js';
+import { expectCleanResponse, post, request, TEST_SECRET, xSignature } from './support.js';
 
-const SECRET = 'test-consumer-secret-0123456789abcdef';
 
 describe('xaa serve under hostile clients', () => {
   let db: TestDatabase;
-  let run: Spawned;
+  let run: Served;
   let port: number;
 
   beforeAll(async () => {
     db = await migratedDatabase('sqlite');
-    port = await freePort();
-    run = spawnXaa(['serve'], {
-      X_CONSUMER_SECRET: SECRET,
-      DATABASE_URL: db.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      NODE_ENV: 'production',
-      HTTP_REQUEST_TIMEOUT_MS: '1000',
-      RATE_LIMIT_PER_MINUTE: '50',
-    });
-    await waitForStatus(`http://127.0.0.1:${port}/healthz`, 200);
+    run = await spawnServe(db.url, { NODE_ENV: 'production', HTTP_REQUEST_TIMEOUT_MS: '1000', RATE_LIMIT_PER_MINUTE: '50' });
+    port = run.port;
   });
 
   afterAll(async () => {
-    if (run) {
-      run.child.kill('SIGTERM');
-      await run.exited;
-    }
+    await stopSpawned(run);
     await db?.drop();
   });
 
@@ -63,7 +50,7 @@ describe('xaa serve under hostile clients', () => {
       socket.on('close', () => resolve(text));
       socket.write(
         `POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
-          `X-Twitter-Webhooks-Signature: ${xSignature(body, SECRET)}\r\nContent-Length: ${body.length}\r\n\r\n` +
+          `X-Twitter-Webhooks-Signature: ${xSignature(body, TEST_SECRET)}\r\nContent-Length: ${body.length}\r\n\r\n` +
           body.subarray(0, 20).toString(),
       );
       setTimeout(() => socket.destroy(), 10_000);
@@ -81,10 +68,10 @@ describe('xaa serve under hostile clients', () => {
     // 50 per minute: the readiness polls of this file count towards the same window, and a slow
     // start could let a new window begin mid-flood; either way most of the 300 are refused.
     expect(limited).toBeGreaterThanOrEqual(200);
-    for (const r of flood) expectCleanResponse(r, SECRET);
+    for (const r of flood) expectCleanResponse(r, TEST_SECRET);
     for (let i = 0; i < 20; i++) {
       const body = Buffer.from(JSON.stringify({ for_user_id: '1', tweet_create_events: [{ id_str: `77${i}` }] }));
-      const res = await post(port, body, { signature: xSignature(body, SECRET) });
+      const res = await post(port, body, { signature: xSignature(body, TEST_SECRET) });
       expect(res.status).toBe(200);
     }
     expect((await request(port, { path: `/webhook?crc_token=${'B'.repeat(24)}` })).status).toBe(200);
@@ -92,7 +79,7 @@ describe('xaa serve under hostile clients', () => {
 
   it('prints neither the secret nor a stack trace', () => {
     const output = run.output();
-    expect(output).not.toContain(SECRET);
+    expect(output).not.toContain(TEST_SECRET);
     expect(output).not.toContain('    at ');
     expect(output).toContain('rate limit reached');
     expect(output).not.toContain('ERR_ERL_');

@@ -11,7 +11,7 @@
  */
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { createHttpServer } from '../../src/http/server.js';
 import { decodeBody } from '../../src/store/index.js';
@@ -49,6 +49,39 @@ export async function startHostile(env: Record<string, string> = {}): Promise<Ho
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await app.close();
     },
+  };
+}
+
+/**
+ * One hostile receiver for the enclosing describe block (or file), started before its tests and
+ * closed after them; after each test its logs must be clean (expectCleanLogs) and are emptied.
+ * Read its fields inside tests: they exist once it has started.
+ */
+export function hostileSuite(env: Record<string, string> = {}): Hostile {
+  let started: Hostile | undefined;
+  beforeAll(async () => {
+    started = await startHostile(env);
+  });
+  afterAll(async () => started?.close());
+  afterEach(() => {
+    expectCleanLogs(running().app.logs);
+    running().app.logs.length = 0;
+  });
+  const running = (): Hostile => {
+    if (!started) throw new Error('the hostile receiver has not started (read it inside a test)');
+    return started;
+  };
+  return {
+    get app() {
+      return running().app;
+    },
+    get server() {
+      return running().server;
+    },
+    get port() {
+      return running().port;
+    },
+    close: () => running().close(),
   };
 }
 

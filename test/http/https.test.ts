@@ -12,7 +12,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migratedDatabase, type TestDatabase } from '../support/databases.js';
-import { freePort, spawnXaa, until, type Spawned } from '../support/process.js';
+import { freePort, spawnServe, spawnXaa, stopSpawned, until, type Served } from '../support/process.js';
 
 const SECRET = 'test-consumer-secret-0123456789abcdef';
 
@@ -117,10 +117,22 @@ async function servedName(port: number): Promise<string> {
   }
 }
 
+/** Whether /healthz answers 200 over TLS on a fresh connection (false while nothing listens). */
+async function healthzOverTls(port: number): Promise<boolean> {
+  try {
+    const c = await Connection.open(port);
+    const ok = (await c.get('/healthz')).status === 200;
+    c.close();
+    return ok;
+  } catch {
+    return false;
+  }
+}
+
 describe.skipIf(!openssl)('xaa serve over HTTPS (TLS_CERT_FILE, TLS_KEY_FILE)', () => {
   let dir: string;
   let db: TestDatabase;
-  let run: Spawned;
+  let run: Served;
   let port: number;
   let pairs: Record<'one' | 'two' | 'three', Pair>;
   const live = () => ({ cert: path.join(dir, 'live', 'fullchain.pem'), key: path.join(dir, 'live', 'privkey.pem') });
@@ -132,33 +144,16 @@ describe.skipIf(!openssl)('xaa serve over HTTPS (TLS_CERT_FILE, TLS_KEY_FILE)', 
     fs.copyFileSync(pairs.one.cert, live().cert);
     fs.copyFileSync(pairs.one.key, live().key);
     db = await migratedDatabase('sqlite');
-    port = await freePort();
-    run = spawnXaa(['serve'], {
-      X_CONSUMER_SECRET: SECRET,
-      DATABASE_URL: db.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DISPATCH_IN_SERVER: 'false',
-      TLS_CERT_FILE: live().cert,
-      TLS_KEY_FILE: live().key,
-    });
-    await until(async () => {
-      try {
-        const c = await Connection.open(port);
-        const ok = (await c.get('/healthz')).status === 200;
-        c.close();
-        return ok;
-      } catch {
-        return false;
-      }
-    }, 60_000, 100);
+    run = await spawnServe(
+      db.url,
+      { X_CONSUMER_SECRET: SECRET, DISPATCH_IN_SERVER: 'false', TLS_CERT_FILE: live().cert, TLS_KEY_FILE: live().key },
+      { ready: (port) => until(() => healthzOverTls(port), 60_000, 100) },
+    );
+    port = run.port;
   });
 
   afterAll(async () => {
-    if (run) {
-      run.child.kill('SIGTERM');
-      await run.exited;
-    }
+    await stopSpawned(run);
     await db?.drop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });

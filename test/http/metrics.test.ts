@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_WINDOW_DAYS, sample, TEST_SECRET, xSignature } from '../support/app.js';
 import { migratedDatabase, type TestDatabase } from '../support/databases.js';
-import { freePort, spawnXaa, waitForStatus, type Spawned } from '../support/process.js';
+import { pluginEnv, spawnServe, stopSpawned, type Served } from '../support/process.js';
 
 const ADMIN = 'metrics-admin-token-0123456789';
 
@@ -15,33 +15,25 @@ function value(text: string, series: string): number {
 
 describe('/metrics on a running server', () => {
   let db: TestDatabase;
-  let proc: Spawned;
+  let proc: Served;
   let base: string;
   let dir: string;
 
   beforeAll(async () => {
     db = await migratedDatabase('sqlite');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-metrics-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    proc = spawnXaa(['serve'], {
-      X_CONSUMER_SECRET: TEST_SECRET,
-      DATABASE_URL: db.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
+    proc = await spawnServe(db.url, {
       ADMIN_TOKEN: ADMIN,
       // The fixtures are dated November 2026: not stale.
       DEDUPE_WINDOW_DAYS: FIXTURE_WINDOW_DAYS,
-      HANDLERS: './test/fixtures/plugins/recorder.ts',
-      RECORDER_DIR: dir,
+      ...pluginEnv('./test/fixtures/plugins/recorder.ts', dir),
       DISPATCH_POLL_MS: '50',
       LOG_LEVEL: 'warn',
     });
-    await waitForStatus(`${base}/healthz`, 200);
+    base = `http://127.0.0.1:${proc.port}`;
   });
   afterAll(async () => {
-    proc.child.kill('SIGTERM');
-    await proc.exited;
+    await stopSpawned(proc);
     await db.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   });

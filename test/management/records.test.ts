@@ -5,26 +5,21 @@ import {
   ensureRuns,
   listDeadLetters,
   listEvents,
-  openDatabase,
   reconcileReplayJobs,
   recordOutcomes,
   redriveDeadLetters,
   type Database,
 } from '../../src/store/index.js';
-import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
+import { closeAndDrop, openMigratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { eventInput, storeEvents } from '../support/events.js';
 
 describe.each(providersUnderTest())('management records in the store (%s)', (provider) => {
   let testDb: TestDatabase;
   let db: Database;
   beforeAll(async () => {
-    testDb = await migratedDatabase(provider);
-    db = await openDatabase(testDb.config);
+    ({ testDb, db } = await openMigratedDatabase(provider));
   });
-  afterAll(async () => {
-    await db?.close();
-    await testDb?.drop();
-  });
+  afterAll(() => closeAndDrop(db, testDb));
 
   it('redrive sends a dead letter back to its handler with a fresh schedule', async () => {
     const input = eventInput();

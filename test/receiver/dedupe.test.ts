@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sample, startTestApp, withPayloads, xSignature, type TestApp } from '../support/app.js';
+import { sample, startTestApp, withPayloads, type TestApp } from '../support/app.js';
 import { providersUnderTest } from '../support/databases.js';
-import { counterValue, postDelivery, SIGNATURE_HEADER, sha256Hex } from './helpers.js';
+import { counterValue, postDelivery, postOverHttp, sha256Hex } from './helpers.js';
 
 const SUBSCRIBED = '2244994945';
 const MENTION_ID = '1985234567890123456';
@@ -25,28 +25,8 @@ function mentionFor(userId: string): Buffer {
   return Buffer.from(changed);
 }
 
-function post(port: number, body: Buffer): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/webhook',
-        agent: false,
-        headers: { 'content-type': 'application/json', 'content-length': body.length, [SIGNATURE_HEADER]: xSignature(body) },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+/** POSTs a signed delivery to the receiver on `port`, on a connection of its own. */
+const post = (port: number, body: Buffer) => postOverHttp(`http://127.0.0.1:${port}/webhook`, body);
 
 describe.each(providersUnderTest())('deduplication on %s', (provider) => {
   let app: TestApp;

@@ -3,10 +3,10 @@ import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBody, openDatabase, type Database } from '../../src/store/index.js';
-import { startTestApp, TEST_SECRET, xSignature, type TestApp } from '../support/app.js';
+import { postSigned, startTestApp, TEST_SECRET, type TestApp } from '../support/app.js';
 import { migratedDatabase, postgresUrl, providersUnderTest, type TestDatabase } from '../support/databases.js';
-import { freePort, spawnXaa, waitForStatus, type Spawned } from '../support/process.js';
-import { postDelivery, SIGNATURE_HEADER, sha256Hex } from './helpers.js';
+import { spawnServe, stopSpawned, type Served } from '../support/process.js';
+import { postDelivery, sha256Hex } from './helpers.js';
 
 /** Activity times of this run: recent, so that none is older than the dedupe window (stale, never dispatched). */
 const RECENT = Date.now() - 60_000;
@@ -145,35 +145,23 @@ describe.each(providersUnderTest())('SIGKILL with deliveries in flight on %s', (
   const CONCURRENCY = 32;
   const KILL_AFTER = 150;
   let testDb: TestDatabase;
-  let proc: Spawned | undefined;
+  let proc: Served | undefined;
 
   beforeAll(async () => {
     testDb = await migratedDatabase(provider);
   });
   afterAll(async () => {
-    proc?.child.kill('SIGKILL');
+    await stopSpawned(proc, 'SIGKILL');
     await testDb?.drop();
   });
 
-  async function start(): Promise<{ port: number; proc: Spawned }> {
-    const port = await freePort();
-    proc = spawnXaa(['serve'], {
-      X_CONSUMER_SECRET: TEST_SECRET,
-      DATABASE_URL: testDb.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-    });
-    await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 30_000);
-    return { port, proc };
+  async function start(): Promise<{ port: number; proc: Served }> {
+    proc = await spawnServe(testDb.url, { LOG_LEVEL: 'warn' }, { ready: '/readyz', readyTimeoutMs: 30_000 });
+    return { port: proc.port, proc };
   }
 
   async function send(port: number, body: Buffer): Promise<number> {
-    const res = await fetch(`http://127.0.0.1:${port}/webhook`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: xSignature(body) },
-      body,
-    });
+    const res = await postSigned(`http://127.0.0.1:${port}/webhook`, body);
     await res.arrayBuffer();
     return res.status;
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RequestListener } from 'node:http';
+import http, { type RequestListener } from 'node:http';
 import request from 'supertest';
 import type { Database } from '../../src/store/index.js';
 import { xSignature } from '../support/app.js';
@@ -23,6 +23,27 @@ export function postDelivery(app: RequestListener, body: Buffer | string, option
   if (signature !== null) req = req.set(SIGNATURE_HEADER, signature);
   // superagent would JSON-serialize a Buffer sent as application/json: send the bytes untouched.
   return req.serialize((data: unknown) => data as string).send(bytes);
+}
+
+/**
+ * POSTs a signed delivery to the webhook at `url` over a real socket (with `agent`, or on a
+ * connection of its own by default); resolves with the status and the body's text.
+ */
+export function postOverHttp(url: string, body: Buffer, agent: http.Agent | false = false): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length, [SIGNATURE_HEADER]: xSignature(body) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 export function sha256Hex(body: Buffer | string): string {

@@ -14,10 +14,10 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { prune, retentionPolicy } from '../../src/store/index.js';
-import { startTestApp, xSignature, type TestApp } from '../support/app.js';
+import { startTestApp, type TestApp } from '../support/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { migrate, type TestDatabase } from '../support/databases.js';
-import { until } from './helpers.js';
+import { postOverHttp, until } from './helpers.js';
 
 const ADMIN = 'store-full-admin-token-0123456789';
 const DAY = 86_400_000;
@@ -124,22 +124,7 @@ describe.each(scenarios)('a full store under load: $name', (scenario) => {
   });
 
 
-  function post(body: Buffer): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        `${base}/webhook`,
-        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length, 'x-twitter-webhooks-signature': xSignature(body) } },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => (text += d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
+  const post = (body: Buffer) => postOverHttp(`${base}/webhook`, body, agent);
 
   const get = (path: string, token?: string) =>
     fetch(`${base}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {}).then(async (r) => ({ status: r.status, text: await r.text() }));

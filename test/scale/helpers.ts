@@ -1,4 +1,4 @@
-// Shared by the scale and fault tests: signed deliveries, polling, the tally plugin's files, and a
+// Shared by the scale and fault tests: posting signed deliveries, polling, the tally plugin's files, and a
 // throwaway PostgreSQL cluster of the test's own (scripts/ci/pg-temp.sh).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -6,31 +6,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { xSignature } from '../support/app.js';
 import { repoRoot } from '../support/databases.js';
-
-/** Activity times of this run: recent, so that none is older than the dedupe window (stale, never dispatched). */
-const RECENT = Date.now() - 60_000;
+import { lines } from '../support/process.js';
 
 const run = promisify(execFile);
 
 export const TALLY_PLUGINS = ['./test/fixtures/plugins/tally-a.ts', './test/fixtures/plugins/tally-b.ts'].join(',');
 export const TALLY_NAMES = ['tally-a', 'tally-b'] as const;
-
-/** A delivery with one follow event, distinct for every i (its own dedupe key). */
-export function followDelivery(i: number, forUserId = '2244994945'): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      for_user_id: forUserId,
-      follow_events: [
-        {
-          type: 'follow',
-          created_timestamp: String(RECENT + i),
-          source: { id_str: String(100000 + i) },
-          target: { id_str: forUserId },
-        },
-      ],
-    }),
-  );
-}
 
 export interface PostResult {
   status: number;
@@ -64,8 +45,6 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
   }
 }
 
-export const lines = (file: string): string[] =>
-  fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
 
 /** What the tally plugin recorded for one process and plugin: event ids (dedupe keys). */
 export function tallied(dir: string, pid: number, plugin: string, kind: 'starts' | 'finishes' | 'hung'): string[] {

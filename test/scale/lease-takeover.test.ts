@@ -6,31 +6,26 @@ import { prepareDelivery } from '../../src/normalize/prepare.js';
 import {
   claimEvents,
   ensureRuns,
-  openDatabase,
   recordDeliveries,
   recordOutcomes,
   renewLeases,
   type Database,
   type HandlerRunRow,
 } from '../../src/store/index.js';
-import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
-import { followDelivery } from './helpers.js';
+import { closeAndDrop, openMigratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
+import { followDelivery } from '../support/events.js';
 
 describe.each(providersUnderTest())('lease takeover on %s', (provider) => {
   let testDb: TestDatabase;
   let db: Database;
 
   beforeAll(async () => {
-    testDb = await migratedDatabase(provider);
-    db = await openDatabase(testDb.config);
+    ({ testDb, db } = await openMigratedDatabase(provider));
   });
   beforeEach(async () => {
     await db.prisma.delivery.deleteMany(); // cascades to events, runs, attempts
   });
-  afterAll(async () => {
-    await db?.close();
-    await testDb?.drop();
-  });
+  afterAll(() => closeAndDrop(db, testDb));
 
   // How the dispatcher records a finished run (in groups, here a group of one).
   const complete = (owner: string, run: HandlerRunRow, startedAt: Date, finishedAt: Date) =>

@@ -17,7 +17,8 @@ import { TEST_SECRET } from '../support/app.js';
 import { migratedDatabase, postgresUrl, type TestDatabase } from '../support/databases.js';
 import { freePort, spawnXaa, waitForStatus, type Spawned } from '../support/process.js';
 import { openDatabase, type Database } from '../../src/store/index.js';
-import { TALLY_NAMES, TALLY_PLUGINS, followDelivery, postDelivery, tallied, until, type PostResult } from './helpers.js';
+import { followDelivery } from '../support/events.js';
+import { TALLY_NAMES, TALLY_PLUGINS, postDelivery, tallied, until, type PostResult } from './helpers.js';
 
 const DELIVERIES = 400;
 const CLIENT_CONCURRENCY = 16;

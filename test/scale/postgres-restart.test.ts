@@ -14,7 +14,8 @@ import { loadConfig } from '../../src/config/index.js';
 import { TEST_SECRET } from '../support/app.js';
 import { migrate, postgresUrl } from '../support/databases.js';
 import { freePort, spawnXaa, waitForStatus, type Spawned } from '../support/process.js';
-import { OwnCluster, TALLY_NAMES, TALLY_PLUGINS, followDelivery, postDelivery, postgresBinDir, until } from './helpers.js';
+import { followDelivery } from '../support/events.js';
+import { OwnCluster, TALLY_NAMES, TALLY_PLUGINS, postDelivery, postgresBinDir, until } from './helpers.js';
 
 /** A 503 must come within this (the pool's connectionTimeoutMillis is 5 s; a refused connect is immediate). */
 const MAX_503_MS = 6_000;

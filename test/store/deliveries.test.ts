@@ -3,7 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBody, openDatabase, recordDelivery, recordDeliveries, type Database, type DeliveryInput } from '../../src/store/index.js';
-import { migratedDatabase, providersUnderTest, repoRoot, type TestDatabase } from '../support/databases.js';
+import { closeAndDrop, openMigratedDatabase, providersUnderTest, repoRoot, type TestDatabase } from '../support/databases.js';
 
 const run = promisify(execFile);
 
@@ -24,13 +24,9 @@ describe.each(providersUnderTest())('store on %s', (provider) => {
   let testDb: TestDatabase;
   let db: Database;
   beforeAll(async () => {
-    testDb = await migratedDatabase(provider);
-    db = await openDatabase(testDb.config);
+    ({ testDb, db } = await openMigratedDatabase(provider));
   });
-  afterAll(async () => {
-    await db.close();
-    await testDb.drop();
-  });
+  afterAll(() => closeAndDrop(db, testDb));
 
   it('keeps 1,000 deliveries written 16-way concurrently by a process that then exits', async () => {
     const { stdout } = await run(

@@ -18,7 +18,7 @@ import {
   type RecordedDelivery,
 } from '../../src/store/index.js';
 import { sample, sampleNames, withPayloads } from '../support/app.js';
-import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
+import { closeAndDrop, openMigratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 
 const SUBSCRIBED = '2244994945';
 const MENTION = 'aaa-tweet-create-mention.json';
@@ -87,17 +87,13 @@ describe.each(providersUnderTest())('delivery inbox contract on %s', (provider) 
   const opened: DeliveryInbox[] = [];
 
   beforeAll(async () => {
-    testDb = await migratedDatabase(provider);
-    db = await openDatabase(testDb.config);
+    ({ testDb, db } = await openMigratedDatabase(provider));
   });
   afterEach(async () => {
     // close() may be called again: a case that closed its inbox itself is not harmed.
     for (const inbox of opened.splice(0)) await inbox.close();
   });
-  afterAll(async () => {
-    await db?.close();
-    await testDb?.drop();
-  });
+  afterAll(() => closeAndDrop(db, testDb));
 
   function open(options?: GroupCommitOptions & { dedupeWindowMs?: number }): DeliveryInbox {
     const inbox = openInbox(db, options);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, prune, queueStats, recordDeliveries, retentionPolicy, type Database } from '../../src/store/index.js';
-import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
+import { prune, queueStats, recordDeliveries, retentionPolicy, type Database } from '../../src/store/index.js';
+import { closeAndDrop, openMigratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 
 const DAY = 86_400_000;
 
@@ -20,13 +20,9 @@ describe.each(providersUnderTest())('retention on %s', (provider) => {
   let testDb: TestDatabase;
   let db: Database;
   beforeAll(async () => {
-    testDb = await migratedDatabase(provider);
-    db = await openDatabase(testDb.config);
+    ({ testDb, db } = await openMigratedDatabase(provider));
   });
-  afterAll(async () => {
-    await db.close();
-    await testDb.drop();
-  });
+  afterAll(() => closeAndDrop(db, testDb));
 
   it('prunes old completed events and their deliveries, keeps dedupe keys, pending work and dead letters', async () => {
     const now = Date.now();

@@ -23,6 +23,11 @@ export function xSignature(body: Buffer | string, secret = TEST_SECRET): string 
   return `sha256=${createHmac('sha256', secret).update(body).digest('base64')}`;
 }
 
+/** POSTs `body` to a webhook `url` as X does: JSON, signed with the test secret (or `secret`). */
+export function postSigned(url: string, body: Buffer | string, secret = TEST_SECRET): Promise<Response> {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body, secret) }, body });
+}
+
 export function sample(name: string): Buffer {
   return fs.readFileSync(path.join(samplesDir, name));
 }

@@ -37,10 +37,9 @@ export function accessibilityProblems(page: Page): Promise<string[]> {
   })()`);
 }
 
-/** A receiver with the console on and a chromium to look at it, stopped together. */
-export interface ConsoleUnderTest {
+/** A receiver with the console on and the switchable test plugin, stopped with its temporary folder. */
+export interface ConsoleReceiver {
   receiver: TestReceiver;
-  browser: Browser;
   /** The receiver's origin, e.g. http://127.0.0.1:41234. */
   base: string;
   /** The switchable plugin fails while this file exists. */
@@ -50,34 +49,60 @@ export interface ConsoleUnderTest {
 
 /**
  * Starts a receiver with ADMIN_TOKEN set (the console present) and the switchable test plugin,
- * failing until its file is removed (quick retries, so its events are soon dead letters), and
- * launches chromium.
+ * whose file is created when `failing` (the plugin fails until it is removed); `env` adds to the
+ * receiver's configuration.
  */
-export async function startConsoleWithBrowser(adminToken: string): Promise<ConsoleUnderTest> {
+export async function startConsoleReceiver(adminToken: string, options: { failing: boolean; env?: Record<string, string> }): Promise<ConsoleReceiver> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-console-'));
   const failFile = path.join(dir, 'fail');
-  fs.writeFileSync(failFile, 'fail until this file is removed');
-  const receiver = await startTestReceiver({
-    handlers: './test/fixtures/plugins/switchable.ts',
-    options: { switchable: { failFile } },
-    env: { ADMIN_TOKEN: adminToken, DISPATCH_RETRY_SCHEDULE: '50ms', DISPATCH_POLL_MS: '50', LOG_LEVEL: 'warn' },
-  });
-  let browser: Browser;
+  if (options.failing) fs.writeFileSync(failFile, 'fail until this file is removed');
+  let receiver: TestReceiver;
   try {
-    browser = await launchBrowser();
+    receiver = await startTestReceiver({
+      handlers: './test/fixtures/plugins/switchable.ts',
+      options: { switchable: { failFile } },
+      env: { ADMIN_TOKEN: adminToken, ...options.env },
+    });
   } catch (error) {
-    await receiver.close();
+    fs.rmSync(dir, { recursive: true, force: true });
     throw error;
   }
   return {
     receiver,
-    browser,
     base: new URL(receiver.url).origin,
     failFile,
     async close() {
-      await browser.close();
       await receiver.close();
       fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A receiver with the console on and a chromium to look at it, stopped together. */
+export interface ConsoleUnderTest extends ConsoleReceiver {
+  browser: Browser;
+}
+
+/**
+ * Starts a receiver with ADMIN_TOKEN set (the console present) and the switchable test plugin,
+ * failing until its file is removed (quick retries, so its events are soon dead letters), and
+ * launches chromium.
+ */
+export async function startConsoleWithBrowser(adminToken: string): Promise<ConsoleUnderTest> {
+  const running = await startConsoleReceiver(adminToken, { failing: true, env: { DISPATCH_RETRY_SCHEDULE: '50ms', DISPATCH_POLL_MS: '50', LOG_LEVEL: 'warn' } });
+  let browser: Browser;
+  try {
+    browser = await launchBrowser();
+  } catch (error) {
+    await running.close();
+    throw error;
+  }
+  return {
+    ...running,
+    browser,
+    async close() {
+      await browser.close();
+      await running.close();
     },
   };
 }

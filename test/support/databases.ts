@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { loadConfig, type DatabaseConfig } from '../../src/config/index.js';
+import { openDatabase, type Database } from '../../src/store/index.js';
 
 const run = promisify(execFile);
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -90,4 +91,16 @@ export async function migratedDatabase(provider: Provider): Promise<TestDatabase
   const db = await freshDatabase(provider);
   await migrate(db.url);
   return db;
+}
+
+/** A fresh database with every migration applied, and a connection to it opened as the app opens it. */
+export async function openMigratedDatabase(provider: Provider): Promise<{ testDb: TestDatabase; db: Database }> {
+  const testDb = await migratedDatabase(provider);
+  return { testDb, db: await openDatabase(testDb.config) };
+}
+
+/** Closes a connection from openMigratedDatabase and drops its database (either may be unset if setup failed). */
+export async function closeAndDrop(db: Database | undefined, testDb: TestDatabase | undefined): Promise<void> {
+  await db?.close();
+  await testDb?.drop();
 }

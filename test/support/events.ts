@@ -18,6 +18,31 @@ export function eventInput(over: Partial<EventInput> = {}): EventInput {
   };
 }
 
+/** Activity times of this run: recent, so that none is older than the dedupe window (stale, never dispatched). */
+const RECENT = Date.now() - 60_000;
+
+/**
+ * An AAA delivery of one follow event for `forUserId`, distinct for every i (its own dedupe key,
+ * its activity time i ms after RECENT), carrying i as `seq` (the recorder plugin's
+ * RECORDER_FAIL_EVERY reads it).
+ */
+export function followDelivery(i: number, forUserId = '2244994945'): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      for_user_id: forUserId,
+      follow_events: [
+        {
+          type: 'follow',
+          created_timestamp: String(RECENT + i),
+          source: { id_str: String(100000 + i) },
+          target: { id_str: forUserId },
+          seq: i,
+        },
+      ],
+    }),
+  );
+}
+
 /** Stores deliveries of one event each, through the same code the receiver uses. */
 export async function storeEvents(db: Database, events: EventInput[], receivedAt = new Date()): Promise<void> {
   const deliveries: DeliveryInput[] = events.map((e) => ({

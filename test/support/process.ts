@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { TEST_SECRET } from './app.js';
 import { repoRoot } from './databases.js';
 
 export interface Spawned {
@@ -65,3 +66,48 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
 /** The non-empty lines of a file, or none while it does not exist. */
 export const lines = (file: string): string[] =>
   fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+
+/** A spawned `xaa serve` and the loopback port it listens on. */
+export interface Served extends Spawned {
+  port: number;
+}
+
+export interface ServeOptions {
+  /** The port to listen on (default: a free one). */
+  port?: number;
+  /** What to wait for: a path that must answer 200 (default /healthz), or a check of its own. */
+  ready?: string | ((port: number) => Promise<void>);
+  /** How long the path may take to answer 200 (default: waitForStatus's). */
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Spawns `xaa serve` from source on 127.0.0.1 with the test consumer secret and `databaseUrl`
+ * (`env` adds to or overrides them), and resolves once it is ready.
+ */
+export async function spawnServe(databaseUrl: string, env: Record<string, string | undefined> = {}, options: ServeOptions = {}): Promise<Served> {
+  const port = options.port ?? (await freePort());
+  const run = spawnXaa(['serve'], { X_CONSUMER_SECRET: TEST_SECRET, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', ...env });
+  const ready = options.ready ?? '/healthz';
+  try {
+    if (typeof ready === 'string') await waitForStatus(`http://127.0.0.1:${port}${ready}`, 200, options.readyTimeoutMs);
+    else await ready(port);
+  } catch (error) {
+    // Not left running when it never became ready (the caller has no handle to stop it).
+    await stopSpawned(run, 'SIGKILL');
+    throw new Error(`xaa serve was not ready: ${String(error)}\n${run.output()}`);
+  }
+  return Object.assign(run, { port });
+}
+
+/** Sends `signal` to a spawned process, if there is one, and waits for it to exit. */
+export async function stopSpawned(run: Spawned | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!run) return;
+  run.child.kill(signal);
+  await run.exited;
+}
+
+/** The env that loads the test plugin(s) `handlers` with their files in `dir` (RECORDER_DIR), logging at TEST_LOG_LEVEL or warn. */
+export function pluginEnv(handlers: string, dir: string): Record<string, string> {
+  return { HANDLERS: handlers, RECORDER_DIR: dir, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn' };
+}
