@@ -4,9 +4,10 @@
  * again. An idle kept-alive connection is closed by the server after HTTP_KEEP_ALIVE_TIMEOUT_MS.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../../src/http/server.js';
+import { trustedPeer } from '../../src/http/trusted-proxy.js';
 import { until } from '../support/process.js';
 import { openRequest } from '../support/raw-http.js';
 
@@ -18,11 +19,14 @@ describe('the HTTP server limits', () => {
     server = undefined;
   });
 
-  async function listen(options: { maxConnections: number; keepAliveTimeoutMs: number }, dropped: string[] = []): Promise<number> {
+  async function listen(
+    options: { maxConnections: number; keepAliveTimeoutMs: number; maxConnectionsPerClient?: number; isTrustedPeer?: (address: string | undefined) => boolean },
+    dropped: string[] = [],
+  ): Promise<number> {
     server = createHttpServer((_req, res) => res.writeHead(200, { 'content-length': 2 }).end('ok'), {
       requestTimeoutMs: 30_000,
       ...options,
-      onDropped: (address) => dropped.push(String(address)),
+      onDropped: (address, limit) => dropped.push(limit === 'client' ? `${address} (client)` : String(address)),
     });
     server.listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => server!.once('listening', resolve));
@@ -52,6 +56,47 @@ describe('the HTTP server limits', () => {
       next.abort();
       return answer.status === 200;
     }, 10_000);
+    for (const c of open) c.abort();
+  });
+
+  it('closes a client\'s connections past HTTP_MAX_CONNECTIONS_PER_CLIENT (a slowloris from one address), other clients still served', async () => {
+    const dropped: string[] = [];
+    const port = await listen({ maxConnections: 10, maxConnectionsPerClient: 2, keepAliveTimeoutMs: 60_000 }, dropped);
+    // Two connections from one client holding half-sent headers, as a slowloris does.
+    const held = [0, 1].map(() => {
+      const socket = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.1' });
+      socket.on('error', () => {});
+      socket.write('GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: ');
+      return socket;
+    });
+    await until(async () => {
+      const probe = openRequest({ port, localAddress: '127.0.0.1', method: 'GET', path: '/', headers: { connection: 'close' } });
+      return (await probe.answer).status === null;
+    }, 10_000);
+    expect(dropped).toContain('127.0.0.1 (client)');
+    // The same client is refused, unanswered; another address is served.
+    const third = get(port, '127.0.0.1');
+    expect((await third.answer).status).toBeNull();
+    const other = get(port, '127.0.0.2');
+    expect((await other.answer).status).toBe(200);
+    other.abort();
+    // Once one of its connections closes, the client is served again.
+    await new Promise((resolve) => held[0]!.once('close', resolve).destroy());
+    await until(async () => {
+      const next = get(port, '127.0.0.1');
+      const answer = await next.answer;
+      next.abort();
+      return answer.status === 200;
+    }, 10_000);
+    held[1]!.destroy();
+  });
+
+  it('does not count connections from a peer TRUST_PROXY trusts against HTTP_MAX_CONNECTIONS_PER_CLIENT (a proxy carries many clients)', async () => {
+    const dropped: string[] = [];
+    const port = await listen({ maxConnections: 10, maxConnectionsPerClient: 1, isTrustedPeer: trustedPeer(['loopback']), keepAliveTimeoutMs: 60_000 }, dropped);
+    const open = [get(port), get(port), get(port)];
+    for (const c of open) expect((await c.answer).status).toBe(200);
+    expect(dropped).toEqual([]);
     for (const c of open) c.abort();
   });
 
