@@ -147,6 +147,10 @@ describe('operator console over HTTP: sessions, cross-site requests, headers', (
     const missing = await fetch(`${c.base}/console/events/no-such-event/redispatch`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie, origin: c.base }, body: form({ _csrf: csrf }) });
     expect(missing.status).toBe(409);
     expect(await missing.text()).toContain('no event no-such-event');
+    // The id comes from the path: its link back is the same id, encoded (not a path of its own, such as ../../).
+    const odd = await fetch(`${c.base}/console/events/${encodeURIComponent('../../healthz?x=<b>')}/redispatch`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie, origin: c.base }, body: form({ _csrf: csrf }) });
+    expect(odd.status).toBe(409);
+    expect(await odd.text()).toContain(`<a href="/console/events/${encodeURIComponent('../../healthz?x=<b>')}">Back to the event</a>`);
   });
 
   it('answers a mistaken replay or subscription form with 400, a clear error and the values kept; X failing is 502', async () => {
