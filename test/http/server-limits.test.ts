@@ -4,12 +4,28 @@
  * again. An idle kept-alive connection is closed by the server after HTTP_KEEP_ALIVE_TIMEOUT_MS.
  */
 import type { Server } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../../src/http/server.js';
 import { trustedPeer } from '../../src/http/trusted-proxy.js';
 import { until } from '../support/process.js';
 import { openRequest } from '../support/raw-http.js';
+
+function hasOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const openssl = hasOpenssl();
+if (!openssl) console.warn('test/http/server-limits: no openssl command to make a test certificate with: the HTTPS case is skipped');
 
 describe('the HTTP server limits', () => {
   let server: Server | undefined;
@@ -20,7 +36,13 @@ describe('the HTTP server limits', () => {
   });
 
   async function listen(
-    options: { maxConnections: number; keepAliveTimeoutMs: number; maxConnectionsPerClient?: number; isTrustedPeer?: (address: string | undefined) => boolean },
+    options: {
+      maxConnections: number;
+      keepAliveTimeoutMs: number;
+      maxConnectionsPerClient?: number;
+      isTrustedPeer?: (address: string | undefined) => boolean;
+      tls?: { cert: Buffer; key: Buffer };
+    },
     dropped: string[] = [],
   ): Promise<number> {
     server = createHttpServer((_req, res) => res.writeHead(200, { 'content-length': 2 }).end('ok'), {
@@ -98,6 +120,33 @@ describe('the HTTP server limits', () => {
     for (const c of open) expect((await c.answer).status).toBe(200);
     expect(dropped).toEqual([]);
     for (const c of open) c.abort();
+  });
+
+  it.skipIf(!openssl)('counts HTTPS connections per client too, before their TLS handshake', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-limits-'));
+    try {
+      const cert = path.join(dir, 'c.crt');
+      const key = path.join(dir, 'c.key');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=limits', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+      const dropped: string[] = [];
+      const port = await listen({ maxConnections: 10, maxConnectionsPerClient: 1, keepAliveTimeoutMs: 60_000, tls: { cert: fs.readFileSync(cert), key: fs.readFileSync(key) } }, dropped);
+      const connect = (localAddress: string) =>
+        new Promise<{ socket: tls.TLSSocket; outcome: string }>((resolve) => {
+          const tcp = net.connect({ port, host: '127.0.0.1', localAddress });
+          const socket = tls.connect({ socket: tcp, rejectUnauthorized: false }, () => socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'));
+          socket.on('data', (d: Buffer) => d.toString().startsWith('HTTP/1.1 200') && resolve({ socket, outcome: 'answered' }));
+          socket.on('error', () => resolve({ socket, outcome: 'closed' }));
+          socket.on('close', () => resolve({ socket, outcome: 'closed' }));
+        });
+      const first = await connect('127.0.0.1');
+      const second = await connect('127.0.0.1');
+      const other = await connect('127.0.0.2');
+      expect([first.outcome, second.outcome, other.outcome]).toEqual(['answered', 'closed', 'answered']);
+      expect(dropped).toEqual(['127.0.0.1 (client)']);
+      for (const c of [first, second, other]) c.socket.destroy();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('closes an idle kept-alive connection after HTTP_KEEP_ALIVE_TIMEOUT_MS', async () => {
