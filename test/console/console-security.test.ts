@@ -128,6 +128,39 @@ describe('operator console over HTTP: sessions, cross-site requests, headers', (
     expect(crossLogin.headers.get('set-cookie')).toBeNull();
   });
 
+  it('takes the CSRF token only from the urlencoded form (not the query, a JSON or text body, twice, a method override); form keys pollute no prototype', async () => {
+    // A receiver of its own: the shared one's login attempts are counted by the login's rate limit.
+    const own = await run({ ADMIN_TOKEN });
+    try {
+      const loggedIn = await fetch(`${own.base}/console/login`, { method: 'POST', redirect: 'manual', headers: { ...FORM, origin: own.base }, body: form({ token: ADMIN_TOKEN }) });
+      const cookie = loggedIn.headers.get('set-cookie')!.split(';')[0]!;
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(await (await fetch(`${own.base}/console/dead-letters`, { headers: { cookie } })).text())![1]!;
+      const redrive = (init: { query?: string; contentType?: string; body?: string; method?: string; headers?: Record<string, string> }) =>
+        fetch(`${own.base}/console/dead-letters/redrive${init.query ?? ''}`, {
+          method: init.method ?? 'POST',
+          redirect: 'manual',
+          headers: { cookie, origin: own.base, ...(init.contentType ? { 'content-type': init.contentType } : {}), ...init.headers },
+          body: init.body,
+        });
+      expect((await redrive({ query: `?_csrf=${csrf}&all=1` })).status).toBe(403);
+      expect((await redrive({ contentType: 'application/json', body: JSON.stringify({ _csrf: csrf, all: '1' }) })).status).toBe(403);
+      expect((await redrive({ contentType: 'text/plain', body: `_csrf=${csrf}&all=1` })).status).toBe(403);
+      expect((await redrive({ contentType: FORM['content-type'], body: `_csrf=${csrf}&_csrf=${csrf}&all=1` })).status).toBe(403);
+      // No method override: a GET carrying one is a GET (no such page), never the POST.
+      const overridden = await redrive({ method: 'GET', query: `?_method=POST&_csrf=${csrf}&all=1`, headers: { 'x-http-method-override': 'POST' } });
+      expect(overridden.status).toBe(404);
+
+      // Keys are flat names (no nesting): __proto__ and constructor keys reach no prototype.
+      for (const body of [`_csrf=${csrf}&__proto__[polluted]=1&all=1`, `_csrf=${csrf}&constructor[prototype][polluted]=1&all=1`, `_csrf=${csrf}&__proto__=1&all=1`]) {
+        expect((await redrive({ contentType: FORM['content-type'], body })).status).toBe(303);
+      }
+      expect((await fetch(`${own.base}/console/events?__proto__[polluted]=1&constructor[prototype][polluted]=1`, { headers: { cookie } })).status).toBe(200);
+      expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined();
+    } finally {
+      await own.close();
+    }
+  });
+
   it('redispatches an event from its page, and only to a handler it has a run of', async () => {
     const body = aaaBody(newActivity('follow', '2244994945', { at: new Date() }));
     const delivered = await fetch(`${c.base}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) }, body });
