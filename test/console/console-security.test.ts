@@ -244,6 +244,8 @@ describe('operator console over HTTP: sessions, cross-site requests, headers', (
       const text = await res.text();
       if (p.endsWith('.css') || p.endsWith('.js')) continue;
       expect(res.headers.get('cache-control'), p).toBe('no-store');
+      // The same as frame-ancestors 'none' for browsers that read only X-Frame-Options.
+      expect(res.headers.get('x-frame-options'), p).toBe('DENY');
       // No inline script or style anywhere: the CSP would block them.
       expect(text).not.toMatch(/<script(?![^>]*\bsrc=)/);
       expect(text).not.toMatch(/<style|\sstyle=/);
