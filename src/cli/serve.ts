@@ -5,6 +5,7 @@ import type { DispatchThread } from '../dispatch/index.js';
 import { startReceiver, type Receiver, type StartOptions } from '../embed/receiver.js';
 import { loadCertificatePair, watchCertificates, type CertificatePair } from '../http/certificates.js';
 import { createHttpServer } from '../http/server.js';
+import { trustedPeer } from '../http/trusted-proxy.js';
 import { exitAfterFlush } from './output.js';
 
 export interface Running {
@@ -36,25 +37,35 @@ export async function serve(env = readEnvironment(), options: StartOptions = {})
   }
   // The webhook is answered by this server's listener before Express (see createApp). Slow or
   // stalled requests must not hold sockets forever: 408 after HTTP_REQUEST_TIMEOUT_MS; nor may
-  // clients open connections without end (HTTP_MAX_CONNECTIONS).
+  // clients open connections without end (HTTP_MAX_CONNECTIONS), nor one client take them all
+  // (HTTP_MAX_CONNECTIONS_PER_CLIENT).
   let lastDropLog = 0;
   let dropsNotLogged = 0;
   const server = createHttpServer(receiver.handler, {
     requestTimeoutMs: config.requestTimeoutMs,
     maxConnections: config.limits.maxConnections,
+    maxConnectionsPerClient: config.limits.maxConnectionsPerClient,
+    isTrustedPeer: trustedPeer(config.trustProxy),
     keepAliveTimeoutMs: config.limits.keepAliveTimeoutMs,
     tls: pair,
     // At most one line a second: a connection flood must not become a flood of log lines.
-    onDropped: (remoteAddress) => {
+    onDropped: (remoteAddress, limit) => {
       const now = Date.now();
       if (now - lastDropLog < 1000) {
         dropsNotLogged++;
         return;
       }
-      logger.warn(
-        { remoteAddress, maxConnections: config.limits.maxConnections, notLogged: dropsNotLogged },
-        'connection closed: HTTP_MAX_CONNECTIONS are open',
-      );
+      if (limit === 'client') {
+        logger.warn(
+          { remoteAddress, maxConnectionsPerClient: config.limits.maxConnectionsPerClient, notLogged: dropsNotLogged },
+          'connection closed: HTTP_MAX_CONNECTIONS_PER_CLIENT are open from this client',
+        );
+      } else {
+        logger.warn(
+          { remoteAddress, maxConnections: config.limits.maxConnections, notLogged: dropsNotLogged },
+          'connection closed: HTTP_MAX_CONNECTIONS are open',
+        );
+      }
       lastDropLog = now;
       dropsNotLogged = 0;
     },

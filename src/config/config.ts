@@ -168,6 +168,7 @@ const schema = z.object({
     .default(16_384)
     .describe('bytes per second a delivery body must at least arrive at, a whole number (0: no minimum)'),
   HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1024).describe('a whole number of at least 1'),
+  HTTP_MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(0).default(256).describe('a whole number (0: no per-client limit)'),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce
     .number()
     .int()
@@ -295,6 +296,11 @@ export interface LimitsConfig {
   minUploadBytesPerSecond: number;
   /** Open connections at most; more are closed as they arrive (HTTP_MAX_CONNECTIONS). */
   maxConnections: number;
+  /**
+   * Open connections at most from one client address (an IPv6 address by its /64), peers that
+   * TRUST_PROXY trusts excepted (HTTP_MAX_CONNECTIONS_PER_CLIENT); 0: no such limit.
+   */
+  maxConnectionsPerClient: number;
   /** How long an idle kept-alive connection stays open (HTTP_KEEP_ALIVE_TIMEOUT_MS). */
   keepAliveTimeoutMs: number;
 }
@@ -505,6 +511,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       ...bodyBudget(raw),
       minUploadBytesPerSecond: raw.WEBHOOK_MIN_UPLOAD_BYTES_PER_SECOND,
       maxConnections: raw.HTTP_MAX_CONNECTIONS,
+      maxConnectionsPerClient: raw.HTTP_MAX_CONNECTIONS_PER_CLIENT,
       keepAliveTimeoutMs: raw.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     },
     stream: {

@@ -14,6 +14,7 @@ import { createBodyBudget } from './body-budget.js';
 import { clientAddressResolver } from './trusted-proxy.js';
 import { errorHandler, notFound } from './errors.js';
 import { rateLimit } from './rate-limit.js';
+import { closeUnreadBody } from './unread-body.js';
 import { healthRoutes } from './health.js';
 import { metricsRoute } from './metrics-route.js';
 import { webhookRoute, type WebhookHandler } from './webhook.js';
@@ -98,6 +99,8 @@ export function createApp({ config, db, logger, metrics = createMetrics(), onCom
   // TRUST_PROXY (off by default): whether X-Forwarded-For names the client (req.ip, the rate
   // limiter's key, logged addresses). The webhook route applies the same rule (trusted-proxy.ts).
   app.set('trust proxy', config.trustProxy);
+  // An answer sent before its request's body was read closes the connection (no draining of junk).
+  app.use(closeUnreadBody);
   app.use(helmet());
   // Every route Express serves, which is every route but the webhook: X is never throttled by us.
   // Before the request logger, so that a flood does not become a flood of log lines.

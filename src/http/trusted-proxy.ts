@@ -17,3 +17,14 @@ export function clientAddressResolver(trust: TrustProxy): ClientAddress {
   const rule = typeof hops === 'number' ? (_address: string, hop: number) => hop < hops : proxyaddr.compile(hops);
   return (req) => (req.socket.remoteAddress === undefined ? undefined : proxyaddr(req, rule));
 }
+
+/**
+ * Whether a TCP peer is a proxy TRUST_PROXY trusts (its connections carry many clients): with a
+ * hop count every peer is, with a list those in it, with TRUST_PROXY off none.
+ */
+export function trustedPeer(trust: TrustProxy): (address: string | undefined) => boolean {
+  if (trust === false) return () => false;
+  if (typeof trust === 'number') return () => trust > 0;
+  const rule = proxyaddr.compile(trust);
+  return (address) => address !== undefined && rule(address, 0);
+}

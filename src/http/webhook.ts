@@ -58,7 +58,8 @@ const CLOSE: readonly string[] = ['connection', 'close'];
  */
 export const BUSY_RETRY_AFTER_SECONDS = 5;
 const BUSY: readonly string[] = ['retry-after', String(BUSY_RETRY_AFTER_SECONDS), 'connection', 'close'];
-const ALLOW: readonly string[] = ['allow', 'GET, POST'];
+// Another method's body is never read: the connection is closed rather than drained.
+const ALLOW: readonly string[] = ['allow', 'GET, POST', 'connection', 'close'];
 const NONE: readonly string[] = [];
 
 function send(res: ServerResponse, status: number, body: unknown, extra: readonly string[] = NONE): void {
@@ -121,8 +122,9 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
     }
     if (!isJson(req.headers['content-type'])) {
       deps.metrics.deliveries.inc({ result: 'rejected' });
-      send(res, 415, errorBody('unsupported_media_type', 'Deliveries must be application/json.'));
-      req.resume();
+      // The body is never read: the connection is closed rather than drained (a client could
+      // otherwise make the server read junk at wire speed until HTTP_REQUEST_TIMEOUT_MS).
+      send(res, 415, errorBody('unsupported_media_type', 'Deliveries must be application/json.'), CLOSE);
       return;
     }
     // A missing or malformed signature header is refused before the body is read (the

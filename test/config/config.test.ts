@@ -108,6 +108,7 @@ describe('configuration', () => {
       bodyBudgetPerClientBytes: 16 * MIB,
       minUploadBytesPerSecond: 16384,
       maxConnections: 1024,
+      maxConnectionsPerClient: 256,
       keepAliveTimeoutMs: 5000,
     });
     // Unset, the share grows to hold one largest body, and the total to hold one share.
@@ -120,11 +121,12 @@ describe('configuration', () => {
         WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES: String(32 * MIB),
         WEBHOOK_MIN_UPLOAD_BYTES_PER_SECOND: '0',
         HTTP_MAX_CONNECTIONS: '64',
+        HTTP_MAX_CONNECTIONS_PER_CLIENT: '0',
         HTTP_KEEP_ALIVE_TIMEOUT_MS: '0',
       },
       cwd,
     ).limits;
-    expect(set).toEqual({ bodyBudgetBytes: 32 * MIB, bodyBudgetPerClientBytes: 32 * MIB, minUploadBytesPerSecond: 0, maxConnections: 64, keepAliveTimeoutMs: 0 });
+    expect(set).toEqual({ bodyBudgetBytes: 32 * MIB, bodyBudgetPerClientBytes: 32 * MIB, minUploadBytesPerSecond: 0, maxConnections: 64, maxConnectionsPerClient: 0, keepAliveTimeoutMs: 0 });
 
     expect(errorOf(() => loadConfig({ WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES: String(4 * MIB) }, cwd))).toMatch(
       /^WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES is invalid: expected at least WEBHOOK_MAX_BODY_BYTES/,
@@ -133,6 +135,7 @@ describe('configuration', () => {
       /^WEBHOOK_BODY_BUDGET_BYTES is invalid: expected at least WEBHOOK_BODY_BUDGET_PER_CLIENT_BYTES/,
     );
     expect(errorOf(() => loadConfig({ HTTP_MAX_CONNECTIONS: '0' }, cwd))).toMatch(/^HTTP_MAX_CONNECTIONS is invalid/);
+    expect(errorOf(() => loadConfig({ HTTP_MAX_CONNECTIONS_PER_CLIENT: '-1' }, cwd))).toMatch(/^HTTP_MAX_CONNECTIONS_PER_CLIENT is invalid/);
     expect(errorOf(() => loadConfig({ WEBHOOK_MIN_UPLOAD_BYTES_PER_SECOND: 'fast' }, cwd))).toMatch(/^WEBHOOK_MIN_UPLOAD_BYTES_PER_SECOND is invalid/);
   });
 });

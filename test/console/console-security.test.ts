@@ -128,6 +128,39 @@ describe('operator console over HTTP: sessions, cross-site requests, headers', (
     expect(crossLogin.headers.get('set-cookie')).toBeNull();
   });
 
+  it('takes the CSRF token only from the urlencoded form (not the query, a JSON or text body, twice, a method override); form keys pollute no prototype', async () => {
+    // A receiver of its own: the shared one's login attempts are counted by the login's rate limit.
+    const own = await run({ ADMIN_TOKEN });
+    try {
+      const loggedIn = await fetch(`${own.base}/console/login`, { method: 'POST', redirect: 'manual', headers: { ...FORM, origin: own.base }, body: form({ token: ADMIN_TOKEN }) });
+      const cookie = loggedIn.headers.get('set-cookie')!.split(';')[0]!;
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(await (await fetch(`${own.base}/console/dead-letters`, { headers: { cookie } })).text())![1]!;
+      const redrive = (init: { query?: string; contentType?: string; body?: string; method?: string; headers?: Record<string, string> }) =>
+        fetch(`${own.base}/console/dead-letters/redrive${init.query ?? ''}`, {
+          method: init.method ?? 'POST',
+          redirect: 'manual',
+          headers: { cookie, origin: own.base, ...(init.contentType ? { 'content-type': init.contentType } : {}), ...init.headers },
+          body: init.body,
+        });
+      expect((await redrive({ query: `?_csrf=${csrf}&all=1` })).status).toBe(403);
+      expect((await redrive({ contentType: 'application/json', body: JSON.stringify({ _csrf: csrf, all: '1' }) })).status).toBe(403);
+      expect((await redrive({ contentType: 'text/plain', body: `_csrf=${csrf}&all=1` })).status).toBe(403);
+      expect((await redrive({ contentType: FORM['content-type'], body: `_csrf=${csrf}&_csrf=${csrf}&all=1` })).status).toBe(403);
+      // No method override: a GET carrying one is a GET (no such page), never the POST.
+      const overridden = await redrive({ method: 'GET', query: `?_method=POST&_csrf=${csrf}&all=1`, headers: { 'x-http-method-override': 'POST' } });
+      expect(overridden.status).toBe(404);
+
+      // Keys are flat names (no nesting): __proto__ and constructor keys reach no prototype.
+      for (const body of [`_csrf=${csrf}&__proto__[polluted]=1&all=1`, `_csrf=${csrf}&constructor[prototype][polluted]=1&all=1`, `_csrf=${csrf}&__proto__=1&all=1`]) {
+        expect((await redrive({ contentType: FORM['content-type'], body })).status).toBe(303);
+      }
+      expect((await fetch(`${own.base}/console/events?__proto__[polluted]=1&constructor[prototype][polluted]=1`, { headers: { cookie } })).status).toBe(200);
+      expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined();
+    } finally {
+      await own.close();
+    }
+  });
+
   it('redispatches an event from its page, and only to a handler it has a run of', async () => {
     const body = aaaBody(newActivity('follow', '2244994945', { at: new Date() }));
     const delivered = await postSigned(`${c.base}/webhook`, body);
@@ -147,6 +180,10 @@ describe('operator console over HTTP: sessions, cross-site requests, headers', (
     const missing = await fetch(`${c.base}/console/events/no-such-event/redispatch`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie, origin: c.base }, body: form({ _csrf: csrf }) });
     expect(missing.status).toBe(409);
     expect(await missing.text()).toContain('no event no-such-event');
+    // The id comes from the path: its link back is the same id, encoded (not a path of its own, such as ../../).
+    const odd = await fetch(`${c.base}/console/events/${encodeURIComponent('../../healthz?x=<b>')}/redispatch`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie, origin: c.base }, body: form({ _csrf: csrf }) });
+    expect(odd.status).toBe(409);
+    expect(await odd.text()).toContain(`<a href="/console/events/${encodeURIComponent('../../healthz?x=<b>')}">Back to the event</a>`);
   });
 
   it('answers a mistaken replay or subscription form with 400, a clear error and the values kept; X failing is 502', async () => {
@@ -207,6 +244,8 @@ describe('operator console over HTTP: sessions, cross-site requests, headers', (
       const text = await res.text();
       if (p.endsWith('.css') || p.endsWith('.js')) continue;
       expect(res.headers.get('cache-control'), p).toBe('no-store');
+      // The same as frame-ancestors 'none' for browsers that read only X-Frame-Options.
+      expect(res.headers.get('x-frame-options'), p).toBe('DENY');
       // No inline script or style anywhere: the CSP would block them.
       expect(text).not.toMatch(/<script(?![^>]*\bsrc=)/);
       expect(text).not.toMatch(/<style|\sstyle=/);

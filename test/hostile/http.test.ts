@@ -20,6 +20,7 @@ import {
   xSignature,
   type Hostile,
 } from './support.js';
+import { openRequest } from '../support/raw-http.js';
 
 /** X's token shape, restated here independently of src/. */
 const ALLOWED_TOKEN = /^[A-Za-z0-9+/=_-]{16,128}$/;
@@ -225,6 +226,51 @@ describe('on a receiver with default limits', () => {
         expectCleanResponse(res);
       }
     });
+  });
+});
+
+describe('a body the server will not read', () => {
+  let h: Hostile;
+  beforeAll(async () => {
+    h = await startHostile({ RATE_LIMIT_PER_MINUTE: '100000' });
+  });
+  afterAll(async () => h?.close());
+
+  /** Starts a chunked body that could go on for ever; resolves with the answer and how the connection ended. */
+  async function endlessBody(method: string, path: string, headers: Record<string, string>) {
+    const c = openRequest({ port: h.port, method, path, headers: { ...headers, 'transfer-encoding': 'chunked' } });
+    const chunk = Buffer.concat([Buffer.from('4000\r\n'), Buffer.alloc(0x4000, 0x61), Buffer.from('\r\n')]);
+    let writing = true;
+    void (async () => {
+      // Writes until the server closes the connection (or 64 MiB: a server draining it would read them all).
+      for (let i = 0; writing && i < 4096; i++) if (!(await c.write(chunk))) break;
+    })();
+    const answer = await c.answer;
+    const closed = await c.closed;
+    writing = false;
+    return { answer, closed };
+  }
+
+  it('is answered with Connection: close and the connection closed, not drained: 415, 405, 404', async () => {
+    const cases: Array<[string, string, Record<string, string>, number]> = [
+      ['POST', '/webhook', { 'content-type': 'text/plain', 'x-twitter-webhooks-signature': xSignature(Buffer.from('x')) }, 415],
+      ['PUT', '/webhook', { 'content-type': 'application/json' }, 405],
+      ['POST', '/nope', { 'content-type': 'application/json' }, 404],
+      ['POST', '/healthz', { 'content-type': 'application/x-www-form-urlencoded' }, 404],
+    ];
+    for (const [method, path, headers, status] of cases) {
+      const { answer, closed } = await endlessBody(method, path, headers);
+      expect(answer.status, `${method} ${path}`).toBe(status);
+      expect(answer.headers.connection, `${method} ${path}`).toBe('close');
+      expect(closed.byServer, `${method} ${path}`).toBe(true);
+    }
+    expectCleanLogs(h.app.logs);
+  });
+
+  it('a request without a body keeps its connection alive', async () => {
+    const res = await request(h.port, { method: 'GET', path: '/nope' });
+    expect(res.status).toBe(404);
+    expect(res.headers.connection).toBe('keep-alive');
   });
 });
 

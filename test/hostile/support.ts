@@ -35,6 +35,7 @@ export async function startHostile(env: Record<string, string> = {}): Promise<Ho
   const server = createHttpServer(app.handler, {
     requestTimeoutMs,
     maxConnections: limits.maxConnections,
+    maxConnectionsPerClient: limits.maxConnectionsPerClient,
     keepAliveTimeoutMs: limits.keepAliveTimeoutMs,
   });
   server.listen(0, '127.0.0.1');

@@ -4,11 +4,28 @@
  * again. An idle kept-alive connection is closed by the server after HTTP_KEEP_ALIVE_TIMEOUT_MS.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../../src/http/server.js';
+import { trustedPeer } from '../../src/http/trusted-proxy.js';
 import { until } from '../support/process.js';
 import { openRequest } from '../support/raw-http.js';
+
+function hasOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const openssl = hasOpenssl();
+if (!openssl) console.warn('test/http/server-limits: no openssl command to make a test certificate with: the HTTPS case is skipped');
 
 describe('the HTTP server limits', () => {
   let server: Server | undefined;
@@ -18,11 +35,20 @@ describe('the HTTP server limits', () => {
     server = undefined;
   });
 
-  async function listen(options: { maxConnections: number; keepAliveTimeoutMs: number }, dropped: string[] = []): Promise<number> {
+  async function listen(
+    options: {
+      maxConnections: number;
+      keepAliveTimeoutMs: number;
+      maxConnectionsPerClient?: number;
+      isTrustedPeer?: (address: string | undefined) => boolean;
+      tls?: { cert: Buffer; key: Buffer };
+    },
+    dropped: string[] = [],
+  ): Promise<number> {
     server = createHttpServer((_req, res) => res.writeHead(200, { 'content-length': 2 }).end('ok'), {
       requestTimeoutMs: 30_000,
       ...options,
-      onDropped: (address) => dropped.push(String(address)),
+      onDropped: (address, limit) => dropped.push(limit === 'client' ? `${address} (client)` : String(address)),
     });
     server.listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => server!.once('listening', resolve));
@@ -53,6 +79,74 @@ describe('the HTTP server limits', () => {
       return answer.status === 200;
     }, 10_000);
     for (const c of open) c.abort();
+  });
+
+  it('closes a client\'s connections past HTTP_MAX_CONNECTIONS_PER_CLIENT (a slowloris from one address), other clients still served', async () => {
+    const dropped: string[] = [];
+    const port = await listen({ maxConnections: 10, maxConnectionsPerClient: 2, keepAliveTimeoutMs: 60_000 }, dropped);
+    // Two connections from one client holding half-sent headers, as a slowloris does.
+    const held = [0, 1].map(() => {
+      const socket = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.1' });
+      socket.on('error', () => {});
+      socket.write('GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: ');
+      return socket;
+    });
+    await until(async () => {
+      const probe = openRequest({ port, localAddress: '127.0.0.1', method: 'GET', path: '/', headers: { connection: 'close' } });
+      return (await probe.answer).status === null;
+    }, 10_000);
+    expect(dropped).toContain('127.0.0.1 (client)');
+    // The same client is refused, unanswered; another address is served.
+    const third = get(port, '127.0.0.1');
+    expect((await third.answer).status).toBeNull();
+    const other = get(port, '127.0.0.2');
+    expect((await other.answer).status).toBe(200);
+    other.abort();
+    // Once one of its connections closes, the client is served again.
+    await new Promise((resolve) => held[0]!.once('close', resolve).destroy());
+    await until(async () => {
+      const next = get(port, '127.0.0.1');
+      const answer = await next.answer;
+      next.abort();
+      return answer.status === 200;
+    }, 10_000);
+    held[1]!.destroy();
+  });
+
+  it('does not count connections from a peer TRUST_PROXY trusts against HTTP_MAX_CONNECTIONS_PER_CLIENT (a proxy carries many clients)', async () => {
+    const dropped: string[] = [];
+    const port = await listen({ maxConnections: 10, maxConnectionsPerClient: 1, isTrustedPeer: trustedPeer(['loopback']), keepAliveTimeoutMs: 60_000 }, dropped);
+    const open = [get(port), get(port), get(port)];
+    for (const c of open) expect((await c.answer).status).toBe(200);
+    expect(dropped).toEqual([]);
+    for (const c of open) c.abort();
+  });
+
+  it.skipIf(!openssl)('counts HTTPS connections per client too, before their TLS handshake', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-limits-'));
+    try {
+      const cert = path.join(dir, 'c.crt');
+      const key = path.join(dir, 'c.key');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=limits', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+      const dropped: string[] = [];
+      const port = await listen({ maxConnections: 10, maxConnectionsPerClient: 1, keepAliveTimeoutMs: 60_000, tls: { cert: fs.readFileSync(cert), key: fs.readFileSync(key) } }, dropped);
+      const connect = (localAddress: string) =>
+        new Promise<{ socket: tls.TLSSocket; outcome: string }>((resolve) => {
+          const tcp = net.connect({ port, host: '127.0.0.1', localAddress });
+          const socket = tls.connect({ socket: tcp, rejectUnauthorized: false }, () => socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'));
+          socket.on('data', (d: Buffer) => d.toString().startsWith('HTTP/1.1 200') && resolve({ socket, outcome: 'answered' }));
+          socket.on('error', () => resolve({ socket, outcome: 'closed' }));
+          socket.on('close', () => resolve({ socket, outcome: 'closed' }));
+        });
+      const first = await connect('127.0.0.1');
+      const second = await connect('127.0.0.1');
+      const other = await connect('127.0.0.2');
+      expect([first.outcome, second.outcome, other.outcome]).toEqual(['answered', 'closed', 'answered']);
+      expect(dropped).toEqual(['127.0.0.1 (client)']);
+      for (const c of [first, second, other]) c.socket.destroy();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('closes an idle kept-alive connection after HTTP_KEEP_ALIVE_TIMEOUT_MS', async () => {

@@ -224,7 +224,7 @@ export function redispatch(deps: ConsoleDeps) {
       if (r.busy.length) throw new Error('a dispatcher is running this event right now; try again in a moment');
       res.redirect(303, `/console/events/${encodeURIComponent(id)}?notice=requeued`);
     } catch (error) {
-      res.status(409).type('html').send(String(page({ title: 'Redispatch failed', csrf: sessionOf(res).csrf, error: problem(error), body: html`<p><a href="/console/events/${id}">Back to the event</a></p>` })));
+      res.status(409).type('html').send(String(page({ title: 'Redispatch failed', csrf: sessionOf(res).csrf, error: problem(error), body: html`<p><a href="/console/events/${encodeURIComponent(id)}">Back to the event</a></p>` })));
     }
   };
 }
