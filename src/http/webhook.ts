@@ -8,6 +8,7 @@ import { clientKey } from './client-address.js';
 import type { ClientAddress } from './trusted-proxy.js';
 import { announcedLength, BodyAborted, BodyOverBudget, BodyTooLarge, BodyTooSlow, readRawBody } from './raw-body.js';
 import { errorBody } from './errors.js';
+import { hasBody } from './unread-body.js';
 
 export interface WebhookRouteDeps {
   path: string;
@@ -87,13 +88,16 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
   const refusals = throttledRefusalLog(logger);
   const clientAddressOf: ClientAddress = deps.clientAddressOf ?? ((req) => req.socket.remoteAddress);
 
-  function crc(res: ServerResponse, query: string): void {
+  function crc(req: IncomingMessage, res: ServerResponse, query: string): void {
     const started = performance.now();
+    // X's CRCs have no body. One sent with a body is answered without reading it: the connection
+    // is closed rather than drained (as for the refusals below).
+    const extra = hasBody(req) && !req.complete ? CLOSE : NONE;
     const tokens = new URLSearchParams(query).getAll('crc_token');
     const check = checkCrcToken(tokens.length > 1 ? tokens : tokens[0]);
     const outcome = check.ok ? 'ok' : 'rejected';
     if (check.ok) {
-      send(res, 200, { response_token: crcResponseToken(deps.consumerSecret, check.token) });
+      send(res, 200, { response_token: crcResponseToken(deps.consumerSecret, check.token) }, extra);
     } else {
       send(
         res,
@@ -104,6 +108,7 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
             ? 'The crc_token query parameter is missing.'
             : 'The crc_token must be 16-128 characters of A-Z, a-z, 0-9, +, /, =, _ or -.',
         ),
+        extra,
       );
     }
     const latencyMs = performance.now() - started;
@@ -220,7 +225,7 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
       if (req.method === 'POST') {
         post(req, res).catch((err: unknown) => failed(res, err));
       } else if (req.method === 'GET' || req.method === 'HEAD') {
-        crc(res, q < 0 ? '' : url.slice(q + 1));
+        crc(req, res, q < 0 ? '' : url.slice(q + 1));
       } else {
         send(res, 405, errorBody('method_not_allowed', 'Use GET (CRC) or POST (deliveries).'), ALLOW);
       }

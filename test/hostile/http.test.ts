@@ -272,6 +272,19 @@ describe('a body the server will not read', () => {
     expect(res.status).toBe(404);
     expect(res.headers.connection).toBe('keep-alive');
   });
+
+  it('a CRC (GET on the webhook, answered before Express) sent with a body is answered and its connection closed, not drained', async () => {
+    const token = 'A'.repeat(32);
+    const { answer, closed } = await endlessBody('GET', `/webhook?crc_token=${token}`, {});
+    expect(answer.status).toBe(200);
+    expect(answer.headers.connection).toBe('close');
+    expect(closed.byServer).toBe(true);
+    // X's CRCs have no body: their connection stays open.
+    const crc = await request(h.port, { method: 'GET', path: `/webhook?crc_token=${token}` });
+    expect(crc.status).toBe(200);
+    expect(crc.headers.connection).toBe('keep-alive');
+    expectCleanLogs(h.app.logs);
+  });
 });
 
 describe('slow and stalled clients (HTTP_REQUEST_TIMEOUT_MS=800)', () => {
