@@ -22,6 +22,8 @@ import {
 } from './support.js';
 import { openRequest } from '../support/raw-http.js';
 
+const CONSOLE_TOKEN = 'hostile-console-token-0123456789';
+
 /** X's token shape, restated here independently of src/. */
 const ALLOWED_TOKEN = /^[A-Za-z0-9+/=_-]{16,128}$/;
 
@@ -232,7 +234,7 @@ describe('on a receiver with default limits', () => {
 describe('a body the server will not read', () => {
   let h: Hostile;
   beforeAll(async () => {
-    h = await startHostile({ RATE_LIMIT_PER_MINUTE: '100000' });
+    h = await startHostile({ RATE_LIMIT_PER_MINUTE: '100000', ADMIN_TOKEN: CONSOLE_TOKEN });
   });
   afterAll(async () => h?.close());
 
@@ -284,6 +286,50 @@ describe('a body the server will not read', () => {
     expect(crc.status).toBe(200);
     expect(crc.headers.connection).toBe('keep-alive');
     expectCleanLogs(h.app.logs);
+  });
+
+  it('a console form past its size limit gets 413 and its connection closed, the rest not drained (chunked, or a long Content-Length)', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    // Body parsing runs before the login check: no session is needed to send one.
+    for (const path of ['/console/login', '/console/events/x/redispatch', '/console/nope']) {
+      const { answer, closed } = await endlessBody('POST', path, form);
+      expect(answer.status, path).toBe(413);
+      expect(answer.headers.connection, path).toBe('close');
+      expect(closed.byServer, path).toBe(true);
+    }
+    const c = openRequest({ port: h.port, method: 'POST', path: '/console/login', headers: { ...form, 'content-length': 1 << 30 } });
+    const chunk = Buffer.alloc(0x4000, 0x61);
+    let writing = true;
+    void (async () => {
+      for (let i = 0; writing && i < 4096; i++) if (!(await c.write(chunk))) break;
+    })();
+    const answer = await c.answer;
+    const closed = await c.closed;
+    writing = false;
+    expect(answer.status).toBe(413);
+    expect(answer.headers.connection).toBe('close');
+    expect(closed.byServer).toBe(true);
+  });
+
+  it('a console form read whole keeps its connection alive (Content-Length, or chunked), its answer after the body was parsed', async () => {
+    const body = `token=${'x'.repeat(30)}`;
+    const form = { 'content-type': 'application/x-www-form-urlencoded', origin: `http://127.0.0.1:${h.port}` };
+    const sized = await request(h.port, { method: 'POST', path: '/console/login', headers: form, body });
+    expect(sized.status).toBe(401);
+    expect(sized.headers.connection).toBe('keep-alive');
+    // A chunked body, sent whole, its end arriving after a pause: read, parsed, the connection kept.
+    const c = openRequest({ port: h.port, method: 'POST', path: '/console/login', headers: { ...form, origin: 'http://localhost', 'transfer-encoding': 'chunked' } });
+    await c.write(`${body.length.toString(16)}\r\n${body}\r\n`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await c.write('0\r\n\r\n');
+    const answer = await c.answer;
+    expect(answer.status).toBe(401);
+    expect(answer.headers.connection).toBe('keep-alive');
+    c.abort();
+    // Just within the limit: still parsed (401, the token is wrong), still kept alive.
+    const full = await request(h.port, { method: 'POST', path: '/console/login', headers: form, body: `token=${'x'.repeat(16 * 1024 - 6)}` });
+    expect(full.status).toBe(401);
+    expect(full.headers.connection).toBe('keep-alive');
   });
 });
 
