@@ -149,6 +149,94 @@ describe('the HTTP server limits', () => {
     }
   });
 
+  /** Whether a new plain connection from `localAddress` is served (its client's count has room). */
+  async function served(port: number, localAddress = '127.0.0.1'): Promise<boolean> {
+    const next = get(port, localAddress);
+    const answer = await next.answer;
+    next.abort();
+    await next.closed;
+    return answer.status === 200;
+  }
+
+  /** A connection from `localAddress` answered once and left open (tried again while its client's count is full). */
+  async function openServed(port: number, localAddress = '127.0.0.1') {
+    for (;;) {
+      const c = get(port, localAddress);
+      if ((await c.answer).status === 200) return c;
+      await c.closed;
+    }
+  }
+
+  it('gives a client its connection back however the connection ends (HTTP_MAX_CONNECTIONS_PER_CLIENT=1)', async () => {
+    const dropped: string[] = [];
+    const port = await listen({ maxConnections: 1, maxConnectionsPerClient: 1, keepAliveTimeoutMs: 300 }, dropped);
+    // Closed by the server as idle (the keep-alive timeout).
+    const idle = await openServed(port);
+    expect((await idle.closed).byServer).toBe(true);
+    await until(() => served(port), 10_000);
+    // Reset by the client in the middle of a request.
+    const reset = openRequest({ port, method: 'POST', path: '/', headers: { 'content-length': 100 } });
+    await reset.write('partial');
+    reset.socket.resetAndDestroy();
+    await reset.closed;
+    await until(() => served(port), 10_000);
+    // Closed by server.closeAllConnections() (as `xaa serve` does on shutdown).
+    const held = await openServed(port);
+    server!.closeAllConnections();
+    expect((await held.closed).byServer).toBe(true);
+    await until(() => served(port), 10_000);
+    // A connection dropped by HTTP_MAX_CONNECTIONS (another address, while one is open) is never
+    // counted: once the open one closes, that address is served.
+    const first = await openServed(port);
+    const over = get(port, '127.0.0.2');
+    expect((await over.answer).status).toBeNull();
+    expect(dropped).toContain('127.0.0.2');
+    first.abort();
+    await first.closed;
+    await until(() => served(port, '127.0.0.2'), 10_000);
+    expect(dropped.filter((d) => d.endsWith('(client)'))).toEqual([]);
+  });
+
+  it.skipIf(!openssl)('gives an HTTPS client its connection back however the connection ends, before or after the TLS handshake', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-limits-'));
+    try {
+      const cert = path.join(dir, 'c.crt');
+      const key = path.join(dir, 'c.key');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=limits', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+      const port = await listen({ maxConnections: 10, maxConnectionsPerClient: 1, keepAliveTimeoutMs: 60_000, tls: { cert: fs.readFileSync(cert), key: fs.readFileSync(key) } });
+      /** An HTTPS request from 127.0.0.1: 'answered' (then closed by this side) or 'closed'. */
+      const request = () =>
+        new Promise<string>((resolve) => {
+          const socket = tls.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.1', rejectUnauthorized: false }, () => socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'));
+          let answered = false;
+          socket.on('data', (d: Buffer) => {
+            answered ||= d.toString().startsWith('HTTP/1.1 200');
+            if (answered) socket.destroy();
+          });
+          socket.on('error', () => {});
+          socket.on('close', () => resolve(answered ? 'answered' : 'closed'));
+        });
+      /** A plain TCP connection that writes `bytes` (not a TLS handshake) and waits for it to close. */
+      const raw = (bytes: string | null) =>
+        new Promise<void>((resolve) => {
+          const socket = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.1' });
+          socket.on('error', () => {});
+          socket.on('close', () => resolve());
+          socket.on('connect', () => (bytes === null ? socket.destroy() : socket.write(bytes)));
+        });
+      // After a request over a whole handshake, closed by the client.
+      await until(async () => (await request()) === 'answered', 10_000);
+      // Closed by the client before any handshake.
+      await raw(null);
+      await until(async () => (await request()) === 'answered', 10_000);
+      // Not TLS at all: the server ends it.
+      await raw('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      await until(async () => (await request()) === 'answered', 10_000);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('closes an idle kept-alive connection after HTTP_KEEP_ALIVE_TIMEOUT_MS', async () => {
     const port = await listen({ maxConnections: 10, keepAliveTimeoutMs: 200 });
     const c = get(port);
