@@ -25,6 +25,25 @@ function hasOpenssl(): boolean {
   }
 }
 const openssl = hasOpenssl();
+
+/** Whether this machine can listen on '::' and take IPv4 connections there (as ::ffff:a.b.c.d). */
+async function hasDualStack(): Promise<boolean> {
+  const probe = net.createServer((socket) => socket.destroy());
+  try {
+    await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '::', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    return await new Promise<boolean>((resolve) => {
+      const c = net.connect({ port, host: '127.0.0.1' }, () => resolve(true)).on('error', () => resolve(false));
+      c.on('close', () => resolve(false));
+    });
+  } catch {
+    return false;
+  } finally {
+    probe.close();
+  }
+}
+const dualStack = await hasDualStack();
+if (!dualStack) console.warn('test/http/server-limits: no dual-stack listener on this machine: the IPv4-mapped case is skipped');
 if (!openssl) console.warn('test/http/server-limits: no openssl command to make a test certificate with: the HTTPS case is skipped');
 
 describe('the HTTP server limits', () => {
@@ -44,13 +63,14 @@ describe('the HTTP server limits', () => {
       tls?: { cert: Buffer; key: Buffer };
     },
     dropped: string[] = [],
+    host = '127.0.0.1',
   ): Promise<number> {
     server = createHttpServer((_req, res) => res.writeHead(200, { 'content-length': 2 }).end('ok'), {
       requestTimeoutMs: 30_000,
       ...options,
       onDropped: (address, limit) => dropped.push(limit === 'client' ? `${address} (client)` : String(address)),
     });
-    server.listen(0, '127.0.0.1');
+    server.listen(0, host);
     await new Promise<void>((resolve) => server!.once('listening', resolve));
     return (server.address() as AddressInfo).port;
   }
@@ -235,6 +255,17 @@ describe('the HTTP server limits', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it.skipIf(!dualStack)('counts an IPv4 client of a dual-stack listener (::ffff:127.0.0.1) by its IPv4 address, not with every IPv4 client', async () => {
+    const dropped: string[] = [];
+    const port = await listen({ maxConnections: 10, maxConnectionsPerClient: 1, keepAliveTimeoutMs: 60_000 }, dropped, '::');
+    const held = await openServed(port, '127.0.0.1');
+    expect(await served(port, '127.0.0.1')).toBe(false);
+    expect(dropped).toEqual(['::ffff:127.0.0.1 (client)']);
+    // Another IPv4 address is another client.
+    expect(await served(port, '127.0.0.2')).toBe(true);
+    held.abort();
   });
 
   it('closes an idle kept-alive connection after HTTP_KEEP_ALIVE_TIMEOUT_MS', async () => {
