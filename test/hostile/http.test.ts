@@ -326,6 +326,13 @@ describe('a body the server will not read', () => {
     expect(answer.status).toBe(401);
     expect(answer.headers.connection).toBe('keep-alive');
     c.abort();
+    // A chunked body that is empty (only its last chunk): read, the connection kept.
+    const empty = openRequest({ port: h.port, method: 'POST', path: '/console/login', headers: { ...form, origin: 'http://localhost', 'transfer-encoding': 'chunked' } });
+    await empty.write('0\r\n\r\n');
+    const emptyAnswer = await empty.answer;
+    expect(emptyAnswer.status).toBe(401);
+    expect(emptyAnswer.headers.connection).toBe('keep-alive');
+    empty.abort();
     // Just within the limit: still parsed (401, the token is wrong), still kept alive.
     const full = await request(h.port, { method: 'POST', path: '/console/login', headers: form, body: `token=${'x'.repeat(16 * 1024 - 6)}` });
     expect(full.status).toBe(401);
