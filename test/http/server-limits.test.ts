@@ -227,7 +227,8 @@ describe('the HTTP server limits', () => {
       /** An HTTPS request from 127.0.0.1: 'answered' (then closed by this side) or 'closed'. */
       const request = () =>
         new Promise<string>((resolve) => {
-          const socket = tls.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.1', rejectUnauthorized: false }, () => socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'));
+          const tcp = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.1' });
+          const socket = tls.connect({ socket: tcp, rejectUnauthorized: false }, () => socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'));
           let answered = false;
           socket.on('data', (d: Buffer) => {
             answered ||= d.toString().startsWith('HTTP/1.1 200');
