@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { dbCommand } from './cli/db.js';
 import { devCommand } from './cli/dev/command.js';
@@ -9,7 +11,7 @@ import { exitAfterFlush } from './cli/output.js';
 import { serveCommand, streamCommand } from './cli/serve.js';
 import { workerCommand } from './cli/worker.js';
 import { ConfigError } from './config/index.js';
-import { describeDatabaseError, isDatabaseError } from './store/index.js';
+import { describeDatabaseError, isDatabaseError, projectRoot } from './store/index.js';
 
 /**
  * The `xaa` command line. Configuration and database errors print one line and exit 1; every
@@ -17,7 +19,13 @@ import { describeDatabaseError, isDatabaseError } from './store/index.js';
  */
 const program = new Command('xaa')
   .description('Receiver for X Account Activity API (AAA) and X Activity API (XAA) webhooks')
+  .version(packageVersion(), '-V, --version', "print the package's version")
   .showHelpAfterError();
+
+/** This package's version, from its package.json (the installed one, wherever xaa runs from). */
+function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 const MIGRATE = ['--migrate', 'apply pending database migrations first, as `xaa db migrate` does (or set MIGRATE_ON_START=true)'] as const;
 

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { loadConfig, readEnvironment, type Config } from '../config/index.js';
 import { userIdOfAccessToken } from '../management/index.js';
 import { XStandIn } from '../testing/x-standin/index.js';
+import { wholeNumber } from './whole-number.js';
 
 /** The app and user the stand-in knows: the configured credentials, the missing ones made up for this run. */
 export interface EmulatedApp {
@@ -37,11 +38,11 @@ export function emulatedApp(config: Config): EmulatedApp {
 export function emulateCommand(): Command {
   return new Command('emulate')
     .description('run a local stand-in for the X API (webhooks, subscriptions, replay, signed deliveries)')
-    .option('--port <port>', 'port to listen on', '8787')
+    .option('--port <port>', 'port to listen on', wholeNumber(0, 65535), '8787')
     .option('--host <host>', 'interface', '127.0.0.1')
     .option('--allow-loopback-http', 'test mode: accept http:// and ported webhook URLs on 127.0.0.1/localhost (X requires https without a port)')
-    .option('--max-webhooks <n>', 'webhooks per app', '1')
-    .option('--max-subscriptions <n>', 'AAA subscriptions per app', '3')
+    .option('--max-webhooks <n>', 'webhooks per app', wholeNumber(1), '1')
+    .option('--max-subscriptions <n>', 'AAA subscriptions per app', wholeNumber(0), '3')
     .option('--allow-production', 'run even with NODE_ENV=production (the stand-in signs deliveries with the consumer secret it is given)')
     .action(async (o: { port: string; host: string; allowLoopbackHttp?: boolean; maxWebhooks: string; maxSubscriptions: string; allowProduction?: boolean }) => {
       const env = readEnvironment();
@@ -69,7 +70,13 @@ export function emulateCommand(): Command {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
-      const url = await standin.start();
+      let url: string;
+      try {
+        url = await standin.start();
+      } catch (error) {
+        if ((error as { code?: string }).code === 'EADDRINUSE') throw new Error(`port ${o.port} is in use: run the X stand-in on another with --port <port>`);
+        throw error;
+      }
       // X's periodic CRC (every 30 minutes while a webhook has not validated in 24 hours).
       standin.startCrcSchedule();
       process.stdout.write(

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { EVENT_TYPES } from '../events/index.js';
 import { pluginNames } from '../plugins/loader.js';
+import { wholeNumber } from './whole-number.js';
 import {
   EVENT_STATUSES,
   eventHandlers,
@@ -33,11 +34,11 @@ export function eventsCommand(): Command {
         new Option('--state <state>', 'status (failing: a handler failed and a retry is scheduled; dead: a handler was dead-lettered; stale: older than the dedupe window on arrival, not dispatched)').choices(EVENT_STATUSES),
       )
       .option('--user <id>', 'the subscribed user (for_user_id)')
-      .option('--limit <n>', 'at most this many, newest first', '50')
+      .option('--limit <n>', 'at most this many, newest first', wholeNumber(1), '50')
       .description('list events, newest first, with their status (pending, failing, dead, done, stale)'),
     async (ctx, o: { type?: string; state?: EventStatus; user?: string; limit: string }) => {
       const db = (await ctx.db(true))!;
-      const events = await listEvents(db.prisma, { type: o.type, state: o.state, forUserId: o.user, limit: Number(o.limit) || 50 });
+      const events = await listEvents(db.prisma, { type: o.type, state: o.state, forUserId: o.user, limit: Number(o.limit) });
       ctx.print(events, () =>
         table(events as unknown as Array<Record<string, unknown>>, ['id', 'type', 'action', 'forUserId', 'format', 'status', 'receivedAt', 'duplicateCount'], 'no events'),
       );
@@ -103,11 +104,11 @@ export function deadLettersCommand(): Command {
       .command('list')
       .option('--handler <name>', 'only this handler')
       .option('--all', 'include those already redriven')
-      .option('--limit <n>', 'at most this many, newest first', '50')
+      .option('--limit <n>', 'at most this many, newest first', wholeNumber(1), '50')
       .description('list dead letters'),
     async (ctx, o: { handler?: string; all?: boolean; limit: string }) => {
       const db = (await ctx.db(true))!;
-      const letters = await listDeadLetters(db.prisma, { handler: o.handler, includeRedriven: o.all, limit: Number(o.limit) || 50 });
+      const letters = await listDeadLetters(db.prisma, { handler: o.handler, includeRedriven: o.all, limit: Number(o.limit) });
       ctx.print(letters, () =>
         table(letters as unknown as Array<Record<string, unknown>>, ['id', 'eventId', 'type', 'handler', 'attempts', 'deadAt', 'redrivenAt', 'error'], 'no dead letters'),
       );

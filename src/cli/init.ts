@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Command } from 'commander';
-import { writeHandlerProject } from '../scaffold/handler-project.js';
+import { installStep, writeHandlerProject } from '../scaffold/handler-project.js';
 
 /** `xaa init [dir]`: scaffolds a handler project (see src/scaffold/handler-project.ts). */
 export function initCommand(): Command {
@@ -19,7 +19,7 @@ export function initCommand(): Command {
       const where = relative.startsWith('..') ? result.dir : relative;
       const steps = [
         ...(where === '.' ? [] : [`cd ${where}`]),
-        'npm install',
+        installStep(),
         'npm test',
         'then set X_CONSUMER_SECRET in .env and run npm run dev',
       ];

@@ -51,13 +51,19 @@ export function triggerCommand(): Command {
       const body = sampleBody(activity, format);
       const eventType = format === 'xaa' ? xaaEventTypeOf(activity) : undefined;
       const started = performance.now();
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(secret, body) },
-        body,
-        signal: AbortSignal.timeout(ctx.config.x.timeoutMs),
-      });
-      const answer = await res.text();
+      let res: Response;
+      let answer: string;
+      try {
+        res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(secret, body) },
+          body,
+          signal: AbortSignal.timeout(ctx.config.x.timeoutMs),
+        });
+        answer = await res.text();
+      } catch (error) {
+        throw new Error(`cannot post to ${url}: ${unreachable(error, ctx.config.x.timeoutMs)}`);
+      }
       const latencyMs = Math.round(performance.now() - started);
       let parsed: unknown = answer;
       try {
@@ -84,6 +90,15 @@ export function triggerCommand(): Command {
       return res.ok ? 0 : 1;
     },
   );
+}
+
+/** Why a post got no answer, in a few words (fetch says only "fetch failed"), and what to check. */
+function unreachable(error: unknown, timeoutMs: number): string {
+  const e = error as { name?: string; cause?: { code?: string; message?: string } };
+  if (e?.name === 'TimeoutError') return `no answer within ${timeoutMs} ms (X_API_TIMEOUT_MS)`;
+  const code = e?.cause?.code;
+  if (code === 'ECONNREFUSED') return 'connection refused: is the receiver running there (xaa serve, xaa dev)? Else pass --url, or set PORT and WEBHOOK_PATH as it has them';
+  return code ? `network error ${code}` : `network error: ${e?.cause?.message ?? (error as Error)?.message ?? String(error)}`;
 }
 
 /** `--rule tag` or `--rule 1234:tag` (an id of 1 to 19 digits, X's rule ids). */

@@ -26,6 +26,9 @@ export const SECRET_VARIABLES = [
   'X_OAUTH2_USER_TOKEN',
 ] as const;
 
+/** WEBHOOK_PATH when unset. */
+export const DEFAULT_WEBHOOK_PATH = '/webhook';
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 const schema = z.object({
@@ -55,7 +58,7 @@ const schema = z.object({
   WEBHOOK_PATH: z
     .string()
     .regex(/^\/[A-Za-z0-9._~\-/]*$/)
-    .default('/webhook')
+    .default(DEFAULT_WEBHOOK_PATH)
     .describe('a URL path starting with /, such as /webhook'),
   ADMIN_TOKEN: z
     .string()

@@ -454,11 +454,14 @@ export class Dispatcher {
     const pending = [...this.#inFlight.values()];
     const finished = Promise.all(pending.map((f) => f.done));
     // These timers are deliberately not unref'd: a hung handler holds no handle, and the process
-    // must stay alive until its work is released.
+    // must stay alive until its work is released. Cleared once the handlers finish: else the
+    // thread (and a test's process) stayed alive for the whole SHUTDOWN_TIMEOUT_MS after stop.
+    let deadline: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       finished.then(() => false),
-      new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs)),
+      new Promise<boolean>((r) => (deadline = setTimeout(() => r(true), timeoutMs))),
     ]);
+    clearTimeout(deadline);
     if (timedOut) {
       const left = [...this.#inFlight.values()];
       for (const f of left) f.abort.abort();
@@ -470,7 +473,9 @@ export class Dispatcher {
         }
       }
       this.#o.logger.warn({ released: left.length }, 'released in-flight events at shutdown');
-      await Promise.race([Promise.all(left.map((f) => f.done)), new Promise((r) => setTimeout(r, 1_000))]);
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(left.map((f) => f.done)), new Promise((r) => (grace = setTimeout(r, 1_000)))]);
+      clearTimeout(grace);
     }
     if (this.#renewTimer) clearInterval(this.#renewTimer);
   }

@@ -80,7 +80,9 @@ export async function startDispatchThread(
       post({ stop: true, timeoutMs });
       // The thread answers once its work is finished or released; exit follows.
       await Promise.race([done, exited]);
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 1_000))]);
+      let wait: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((r) => (wait = setTimeout(r, 1_000)))]);
+      clearTimeout(wait);
     },
   };
 }

@@ -2,7 +2,7 @@
 // database connection, so neither user code nor the dispatcher's queries (synchronous on SQLite)
 // ever hold up the HTTP event loop that X's deliveries and CRCs wait on.
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadConfig, readEnvironment, secretValues } from '../config/index.js';
+import { loadConfig, secretValues } from '../config/index.js';
 import { createLogger } from '../log/index.js';
 import { createMetrics } from '../metrics/index.js';
 import { clientFromConfig } from '../management/index.js';
@@ -15,7 +15,10 @@ const port = parentPort!;
 const send = (message: FromDispatchThread) => port.postMessage(message);
 
 try {
-  const config = loadConfig(readEnvironment());
+  // The environment the receiver handed this thread, whole (`xaa serve` read .env into it already):
+  // not .env again, which let a project's .env configure the receivers of xWebhooks({ env }) and
+  // startTestReceiver() here (its X tokens and API URL reaching ctx.x in a handler's tests).
+  const config = loadConfig({ ...process.env });
   const data = workerData as DispatchThreadData | undefined;
   const logger = createLogger({
     level: config.logLevel,

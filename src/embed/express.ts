@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readEnvironment } from '../config/index.js';
+import { DEFAULT_WEBHOOK_PATH, readEnvironment } from '../config/index.js';
 import { startReceiver, type Receiver, type StartOptions } from './receiver.js';
 
 export interface XWebhooksOptions extends StartOptions {
@@ -30,28 +30,37 @@ function pathOf(url: string | undefined): string {
  * WEBHOOK_PATH, with the guarantees of `xaa serve` (signature verified against the raw body,
  * 200 only after commit, dedupe, dispatch to HANDLERS on their own thread); every other request
  * goes on to the app's next handler. Mount it before any body parser: it needs the raw bytes.
- * Requests that arrive while it is starting wait for it.
+ * Requests to WEBHOOK_PATH that arrive while it is starting wait for it; if it cannot start, they
+ * get 503 (the reason is written once to stderr, and ready() rejects with it).
  */
 export function xWebhooks(options: XWebhooksOptions = {}): XWebhooksMiddleware {
-  const started = startReceiver(options.env ?? readEnvironment(), options);
-  // A failed start is reported to each request that waits on it (and by ready()).
-  started.catch(() => {});
-  let webhookPath: string | undefined;
-  void started.then((r) => (webhookPath = r.config.webhookPath), () => {});
+  const env = options.env ?? readEnvironment();
+  const started = startReceiver(env, options);
+  // The path is known before the start ends (an invalid WEBHOOK_PATH fails the start): the app's
+  // other routes never wait for the receiver, nor fail with it.
+  const webhookPath = env.WEBHOOK_PATH || DEFAULT_WEBHOOK_PATH;
+  // A failed start is said once, in one line (the app may not await ready()), and answered 503
+  // on the webhook path: X retries, and nothing of the failure (paths, stack) goes to the caller.
+  started.catch((error: unknown) => {
+    process.stderr.write(`xWebhooks: the X webhook receiver did not start: ${(error as Error)?.message?.split('\n')[0] ?? String(error)}\n`);
+  });
 
   const middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
-    // Known path, not ours: straight on, without waiting for the start.
-    if (webhookPath !== undefined && pathOf(req.url) !== webhookPath) return next();
+    if (pathOf(req.url) !== webhookPath) return next();
     started.then(
       (receiver) => {
-        if (pathOf(req.url) !== receiver.config.webhookPath) return next();
         if (req.readableEnded) {
           // A body parser ran first: the raw bytes the signature covers are gone.
           return next(new Error(`xWebhooks must be mounted before any body parser: the body of ${receiver.config.webhookPath} was already read`));
         }
         receiver.webhook(req, res);
       },
-      (error: unknown) => next(error),
+      () => {
+        if (res.headersSent) return;
+        req.resume();
+        res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '60', 'cache-control': 'no-store' });
+        res.end(JSON.stringify({ error: 'unavailable', message: 'the webhook receiver did not start' }));
+      },
     );
   };
   return Object.assign(middleware, {

@@ -106,3 +106,17 @@ export function writeHandlerProject(dir: string, options: { force?: boolean } = 
   }
   return { dir: root, written: files.map((f) => f.path) };
 }
+
+/**
+ * The install step `xaa init` prints. The package is not on the npm registry yet, so a plain
+ * `npm install` in the new project fails (404) unless it can name where the package comes from:
+ * the tarball `npm pack` wrote beside this package, if any; `npm install` alone where this
+ * package was itself installed into a project; else how to make the tarball.
+ */
+export function installStep(root: string = projectRoot()): string {
+  const { name, version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { name: string; version: string };
+  const tarball = path.join(root, `${name}-${version}.tgz`);
+  if (fs.existsSync(tarball)) return `npm install ${tarball}`;
+  if (root.split(path.sep).includes('node_modules')) return 'npm install';
+  return `npm install ${tarball}   (${name} is not on the npm registry yet: run npm pack in ${root} first)`;
+}

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { handlerProjectFiles, packageNameFor, writeHandlerProject } from '../../src/scaffold/handler-project.js';
+import { handlerProjectFiles, installStep, packageNameFor, writeHandlerProject } from '../../src/scaffold/handler-project.js';
 import { repoRoot } from '../support/databases.js';
 import { runXaa } from './xaa-run.js';
 
@@ -80,5 +80,27 @@ describe('xaa init', () => {
     expect(packageNameFor('/x/Mentions Bot')).toBe('mentions-bot');
     expect(packageNameFor('/x/.hidden')).toBe('hidden');
     expect(packageNameFor('/x/___')).toBe('x-handlers');
+  });
+  it('prints an install step that names where the package comes from (it is not on the npm registry: a bare npm install fails)', async () => {
+    const dir = tempDir();
+    const result = await runXaa(['init', dir], {});
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`  ${installStep(repoRoot)}\n`);
+
+    const manifest = JSON.stringify({ name: 'x-activity-receiver', version: '1.2.3' });
+    // A clone without a tarball: the tarball's path, and how to make it.
+    const clone = tempDir();
+    fs.writeFileSync(path.join(clone, 'package.json'), manifest);
+    expect(installStep(clone)).toBe(
+      `npm install ${path.join(clone, 'x-activity-receiver-1.2.3.tgz')}   (x-activity-receiver is not on the npm registry yet: run npm pack in ${clone} first)`,
+    );
+    // The tarball npm pack wrote: its path.
+    fs.writeFileSync(path.join(clone, 'x-activity-receiver-1.2.3.tgz'), '');
+    expect(installStep(clone)).toBe(`npm install ${path.join(clone, 'x-activity-receiver-1.2.3.tgz')}`);
+    // Installed into a project already (from the registry or a tarball): npm install.
+    const installed = path.join(tempDir(), 'node_modules', 'x-activity-receiver');
+    fs.mkdirSync(installed, { recursive: true });
+    fs.writeFileSync(path.join(installed, 'package.json'), manifest);
+    expect(installStep(installed)).toBe('npm install');
   });
 });

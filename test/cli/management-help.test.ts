@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { registerManagementCommands } from '../../src/cli/management.js';
+import { repoRoot } from '../support/databases.js';
 import { freePort, spawnXaa } from '../support/process.js';
 import { runXaa, waitUntil } from './xaa-run.js';
 
@@ -31,6 +34,15 @@ describe('xaa management commands: --help and --json', () => {
       expect(r.code, samples[i]!.join(' ')).toBe(0);
       expect(r.stdout).toContain(`Usage: xaa ${samples[i]!.join(' ')}`);
     });
+  });
+
+  it('--version (and -V) prints the package version, exit 0', async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await runXaa([flag], {});
+      expect(r.code, flag).toBe(0);
+      expect(r.stdout, flag).toBe(`${version}\n`);
+    }
   });
 
   it('options with a fixed set of values reject others, listing the allowed values, before doing anything', async () => {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { xWebhooks, type XWebhooksMiddleware } from '../../src/embed/express.js';
 import { openDatabase, type Database } from '../../src/store/index.js';
 import { FIXTURE_WINDOW_DAYS, sample, TEST_SECRET, xSignature } from '../support/app.js';
@@ -100,3 +100,66 @@ describe('xWebhooks() mounted in an Express app', () => {
     expect(await echo.json()).toEqual({ a: 1 });
   });
 });
+
+// The receiver cannot start (here: a database with migrations pending, no migrate: true).
+describe('xWebhooks() that cannot start', () => {
+  let server: import('node:http').Server;
+  let base: string;
+  let dir: string;
+  let hooks: XWebhooksMiddleware;
+  const said: string[] = [];
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-embed-fail-'));
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      said.push(String(chunk));
+      return true;
+    });
+    try {
+      hooks = xWebhooks({
+        env: { PATH: process.env.PATH, NODE_ENV: 'test', X_CONSUMER_SECRET: TEST_SECRET, DATABASE_URL: `file:${path.join(dir, 'new.db')}`, LOG_LEVEL: 'warn' },
+      });
+      const app = express();
+      app.use(hooks);
+      app.get('/hello', (_req, res) => res.json({ hello: 'world' }));
+      server = app.listen(0, '127.0.0.1');
+      await new Promise<void>((resolve) => server.once('listening', resolve));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      await expect(hooks.ready()).rejects.toThrow(/pending migration/);
+    } finally {
+      stderr.mockRestore();
+    }
+  });
+  afterAll(async () => {
+    await hooks?.close();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("says why once, in one line, and leaves the app's other routes working", async () => {
+    const lines = said.join('').split('\n').filter((l) => l.startsWith('xWebhooks:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^xWebhooks: the X webhook receiver did not start: .*pending migration.*xaa db migrate/);
+    const hello = await fetch(`${base}/hello`);
+    expect(hello.status).toBe(200);
+    expect(await hello.json()).toEqual({ hello: 'world' });
+  });
+
+  it('answers deliveries and CRCs 503 in JSON (X retries), with no stack trace or path of the server', async () => {
+    const body = sample('aaa-tweet-create-mention.json');
+    for (const res of [
+      await post(`${base}/webhook`, body, xSignature(body)),
+      await fetch(`${base}/webhook?crc_token=abcdefghijklmnop1234`),
+    ]) {
+      expect(res.status).toBe(503);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      const text = await res.text();
+      expect(JSON.parse(text)).toEqual({ error: 'unavailable', message: 'the webhook receiver did not start' });
+      expect(text).not.toContain(dir);
+    }
+  });
+});
+
+function post(url: string, body: Buffer, signature: string): Promise<Response> {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature }, body });
+}

@@ -1,8 +1,11 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestReceiver, type TestReceiver } from '../../src/testing/index.js';
+import { repoRoot } from '../support/databases.js';
 import { lines } from '../support/process.js';
 
 // The helpers the package exports as x-activity-receiver/testing, used here as a handler's test
@@ -76,4 +79,89 @@ describe('startTestReceiver', () => {
     expect(fs.existsSync(path.dirname(dbFile))).toBe(false);
     await expect(fetch(other.url)).rejects.toThrow();
   }, 120_000);
+});
+
+// A handler project's `npm test` ends when its test file's last close() has run: nothing of the
+// receiver may keep the process alive after it (the dispatch thread stayed up for the whole
+// SHUTDOWN_TIMEOUT_MS, 10 s by default, with a timer its stop never cleared).
+describe('startTestReceiver close()', () => {
+  it('lets the process exit, even with a long SHUTDOWN_TIMEOUT_MS', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-test-receiver-exit-'));
+    let child: ReturnType<typeof spawn> | undefined;
+    try {
+      const script = path.join(dir, 'handler.test.mts');
+      const testing = path.join(repoRoot, 'src/testing/index.ts');
+      fs.writeFileSync(
+        script,
+        [
+          `import { startTestReceiver } from ${JSON.stringify(testing)};`,
+          `const receiver = await startTestReceiver({`,
+          `  handlers: './test/fixtures/plugins/mention-writer.ts',`,
+          `  options: { 'mention-writer': { file: ${JSON.stringify(path.join(dir, 'mentions.txt'))} } },`,
+          `  env: { SHUTDOWN_TIMEOUT_MS: '600000', LOG_LEVEL: 'error' },`,
+          `});`,
+          `await receiver.deliver('post.create', { text: 'hello' });`,
+          `const events = await receiver.waitForHandlers();`,
+          `await receiver.close();`,
+          `console.log('closed', events.map((e) => e.status).join(','));`,
+        ].join('\n'),
+      );
+      const running = spawn(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = running;
+      let out = '';
+      running.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      running.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      // Without the fix the process stays for the 10 minutes of SHUTDOWN_TIMEOUT_MS: this test's timeout fails it.
+      const code = await new Promise<number | null>((resolve) => running.once('exit', resolve));
+      expect(out).toContain('closed done');
+      expect(code).toBe(0);
+    } finally {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
+
+// A handler project's .env holds its real settings (X tokens, X_API_BASE_URL, ...): its tests'
+// receiver is configured by startTestReceiver alone, on every thread (the dispatch thread read
+// the working directory's .env under its environment).
+describe('startTestReceiver in a project with a .env', () => {
+  it("is not configured by the project's .env", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-test-receiver-dotenv-'));
+    let child: ReturnType<typeof spawn> | undefined;
+    try {
+      // A value the receiver refuses: read by any part of the test receiver, it would not start.
+      fs.writeFileSync(path.join(dir, '.env'), 'DISPATCH_CONCURRENCY=not-a-number\n');
+      const script = path.join(dir, 'handler.test.mts');
+      fs.writeFileSync(
+        script,
+        [
+          `import { startTestReceiver } from ${JSON.stringify(path.join(repoRoot, 'src/testing/index.ts'))};`,
+          `const receiver = await startTestReceiver({`,
+          `  handlers: ${JSON.stringify(path.join(repoRoot, 'test/fixtures/plugins/mention-writer.ts'))},`,
+          `  options: { 'mention-writer': { file: ${JSON.stringify(path.join(dir, 'mentions.txt'))} } },`,
+          `  env: { LOG_LEVEL: 'error' },`,
+          `});`,
+          `await receiver.deliver('post.create', { text: 'hello' });`,
+          `const events = await receiver.waitForHandlers();`,
+          `await receiver.close();`,
+          `console.log('handled', events.map((e) => e.status).join(','));`,
+        ].join('\n'),
+      );
+      const tsx = pathToFileURL(path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href;
+      const running = spawn(process.execPath, ['--import', tsx, script], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = running;
+      let out = '';
+      running.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      running.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      const code = await new Promise<number | null>((resolve) => running.once('exit', resolve));
+      expect(out).not.toContain('DISPATCH_CONCURRENCY');
+      expect(out).toContain('handled done');
+      expect(code).toBe(0);
+      expect(lines(path.join(dir, 'mentions.txt'))).toHaveLength(1);
+    } finally {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
