@@ -25,6 +25,8 @@ export interface DispatcherOptions {
   queue?: WorkQueue;
   plugins: RegisteredPlugin[];
   logger: Logger;
+  /** Parent of the handlers' ctx.log (default: logger), when their lines have another level than the dispatcher's own. */
+  handlerLogger?: Logger;
   /** Delays before each retry, in ms; attempts = length + 1. */
   retrySchedule: number[];
   /** Events handled at once by this process. */
@@ -126,6 +128,7 @@ export class Dispatcher {
       random: Math.random,
       ...options,
       x: options.x ?? new XClient({ baseUrl: 'https://api.x.com', credentials: {} }),
+      handlerLogger: options.handlerLogger ?? options.logger,
     };
     this.#byName = new Map(this.#o.plugins.map((p) => [p.name, p]));
     const queue = (this.#queue = options.queue ?? prismaWorkQueue(this.#o.db));
@@ -368,7 +371,7 @@ export class Dispatcher {
     const attempt = run.attempts + 1;
     // The child logger and the signal are made when a handler first asks for them: most handlers
     // never log on success, and both cost more per event than dispatching it does.
-    const logger = this.#o.logger;
+    const logger = this.#o.handlerLogger;
     let childLog: Logger | undefined;
     const ctx: HandlerContext = {
       get log() {
@@ -420,7 +423,7 @@ export class Dispatcher {
       const ownLog =
         owner.name === run.handler
           ? ctx.log
-          : this.#o.logger.child({ event: xEvent.id, type: xEvent.type, plugin: owner.name, failedPlugin: run.handler, attempt });
+          : this.#o.handlerLogger.child({ event: xEvent.id, type: xEvent.type, plugin: owner.name, failedPlugin: run.handler, attempt });
       try {
         await onError(failure, owner.name === run.handler ? ctx : { ...ctx, plugin: owner.name, log: ownLog });
       } catch (e) {

@@ -7,7 +7,10 @@ import type { Database, WorkQueue } from '../store/index.js';
 import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 import { reportOrphanedRuns } from './orphans.js';
 
-/** Loads HANDLERS and builds the dispatcher the configuration describes. */
+/**
+ * Loads HANDLERS and builds the dispatcher the configuration describes. `logger` takes the
+ * dispatcher's own lines, `handlerLogger` (default: `logger`) is the parent of the handlers' ctx.log.
+ */
 export async function dispatcherFromConfig(
   config: Config,
   db: Database,
@@ -16,6 +19,7 @@ export async function dispatcherFromConfig(
   x?: XClient,
   onHandled?: DispatcherOptions['onHandled'],
   queue?: WorkQueue,
+  handlerLogger?: Logger,
 ): Promise<Dispatcher | undefined> {
   const plugins = await loadPlugins(config.dispatch.handlers, { logger, handlerOptions: config.dispatch.handlerOptions });
   if (plugins.length === 0) {
@@ -34,6 +38,7 @@ export async function dispatcherFromConfig(
     ...(queue ? { queue } : {}),
     plugins,
     logger: logger.child({ component: 'dispatch' }),
+    ...(handlerLogger ? { handlerLogger: handlerLogger.child({ component: 'dispatch' }) } : {}),
     retrySchedule: config.dispatch.retrySchedule,
     concurrency: config.dispatch.concurrency,
     perUserOrder: config.dispatch.perUserOrder,

@@ -11,6 +11,12 @@ export interface DispatchThreadData {
   describeRuns?: boolean;
   /** Human-readable logs (`xaa dev`): one line each, colored when `colorize`. Default: as createLogger decides. */
   prettyLogs?: { colorize: boolean };
+  /**
+   * Level of the receiver's own lines on this thread (the dispatcher's: plugins loaded, leases,
+   * orphaned runs), apart from the handlers' ctx.log, which keep LOG_LEVEL. `xaa dev`: warnings,
+   * as for the rest of the receiver. Default: LOG_LEVEL for both.
+   */
+  ownLogLevel?: string;
 }
 
 export type FromDispatchThread =

@@ -38,8 +38,10 @@ try {
         }
       : {}),
   });
+  // The receiver's own lines, through the same output; the handlers' ctx.log stay on `logger`.
+  const own = data?.ownLogLevel ? logger.child({}, { level: data.ownLogLevel }) : logger;
   // A plugin's forgotten promise must not take the dispatcher down with it.
-  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection in a handler plugin'));
+  process.on('unhandledRejection', (err) => own.error({ err }, 'unhandled rejection in a handler plugin'));
   const db = await openDatabase(config.database);
   const x = clientFromConfig(config);
   // SQLite: claims and outcomes go through the server's one writer thread, which also pushes new
@@ -60,7 +62,7 @@ try {
     const { plugin, ok, seconds, lagSeconds } = run;
     handled.push(data?.describeRuns ? run : { plugin, ok, seconds, lagSeconds });
   };
-  const dispatcher = await dispatcherFromConfig(config, db, logger, createMetrics(), x, onHandled, remote);
+  const dispatcher = await dispatcherFromConfig(config, db, own, createMetrics(), x, onHandled, remote, logger);
   if (dispatcher && remote) remote.attach(dispatcher.attachment(), (work) => dispatcher.accept(work));
   if (!dispatcher) {
     await db.close();

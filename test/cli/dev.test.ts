@@ -120,6 +120,8 @@ describe('xaa dev --emulate: the whole local loop in one process', () => {
     expect(dev.output()).toMatch(new RegExp(`^delivery  follow  aaa  user ${USER_ID}  new  200  [\\d.]+ ms$`, 'm'));
     // The handler's ctx.log.info, on one line with the plugin's name, not a JSON document.
     await waitForOutput(dev, /^\[[\d:.]+\] INFO: echo: v1 handled \{"type":"follow"\}$/m);
+    // The dispatch thread's own info lines are the receiver's: limited to warnings, as on the main thread.
+    expect(dev.output()).not.toMatch(/handler plugins loaded/);
   });
 
   it('handles an event posted by `xaa trigger`, and says when a delivery is a duplicate', async () => {
@@ -154,6 +156,8 @@ describe('xaa dev --emulate: the whole local loop in one process', () => {
     await until(() => lines(runs).some((l) => l.startsWith('v2 like ')));
     expect(lines(runs).filter((l) => l.includes(' like '))).toEqual([expect.stringMatching(/^v2 like /)]);
     await waitForOutput(dev, /INFO: echo: v2 handled \{"type":"like"\}$/m);
+    // The new thread's own info lines are left out too.
+    expect(dev.output()).not.toMatch(/handler plugins loaded/);
   });
 
   it('keeps serving while a broken handler file cannot load, and runs the waiting events once it is fixed', async () => {
@@ -245,6 +249,16 @@ describe('xaa dev --url: behind a tunnel, removing only what it registered', () 
       await until(() => records().some((r) => r.kind === 'handler'));
       expect(records().find((r) => r.kind === 'delivery')).toMatchObject({ status: 200, outcome: 'new', types: ['follow'], format: 'aaa', users: [USER.id], events: 1, duplicates: 0 });
       expect(records().find((r) => r.kind === 'handler')).toMatchObject({ plugin: 'echo', type: 'follow', format: 'aaa', user: USER.id, attempt: 1, outcome: 'ok' });
+      // The handler's ctx.log as a pino JSON line; the dispatch thread's own info lines are not printed.
+      const logs = () =>
+        dev
+          .output()
+          .split('\n')
+          .filter((l) => l.startsWith('{"level"'))
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+      await until(() => logs().some((r) => r.msg === 'v1 handled'));
+      expect(logs().find((r) => r.msg === 'v1 handled')).toMatchObject({ level: 30, plugin: 'echo', type: 'follow' });
+      expect(dev.output()).not.toMatch(/handler plugins loaded/);
 
       dev.child.kill('SIGINT');
       const exit = await dev.exited;

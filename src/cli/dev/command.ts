@@ -204,6 +204,8 @@ async function start(o: DevOptions, session: Session, print: Print, colors: Retu
       },
       dispatch: {
         env: { ...env, DISPATCH_IN_SERVER: 'true', LOG_LEVEL: env.LOG_LEVEL ?? 'info' },
+        // The dispatch thread's own lines as the receiver's above; the handlers' logs at LOG_LEVEL.
+        ownLogLevel: receiverLogLevel(env.LOG_LEVEL),
         ...(o.json ? {} : { prettyLogs: { colorize } }),
         onHandled: (run) => {
           const line = handlerLine(run);
