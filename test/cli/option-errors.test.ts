@@ -44,6 +44,11 @@ describe('xaa: the mistakes of a first hour get one clear line', () => {
     expectOneLine(await runXaa(['migrate', 'apply', '--max-subscriptions', 'ten'], {}), /^error: option '--max-subscriptions <n>' argument 'ten' is invalid\./);
   });
 
+  it('replay run and replay status refuse a --timeout that is not a duration, naming the option, before opening anything (status opened the database first)', async () => {
+    expectOneLine(await runXaa(['replay', 'run', '--from', '2h', '--wait', '--timeout', 'soon'], {}), /^error: option '--timeout <duration>' argument 'soon' is invalid\. expected a duration such as 90s or 5m\.$/);
+    expectOneLine(await runXaa(['replay', 'status', '1', '--timeout', '5 minutes'], { DATABASE_URL: 'postgresql://127.0.0.1:1/none' }), /^error: option '--timeout <duration>' argument '5 minutes' is invalid\./);
+  });
+
   it('emulate on a port in use says so and how to move it (was "listen EADDRINUSE: address already in use")', async () => {
     const server = http.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
