@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { installStep, writeHandlerProject } from '../scaffold/handler-project.js';
+import { shellWord } from '../scaffold/shell-word.js';
 
 /** `xaa init [dir]`: scaffolds a handler project (see src/scaffold/handler-project.ts). */
 export function initCommand(): Command {
@@ -18,7 +19,7 @@ export function initCommand(): Command {
       const relative = path.relative(process.cwd(), result.dir) || '.';
       const where = relative.startsWith('..') ? result.dir : relative;
       const steps = [
-        ...(where === '.' ? [] : [`cd ${where}`]),
+        ...(where === '.' ? [] : [`cd ${shellWord(where)}`]),
         installStep(),
         'npm test',
         'then set X_CONSUMER_SECRET in .env and run npm run dev',

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { applyMigration, MIGRATE_TAG, planMigration, TIER_CAPS, type MigrationPlan, type Tier } from '../management/index.js';
 import { listSubscriptionRecords, migrationActivity } from '../store/index.js';
 import { jsonAction, table, type CliContext } from './context.js';
+import { wholeNumber } from './whole-number.js';
 
 interface CapOptions {
   tier?: Tier;
@@ -10,18 +11,14 @@ interface CapOptions {
 }
 
 function capOf(o: CapOptions): number | null {
-  if (o.maxSubscriptions !== undefined) {
-    const n = Number(o.maxSubscriptions);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`--max-subscriptions must be a whole number, not "${o.maxSubscriptions}"`);
-    return n;
-  }
+  if (o.maxSubscriptions !== undefined) return Number(o.maxSubscriptions);
   return o.tier ? TIER_CAPS[o.tier] : null;
 }
 
 function capOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--tier <tier>', "your X API tier, for its activity subscription cap").choices(Object.keys(TIER_CAPS)))
-    .option('--max-subscriptions <n>', "the app's activity subscription cap (overrides --tier)")
+    .option('--max-subscriptions <n>', "the app's activity subscription cap (overrides --tier)", wholeNumber(0))
     .option('--webhook <id>', 'webhook id (default X_WEBHOOK_ID, or the only webhook)');
 }
 

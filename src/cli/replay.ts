@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseWhen, toXDate } from '../management/index.js';
 import { findReplayJob, listReplayJobs, type ReplayJobRecord } from '../store/index.js';
 import { jsonAction, table, type CliContext } from './context.js';
@@ -41,10 +41,18 @@ async function waitFor(ctx: CliContext, job: ReplayJobRecord, timeoutMs: number)
   }
 }
 
+const DURATION = /^(\d+)(ms|s|m|h)?$/;
+
 function parseDuration(s: string): number {
-  const m = /^(\d+)(ms|s|m|h)?$/.exec(s.trim());
+  const m = DURATION.exec(s.trim());
   if (!m) throw new Error(`"${s}" is not a duration such as 90s or 5m`);
   return Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's'] ?? 1000);
+}
+
+/** --timeout's argument parser: refused by commander, naming the option, before anything is opened. */
+function durationArgument(value: string): string {
+  if (!DURATION.test(value.trim())) throw new InvalidArgumentError('expected a duration such as 90s or 5m.');
+  return value.trim();
 }
 
 export function replayCommand(): Command {
@@ -60,7 +68,7 @@ export function replayCommand(): Command {
       )
       .option('--webhook <id>', 'webhook id (default X_WEBHOOK_ID, or the only webhook)')
       .option('--wait', 'wait until X reports the job complete (the receiver must be running)')
-      .option('--timeout <duration>', 'how long --wait waits', '5m')
+      .option('--timeout <duration>', 'how long --wait waits', durationArgument, '5m')
       .description('request a replay job at X'),
     async (ctx, o: { from: string; to: string; api: 'aaa' | 'xaa'; webhook?: string; wait?: boolean; timeout: string }) => {
       const from = parseWhen(o.from);
@@ -94,7 +102,7 @@ export function replayCommand(): Command {
       .command('status')
       .argument('<job>', 'our job id or X\'s job id')
       .option('--wait', 'wait until X reports the job complete')
-      .option('--timeout <duration>', 'how long --wait waits', '5m')
+      .option('--timeout <duration>', 'how long --wait waits', durationArgument, '5m')
       .description('one replay job'),
     async (ctx, id: string, o: { wait?: boolean; timeout: string }) => {
       const db = (await ctx.db(true))!;

@@ -5,8 +5,9 @@ import { parseEnv } from 'node:util';
 /**
  * The environment the configuration is read from: the process environment, plus a `.env` file
  * in the working directory when one exists (values already set in the environment win; the
- * file is parsed with Node's own .env parser, as `node --env-file` does). This module and
- * src/config/config.ts are the only readers of process.env.
+ * file is parsed with Node's own .env parser, as `node --env-file` does). Read once, by the
+ * entry point (a command, xWebhooks() without `env`): what it returns is handed on whole, as the
+ * dispatch thread's environment too, and nothing beneath reads `.env` again.
  */
 export function readEnvironment(cwd = process.cwd()): Record<string, string | undefined> {
   const file = path.join(cwd, '.env');

@@ -5,7 +5,9 @@ import { startReceiver, type Receiver, type StartOptions } from './receiver.js';
 export interface XWebhooksOptions extends StartOptions {
   /**
    * The receiver's settings, as the environment variables `xaa serve` reads (X_CONSUMER_SECRET,
-   * DATABASE_URL, WEBHOOK_PATH, HANDLERS, ...). Default: process.env.
+   * DATABASE_URL, WEBHOOK_PATH, HANDLERS, ...). Default: the process environment and the working
+   * directory's `.env`, as `xaa serve` reads them. Given, it is the whole configuration: `.env` is
+   * not read (nor by the dispatch thread).
    */
   env?: Record<string, string | undefined>;
 }

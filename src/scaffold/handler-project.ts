@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../store/index.js';
+import { shellWord } from './shell-word.js';
 
 /**
  * `xaa init`: a handler project written from the template the package ships,
@@ -116,7 +117,7 @@ export function writeHandlerProject(dir: string, options: { force?: boolean } = 
 export function installStep(root: string = projectRoot()): string {
   const { name, version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { name: string; version: string };
   const tarball = path.join(root, `${name}-${version}.tgz`);
-  if (fs.existsSync(tarball)) return `npm install ${tarball}`;
+  if (fs.existsSync(tarball)) return `npm install ${shellWord(tarball)}`;
   if (root.split(path.sep).includes('node_modules')) return 'npm install';
-  return `npm install ${tarball}   (${name} is not on the npm registry yet: run npm pack in ${root} first)`;
+  return `npm install ${shellWord(tarball)}   (${name} is not on the npm registry yet: run npm pack in ${root} first)`;
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { handlerProjectFiles, installStep, packageNameFor, writeHandlerProject } from '../../src/scaffold/handler-project.js';
 import { repoRoot } from '../support/databases.js';
@@ -12,6 +13,7 @@ import { runXaa } from './xaa-run.js';
 const ownManifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
   version: string;
   devDependencies: Record<string, string>;
+  allowScripts: Record<string, boolean>;
 };
 
 const dirs: string[] = [];
@@ -102,5 +104,31 @@ describe('xaa init', () => {
     fs.mkdirSync(installed, { recursive: true });
     fs.writeFileSync(path.join(installed, 'package.json'), manifest);
     expect(installStep(installed)).toBe('npm install');
+  });
+
+  it('prints steps a shell runs as they are, for a folder with a space in its name (cd /tmp/x/My Bot went to /tmp/x/My)', async () => {
+    const dir = path.join(tempDir(), 'My Bot');
+    const result = await runXaa(['init', dir], {});
+    expect(result.code).toBe(0);
+    const cd = result.stdout.split('\n').map((l) => l.trim()).find((l) => l.startsWith('cd '))!;
+    expect(cd).toBe(`cd "${dir}"`);
+    expect(execFileSync('sh', ['-c', `${cd} && pwd -P`], { encoding: 'utf8' }).trim()).toBe(fs.realpathSync(dir));
+
+    const clone = path.join(tempDir(), 'my clones', 'x-activity-receiver');
+    fs.mkdirSync(clone, { recursive: true });
+    fs.writeFileSync(path.join(clone, 'package.json'), JSON.stringify({ name: 'x-activity-receiver', version: '1.2.3' }));
+    fs.writeFileSync(path.join(clone, 'x-activity-receiver-1.2.3.tgz'), '');
+    const step = installStep(clone);
+    expect(step).toBe(`npm install "${path.join(clone, 'x-activity-receiver-1.2.3.tgz')}"`);
+    // The shell hands npm the tarball's path as one argument.
+    const args = execFileSync('sh', ['-c', `set -- ${step.slice('npm install '.length)}; printf '%s\\n' "$#" "$1"`], { encoding: 'utf8' });
+    expect(args).toBe(`1\n${path.join(clone, 'x-activity-receiver-1.2.3.tgz')}\n`);
+  });
+
+  it("gives the project the install-script approvals this repository has for the packages they share (allowScripts)", () => {
+    const files = handlerProjectFiles('/somewhere/handler-project');
+    const manifest = JSON.parse(files.find((f) => f.path === 'package.json')!.content) as { allowScripts: Record<string, boolean> };
+    expect(Object.keys(manifest.allowScripts).sort()).toEqual(['better-sqlite3', 'esbuild']);
+    for (const [name, allowed] of Object.entries(manifest.allowScripts)) expect(allowed, name).toBe(ownManifest.allowScripts[name]);
   });
 });

@@ -35,6 +35,20 @@ describe('xaa: the mistakes of a first hour get one clear line', () => {
     expectOneLine(await runXaa(['emulate', '--max-webhooks', 'two'], {}), /^error: option '--max-webhooks <n>' argument 'two' is invalid\. expected a whole number of at least 1\.$/);
   });
 
+  it('dev --emulate-port and migrate --max-subscriptions go through the same check (99999 reached Node as "options.port should be < 65536"; "" was a cap of 0, "1e3" one of 1000)', async () => {
+    expectOneLine(await runXaa(['dev', '--emulate', '--emulate-port', '99999'], {}), /^error: option '--emulate-port <port>' argument '99999' is invalid\. expected a whole number from 0 to 65535\.$/);
+    expectOneLine(await runXaa(['dev', '--emulate', '--emulate-port', 'abc'], {}), /^error: option '--emulate-port <port>' argument 'abc' is invalid\./);
+    for (const cap of ['', '1e3', '-1']) {
+      expectOneLine(await runXaa(['migrate', 'plan', '--max-subscriptions', cap], {}), new RegExp(`^error: option '--max-subscriptions <n>' argument '${cap}' is invalid\\. expected a whole number of at least 0\\.$`));
+    }
+    expectOneLine(await runXaa(['migrate', 'apply', '--max-subscriptions', 'ten'], {}), /^error: option '--max-subscriptions <n>' argument 'ten' is invalid\./);
+  });
+
+  it('replay run and replay status refuse a --timeout that is not a duration, naming the option, before opening anything (status opened the database first)', async () => {
+    expectOneLine(await runXaa(['replay', 'run', '--from', '2h', '--wait', '--timeout', 'soon'], {}), /^error: option '--timeout <duration>' argument 'soon' is invalid\. expected a duration such as 90s or 5m\.$/);
+    expectOneLine(await runXaa(['replay', 'status', '1', '--timeout', '5 minutes'], { DATABASE_URL: 'postgresql://127.0.0.1:1/none' }), /^error: option '--timeout <duration>' argument '5 minutes' is invalid\./);
+  });
+
   it('emulate on a port in use says so and how to move it (was "listen EADDRINUSE: address already in use")', async () => {
     const server = http.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -7,6 +7,7 @@ import { XStandIn } from '../../testing/x-standin/index.js';
 import { emulatedApp } from '../emulate.js';
 import { exitAfterFlush } from '../output.js';
 import { serve, type Running } from '../serve.js';
+import { wholeNumber } from '../whole-number.js';
 import { deliveryLine, formatDelivery, formatHandler, handlerLine, palette } from './lines.js';
 import { register, unregister, type Registration, type RegistrationStep, type UndoStep } from './registration.js';
 import { watchSources, type SourceWatcher } from './watch.js';
@@ -28,7 +29,7 @@ export function devCommand(): Command {
     )
     .addOption(new Option('--emulate', 'run a local X stand-in and point the registration and ctx.x at it (made-up credentials where none are set)').conflicts('url'))
     .option('--url <url>', 'the public URL that reaches this receiver (any tunnel); WEBHOOK_PATH is appended when the URL has no path, and must be its path otherwise')
-    .option('--emulate-port <port>', 'port of the X stand-in (--emulate)', '8787')
+    .option('--emulate-port <port>', 'port of the X stand-in (--emulate)', wholeNumber(0, 65535), '8787')
     .option('--no-subscribe', 'register the webhook only, subscribe no user')
     .option('--watch <paths...>', 'more files or folders whose changes reload the handlers (default: the folders of the HANDLERS files)')
     .option('--json', 'one JSON object per line on stdout (handler logs stay pino JSON lines)')
@@ -147,7 +148,6 @@ type Print = (record: object, human: string) => void;
 async function start(o: DevOptions, session: Session, print: Print, colors: ReturnType<typeof palette>, stopping: () => boolean): Promise<void> {
   let env = readEnvironment();
   // Refused before anything starts.
-  if (o.emulate && !/^\d{1,5}$/.test(o.emulatePort)) throw new Error(`--emulate-port "${o.emulatePort}" is not a port number`);
   const tunnelUrl = o.url ? webhookUrlFrom(o.url, loadConfig(env).webhookPath) : undefined;
   if (o.emulate) {
     // The stand-in signs deliveries with the consumer secret it is given: never a production one.
