@@ -5,45 +5,19 @@
  * a kept-alive connection opened before keeps working on the old one; a new pair that does not
  * match is logged (without key material) and the server goes on with the pair it has.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasOpenssl, makeCertificate, type CertificatePair } from '../support/certificates.js';
 import { migratedDatabase, type TestDatabase } from '../support/databases.js';
 import { freePort, spawnServe, spawnXaa, stopSpawned, until, type Served } from '../support/process.js';
 
 const SECRET = 'test-consumer-secret-0123456789abcdef';
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const openssl = hasOpenssl();
 if (!openssl) console.warn('HTTPS tests skipped: no openssl command to make test certificates with');
-
-interface Pair {
-  cert: string;
-  key: string;
-}
-
-/** A self-signed P-256 certificate for 127.0.0.1 with the given common name, and its key. */
-function makePair(dir: string, name: string): Pair {
-  const cert = path.join(dir, `${name}.crt`);
-  const key = path.join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-      '-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
 
 /** Replaces `target` with a copy of `source` the way renewals do: a new file renamed over it. */
 function replace(source: string, target: string): void {
@@ -134,12 +108,12 @@ describe.skipIf(!openssl)('xaa serve over HTTPS (TLS_CERT_FILE, TLS_KEY_FILE)', 
   let db: TestDatabase;
   let run: Served;
   let port: number;
-  let pairs: Record<'one' | 'two' | 'three', Pair>;
+  let pairs: Record<'one' | 'two' | 'three', CertificatePair>;
   const live = () => ({ cert: path.join(dir, 'live', 'fullchain.pem'), key: path.join(dir, 'live', 'privkey.pem') });
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-https-'));
-    pairs = { one: makePair(dir, 'one.test'), two: makePair(dir, 'two.test'), three: makePair(dir, 'three.test') };
+    pairs = { one: makeCertificate(dir, 'one.test'), two: makeCertificate(dir, 'two.test'), three: makeCertificate(dir, 'three.test') };
     fs.mkdirSync(path.join(dir, 'live'));
     fs.copyFileSync(pairs.one.cert, live().cert);
     fs.copyFileSync(pairs.one.key, live().key);

@@ -4,7 +4,6 @@
  * again. An idle kept-alive connection is closed by the server after HTTP_KEEP_ALIVE_TIMEOUT_MS.
  */
 import type { Server } from 'node:http';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -13,17 +12,10 @@ import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../../src/http/server.js';
 import { trustedPeer } from '../../src/http/trusted-proxy.js';
+import { hasOpenssl, makeCertificate } from '../support/certificates.js';
 import { until } from '../support/process.js';
 import { openRequest } from '../support/raw-http.js';
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const openssl = hasOpenssl();
 
 /** Whether this machine can listen on '::' and take IPv4 connections there (as ::ffff:a.b.c.d). */
@@ -145,9 +137,7 @@ describe('the HTTP server limits', () => {
   it.skipIf(!openssl)('counts HTTPS connections per client too, before their TLS handshake', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-limits-'));
     try {
-      const cert = path.join(dir, 'c.crt');
-      const key = path.join(dir, 'c.key');
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=limits', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+      const { cert, key } = makeCertificate(dir, 'limits');
       const dropped: string[] = [];
       const port = await listen({ maxConnections: 10, maxConnectionsPerClient: 1, keepAliveTimeoutMs: 60_000, tls: { cert: fs.readFileSync(cert), key: fs.readFileSync(key) } }, dropped);
       const connect = (localAddress: string) =>
@@ -220,9 +210,7 @@ describe('the HTTP server limits', () => {
   it.skipIf(!openssl)('gives an HTTPS client its connection back however the connection ends, before or after the TLS handshake', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-limits-'));
     try {
-      const cert = path.join(dir, 'c.crt');
-      const key = path.join(dir, 'c.key');
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=limits', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+      const { cert, key } = makeCertificate(dir, 'limits');
       const port = await listen({ maxConnections: 10, maxConnectionsPerClient: 1, keepAliveTimeoutMs: 60_000, tls: { cert: fs.readFileSync(cert), key: fs.readFileSync(key) } });
       /** An HTTPS request from 127.0.0.1: 'answered' (then closed by this side) or 'closed'. */
       const request = () =>
