@@ -238,10 +238,15 @@ describe('a body the server will not read', () => {
   });
   afterAll(async () => h?.close());
 
-  /** Starts a chunked body that could go on for ever; resolves with the answer and how the connection ended. */
-  async function endlessBody(method: string, path: string, headers: Record<string, string>) {
-    const c = openRequest({ port: h.port, method, path, headers: { ...headers, 'transfer-encoding': 'chunked' } });
-    const chunk = Buffer.concat([Buffer.from('4000\r\n'), Buffer.alloc(0x4000, 0x61), Buffer.from('\r\n')]);
+  /**
+   * Starts a body that could go on for ever (chunked, or announced as 1 GiB with `sized`);
+   * resolves with the answer and how the connection ended.
+   */
+  async function endlessBody(method: string, path: string, headers: Record<string, string>, sized = false) {
+    const framing: Record<string, string> = sized ? { 'content-length': String(1 << 30) } : { 'transfer-encoding': 'chunked' };
+    const c = openRequest({ port: h.port, method, path, headers: { ...headers, ...framing } });
+    const data = Buffer.alloc(0x4000, 0x61);
+    const chunk = sized ? data : Buffer.concat([Buffer.from('4000\r\n'), data, Buffer.from('\r\n')]);
     let writing = true;
     void (async () => {
       // Writes until the server closes the connection (or 64 MiB: a server draining it would read them all).
@@ -297,15 +302,7 @@ describe('a body the server will not read', () => {
       expect(answer.headers.connection, path).toBe('close');
       expect(closed.byServer, path).toBe(true);
     }
-    const c = openRequest({ port: h.port, method: 'POST', path: '/console/login', headers: { ...form, 'content-length': 1 << 30 } });
-    const chunk = Buffer.alloc(0x4000, 0x61);
-    let writing = true;
-    void (async () => {
-      for (let i = 0; writing && i < 4096; i++) if (!(await c.write(chunk))) break;
-    })();
-    const answer = await c.answer;
-    const closed = await c.closed;
-    writing = false;
+    const { answer, closed } = await endlessBody('POST', '/console/login', form, true);
     expect(answer.status).toBe(413);
     expect(answer.headers.connection).toBe('close');
     expect(closed.byServer).toBe(true);
