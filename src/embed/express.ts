@@ -59,8 +59,14 @@ export function xWebhooks(options: XWebhooksOptions = {}): XWebhooksMiddleware {
       },
       () => {
         if (res.headersSent) return;
-        req.resume();
-        res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '60', 'cache-control': 'no-store' });
+        // A body not read yet is not drained: the connection closes after the answer (as the
+        // receiver's own refusals do), so a client cannot keep the app reading junk.
+        res.writeHead(503, {
+          'content-type': 'application/json; charset=utf-8',
+          'retry-after': '60',
+          'cache-control': 'no-store',
+          ...(req.complete ? {} : { connection: 'close' }),
+        });
         res.end(JSON.stringify({ error: 'unavailable', message: 'the webhook receiver did not start' }));
       },
     );
