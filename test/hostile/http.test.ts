@@ -20,7 +20,7 @@ import {
   xSignature,
   type Hostile,
 } from './support.js';
-import { openRequest } from '../support/raw-http.js';
+import { endlessBody as sendEndlessBody, openRequest } from '../support/raw-http.js';
 
 const CONSOLE_TOKEN = 'hostile-console-token-0123456789';
 
@@ -238,25 +238,9 @@ describe('a body the server will not read', () => {
   });
   afterAll(async () => h?.close());
 
-  /**
-   * Starts a body that could go on for ever (chunked, or announced as 1 GiB with `sized`);
-   * resolves with the answer and how the connection ended.
-   */
-  async function endlessBody(method: string, path: string, headers: Record<string, string>, sized = false) {
-    const framing: Record<string, string> = sized ? { 'content-length': String(1 << 30) } : { 'transfer-encoding': 'chunked' };
-    const c = openRequest({ port: h.port, method, path, headers: { ...headers, ...framing } });
-    const data = Buffer.alloc(0x4000, 0x61);
-    const chunk = sized ? data : Buffer.concat([Buffer.from('4000\r\n'), data, Buffer.from('\r\n')]);
-    let writing = true;
-    void (async () => {
-      // Writes until the server closes the connection (or 64 MiB: a server draining it would read them all).
-      for (let i = 0; writing && i < 4096; i++) if (!(await c.write(chunk))) break;
-    })();
-    const answer = await c.answer;
-    const closed = await c.closed;
-    writing = false;
-    return { answer, closed };
-  }
+  /** A body that could go on for ever, to this server (see the support's endlessBody). */
+  const endlessBody = (method: string, path: string, headers: Record<string, string>, sized = false) =>
+    sendEndlessBody({ port: h.port, method, path, headers }, sized);
 
   it('is answered with Connection: close and the connection closed, not drained: 415, 405, 404', async () => {
     const cases: Array<[string, string, Record<string, string>, number]> = [

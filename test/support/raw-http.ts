@@ -108,3 +108,26 @@ export function openRequest(options: RawRequestOptions): RawRequest {
     abort: () => socket.destroy(),
   };
 }
+
+/**
+ * Sends a request whose body could go on for ever (chunked, or announced as 1 GiB with `sized`),
+ * writing until the server closes the connection (or 64 MiB: a server draining it would read
+ * them all); resolves with the answer and how the connection ended.
+ */
+export async function endlessBody(
+  options: { port: number; method?: string; path?: string; headers: Record<string, string | number> },
+  sized = false,
+): Promise<{ answer: RawAnswer; closed: RawClose }> {
+  const framing: Record<string, string> = sized ? { 'content-length': String(1 << 30) } : { 'transfer-encoding': 'chunked' };
+  const c = openRequest({ ...options, headers: { ...options.headers, ...framing } });
+  const data = Buffer.alloc(0x4000, 0x61);
+  const chunk = sized ? data : Buffer.concat([Buffer.from('4000\r\n'), data, Buffer.from('\r\n')]);
+  let writing = true;
+  void (async () => {
+    for (let i = 0; writing && i < 4096; i++) if (!(await c.write(chunk))) break;
+  })();
+  const answer = await c.answer;
+  const closed = await c.closed;
+  writing = false;
+  return { answer, closed };
+}
