@@ -183,6 +183,16 @@ describe('parseJsonLossless (pure)', () => {
     expect(parseJsonLossless('{"a":[1000000000000000, 12345678901234567 ]}')).toEqual({ a: ['1000000000000000', '12345678901234567'] });
   });
 
+  it('leaves digits inside strings alone, whatever the escapes before a quote', () => {
+    // Strings whose JSON text has quotes after one, two and three backslashes, next to long digits.
+    for (const value of ['x"1234567890123456789', 'y\\', '\\"2345678901234567890\\\\', '"', '\\']) {
+      const text = `{"s":${JSON.stringify(value)},"n":1234567890123456789,"t":${JSON.stringify(value + '"')},"m":[-2345678901234567890]}`;
+      expect(parseJsonLossless(text), text).toEqual({ s: value, n: '1234567890123456789', t: value + '"', m: ['-2345678901234567890'] });
+    }
+    // A string that never closes is invalid JSON, as for JSON.parse.
+    expect(() => parseJsonLossless('{"a":"1234567890123456789\\"}')).toThrow();
+  });
+
   it('accepts exactly the texts JSON.parse accepts', () => {
     fc.assert(
       fc.property(fc.oneof(jsonish, fc.jsonValue().map((v) => JSON.stringify(v))), (text) => {
