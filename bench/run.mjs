@@ -75,11 +75,43 @@ async function startProcess(name, args, env, probe) {
   return { name, port, child, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
 }
 
-async function receiverTarget(name, databaseUrl) {
+async function receiverTarget(name, databaseUrl, env = {}) {
   execFileSync(process.execPath, ['scripts/prisma/migrate.mjs', 'deploy'], { cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: 'ignore' });
-  const target = await startProcess(name, ['dist/src/main.js', 'serve'], { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }, '/healthz');
+  const target = await startProcess(name, ['dist/src/main.js', 'serve'], { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...env }, '/healthz');
   target.databaseUrl = databaseUrl;
   return target;
+}
+
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+const PLUGIN_TARGET = 'receiver, SQLite + no-op handler';
+
+/**
+ * The receiver with the no-op plugin dispatching in-server. It runs in the POST x32 rounds
+ * between the other targets (so that its ratio to them is measured as theirs are); after each of
+ * its runs the bench waits for its queue to drain before the next target starts.
+ */
+async function pluginTarget(tmp) {
+  const target = await receiverTarget(PLUGIN_TARGET, `file:${path.join(tmp, 'plugin.db')}`, {
+    HANDLERS: './bench/noop-plugin.mjs',
+    ADMIN_TOKEN,
+    DISPATCH_CONCURRENCY: '32',
+  });
+  target.scenarios = ['POST x32'];
+  target.drainedAfterMs = [];
+  return target;
+}
+
+async function metricsOf(target) {
+  return (await fetch(`http://127.0.0.1:${target.port}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
+}
+
+/** Waits for the plugin target's queue to be empty; returns the ms since the load stopped. */
+async function drain(target, loadEnded) {
+  for (let i = 0; i < 600; i++) {
+    if (/^xaa_queue_depth 0$/m.test(await metricsOf(target))) break;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  return Date.now() - loadEnded;
 }
 
 let sequence = 0;
@@ -122,40 +154,6 @@ function histogramQuantile(text, name, q) {
   return null;
 }
 
-async function dispatchLag(tmp) {
-  const url = `file:${path.join(tmp, 'lag.db')}`;
-  execFileSync(process.execPath, ['scripts/prisma/migrate.mjs', 'deploy'], { cwd: root, env: { ...process.env, DATABASE_URL: url }, stdio: 'ignore' });
-  const token = 'bench-admin-token-0123456789';
-  const target = await startProcess('receiver, SQLite + no-op handler', ['dist/src/main.js', 'serve'], { DATABASE_URL: url, LOG_LEVEL: 'warn', HANDLERS: './bench/noop-plugin.mjs', ADMIN_TOKEN: token, DISPATCH_CONCURRENCY: '32' }, '/healthz');
-  try {
-    const r = await load(target, { name: 'POST x32', kind: 'post', connections: 32 });
-    const loadEnded = Date.now();
-    let metrics = '';
-    // Wait for the queue to drain, to measure dispatch throughput too.
-    for (let i = 0; i < 600; i++) {
-      metrics = await (await fetch(`http://127.0.0.1:${target.port}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
-      if (/^xaa_queue_depth 0$/m.test(metrics)) break;
-      await new Promise((res) => setTimeout(res, 500));
-    }
-    const drainedAfterMs = Date.now() - loadEnded;
-    return {
-      scenario: 'dispatch lag, POST x32',
-      target: target.name,
-      requestsPerSecond: Math.round(r.requests.average),
-      p50ms: r.latency.p50,
-      p99ms: r.latency.p99,
-      non2xx: r.non2xx,
-      errors: r.errors + r.timeouts,
-      ok2xx: r['2xx'],
-      lagP50ms: histogramQuantile(metrics, 'xaa_dispatch_lag_seconds', 0.5),
-      lagP99ms: histogramQuantile(metrics, 'xaa_dispatch_lag_seconds', 0.99),
-      queueDrainedAfterMs: drainedAfterMs,
-    };
-  } finally {
-    await target.stop();
-  }
-}
-
 /**
  * Stream intake: `xaa stream` (SQLite, no plugin) connected to a feeder that writes STREAM_EVENTS
  * XAA event lines as fast as they are read. Rate: events stored (xaa_stream_events_total) over
@@ -165,7 +163,6 @@ async function streamIntake(tmp) {
   const url = `file:${path.join(tmp, 'stream.db')}`;
   execFileSync(process.execPath, ['scripts/prisma/migrate.mjs', 'deploy'], { cwd: root, env: { ...process.env, DATABASE_URL: url }, stdio: 'ignore' });
   const bearer = 'bench-bearer-token-0123456789';
-  const token = 'bench-admin-token-0123456789';
   const at = new Date();
   const lines = Array.from({ length: STREAM_EVENTS }, (_, n) => streamLine(n, runId, at));
   const bytes = lines.reduce((s, l) => s + l.length + 2, 0);
@@ -173,7 +170,7 @@ async function streamIntake(tmp) {
   const target = await startProcess(
     'receiver, SQLite (xaa stream)',
     ['dist/src/main.js', 'stream'],
-    { DATABASE_URL: url, LOG_LEVEL: 'warn', X_API_BASE_URL: feeder.url, X_BEARER_TOKEN: bearer, ADMIN_TOKEN: token },
+    { DATABASE_URL: url, LOG_LEVEL: 'warn', X_API_BASE_URL: feeder.url, X_BEARER_TOKEN: bearer, ADMIN_TOKEN },
     '/healthz',
   );
   try {
@@ -181,7 +178,7 @@ async function streamIntake(tmp) {
     let doneAt = null;
     const deadline = Date.now() + 600_000;
     while (Date.now() < deadline) {
-      const text = await (await fetch(`http://127.0.0.1:${target.port}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+      const text = await metricsOf(target);
       stored = [...text.matchAll(/^xaa_stream_events_total\{outcome="[^"]+"\} (\d+)$/gm)].reduce((s, m) => s + Number(m[1]), 0);
       if (stored >= STREAM_EVENTS) {
         doneAt = performance.now();
@@ -334,6 +331,7 @@ async function main() {
     await startProcess('(b) node:http verify-only', ['bench/baselines/node-http.mjs'], {}, '/webhook?crc_token=x'),
     await receiverTarget('receiver, SQLite', `file:${path.join(tmp, 'bench.db')}`),
   ];
+  if (only !== 'stream') targets.push(await pluginTarget(tmp));
   if (only === 'stream') for (const t of targets.splice(0, 2)) await t.stop();
   let pgDb;
   if (pgUrl) {
@@ -350,38 +348,52 @@ async function main() {
   const results = [];
   try {
     for (const scenario of scenarios) {
-      const runs = new Map(targets.map((t) => [t.name, []]));
+      const inScenario = targets.filter((t) => !t.scenarios || t.scenarios.includes(scenario.name));
+      const runs = new Map(inScenario.map((t) => [t.name, []]));
       for (let round = 0; round < rounds; round++) {
         // Alternate the order each round so that no target always runs on a warmer machine.
-        const order = round % 2 === 0 ? targets : [...targets].reverse();
+        const order = round % 2 === 0 ? inScenario : [...inScenario].reverse();
         for (const target of order) {
           const r = await load(target, scenario);
+          const loadEnded = Date.now();
           runs.get(target.name).push(r);
-          process.stderr.write(`  ${scenario.name.padEnd(10)} ${target.name.padEnd(30)} ${Math.round(r.requests.average)} req/s p99 ${r.latency.p99} ms\n`);
+          let drained = '';
+          if (target.drainedAfterMs) {
+            target.drainedAfterMs.push(await drain(target, loadEnded));
+            drained = `, queue drained ${target.drainedAfterMs.at(-1)} ms after the load`;
+          }
+          process.stderr.write(`  ${scenario.name.padEnd(10)} ${target.name.padEnd(34)} ${Math.round(r.requests.average)} req/s p99 ${r.latency.p99} ms${drained}\n`);
         }
       }
-      for (const target of targets) {
+      for (const target of inScenario) {
         const rs = runs.get(target.name);
         const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
         results.push({
           scenario: scenario.name,
           target: target.name,
           requestsPerSecond: Math.round(rs.reduce((s, r) => s + r.requests.average, 0) / rs.length),
+          perRound: rs.map((r) => Math.round(r.requests.average)),
           p50ms: median(rs.map((r) => r.latency.p50)),
           p99ms: median(rs.map((r) => r.latency.p99)),
           non2xx: rs.reduce((s, r) => s + r.non2xx, 0),
           errors: rs.reduce((s, r) => s + r.errors + r.timeouts, 0),
           ok2xx: rs.reduce((s, r) => s + r['2xx'], 0),
         });
+        if (target.drainedAfterMs) {
+          // Dispatch lag over all its rounds, from the server's own histogram.
+          const metrics = await metricsOf(target);
+          Object.assign(results.at(-1), {
+            lagP50ms: histogramQuantile(metrics, 'xaa_dispatch_lag_seconds', 0.5),
+            lagP99ms: histogramQuantile(metrics, 'xaa_dispatch_lag_seconds', 0.99),
+            queueDrainedAfterMs: Math.max(...target.drainedAfterMs),
+          });
+        }
       }
     }
     const stream = await streamIntake(tmp);
     process.stderr.write(`  stream intake: ${stream.eventsPerSecond} events/s (${stream.stored} of ${stream.events} stored in ${stream.seconds} s)\n`);
     results.push(stream);
     if (only !== 'stream') {
-      const lag = await dispatchLag(tmp);
-      process.stderr.write(`  dispatch lag: p50 ${lag.lagP50ms?.toFixed(1)} ms, p99 ${lag.lagP99ms?.toFixed(1)} ms at ${lag.requestsPerSecond} req/s; queue drained ${lag.queueDrainedAfterMs} ms after the load\n`);
-      results.push(lag);
       if (LONG_EVENTS > 0) results.push(await longRun(tmp));
       const pgTarget = targets.find((t) => t.databaseUrl?.startsWith('postgres'));
       if (pgTarget) results.push(await twoReceivers(pgTarget));
@@ -409,7 +421,7 @@ async function main() {
   // Table with ratios against baseline (a) in the same scenario.
   const lines = ['| scenario | server | req/s | p50 ms | p99 ms | ratio to (a) | non-2xx |', '|---|---|---|---|---|---|---|'];
   for (const r of results.filter((x) => x.requestsPerSecond !== undefined)) {
-    const base = results.find((x) => x.scenario === r.scenario.replace('dispatch lag, ', '') && x.target.startsWith('(a)'));
+    const base = results.find((x) => x.scenario === r.scenario && x.target.startsWith('(a)'));
     lines.push(`| ${r.scenario} | ${r.target} | ${r.requestsPerSecond} | ${r.p50ms} | ${r.p99ms} | ${base ? (r.requestsPerSecond / base.requestsPerSecond).toFixed(2) : '-'} | ${r.non2xx + r.errors} |`);
   }
   for (const r of results.filter((x) => x.scenario === 'stream intake')) {
@@ -421,8 +433,13 @@ async function main() {
   }
   for (const r of results.filter((x) => x.lagP50ms !== undefined)) {
     const plain = results.find((x) => x.scenario === 'POST x32' && x.target === 'receiver, SQLite');
+    const a = results.find((x) => x.scenario === 'POST x32' && x.target.startsWith('(a)'));
     if (plain) lines.push(`\nintake with the no-op plugin dispatching in-server: ${r.requestsPerSecond} req/s, ${(r.requestsPerSecond / plain.requestsPerSecond).toFixed(2)}x the same receiver without plugins (${plain.requestsPerSecond} req/s)`);
-    lines.push(`dispatch lag (receive -> handler start), no-op handler, ${r.requestsPerSecond} req/s: p50 ${r.lagP50ms?.toFixed(1)} ms, p99 ${r.lagP99ms?.toFixed(1)} ms; queue drained ${r.queueDrainedAfterMs} ms after the load stopped`);
+    if (plain && a) {
+      const each = r.perRound.map((x, i) => `${(x / plain.perRound[i]).toFixed(2)}x / ${(x / a.perRound[i]).toFixed(2)}x`);
+      lines.push(`  each round, to the receiver without plugins / to (a): ${each.join(', ')}`);
+    }
+    lines.push(`dispatch lag (receive -> handler start), no-op handler, over its ${r.perRound.length} run(s): p50 ${r.lagP50ms?.toFixed(1)} ms, p99 ${r.lagP99ms?.toFixed(1)} ms; queue drained at most ${r.queueDrainedAfterMs} ms after the load stopped`);
   }
   for (const r of results.filter((x) => x.scenario === 'long run')) {
     lines.push(`\nlong run, ${r.events} deliveries into SQLite at 32 connections (stored: req/s, p99 ms, RSS MB, store MB, bytes per delivery):`);
