@@ -235,12 +235,14 @@ describe('xaa dev --url: behind a tunnel, removing only what it registered', () 
     });
     try {
       await waitForOutput(dev, /^\{"kind":"ready"/m);
-      const records = () =>
+      // The JSON lines of `xaa dev --json` (records: {"kind"...}) and of pino (logs: {"level"...}).
+      const jsonLines = (start: string) =>
         dev
           .output()
           .split('\n')
-          .filter((l) => l.startsWith('{"kind"'))
+          .filter((l) => l.startsWith(start))
           .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const records = () => jsonLines('{"kind"');
       expect(records().find((r) => r.kind === 'webhook')).toEqual({ kind: 'webhook', id: before.id, url: before.url, created: false, valid: true });
       expect(records().find((r) => r.kind === 'subscription')).toEqual({ kind: 'subscription', webhookId: before.id, user: USER.id, created: true });
       expect((await client.listSubscriptions(before.id)).userIds).toEqual([USER.id]);
@@ -250,12 +252,7 @@ describe('xaa dev --url: behind a tunnel, removing only what it registered', () 
       expect(records().find((r) => r.kind === 'delivery')).toMatchObject({ status: 200, outcome: 'new', types: ['follow'], format: 'aaa', users: [USER.id], events: 1, duplicates: 0 });
       expect(records().find((r) => r.kind === 'handler')).toMatchObject({ plugin: 'echo', type: 'follow', format: 'aaa', user: USER.id, attempt: 1, outcome: 'ok' });
       // The handler's ctx.log as a pino JSON line; the dispatch thread's own info lines are not printed.
-      const logs = () =>
-        dev
-          .output()
-          .split('\n')
-          .filter((l) => l.startsWith('{"level"'))
-          .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const logs = () => jsonLines('{"level"');
       await until(() => logs().some((r) => r.msg === 'v1 handled'));
       expect(logs().find((r) => r.msg === 'v1 handled')).toMatchObject({ level: 30, plugin: 'echo', type: 'follow' });
       expect(dev.output()).not.toMatch(/handler plugins loaded/);

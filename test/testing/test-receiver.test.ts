@@ -81,42 +81,53 @@ describe('startTestReceiver', () => {
   }, 120_000);
 });
 
+/**
+ * Runs a handler project's test script (`startTestReceiver` with the mention-writer plugin, one
+ * post delivered, its handlers awaited, the receiver closed, `<label> <statuses>` printed) in its
+ * own Node process from `cwd`, and resolves to its output and exit code once it exits.
+ */
+async function runHandlerTest(
+  dir: string,
+  { cwd, env, label }: { cwd: string; env: Record<string, string>; label: string },
+): Promise<{ out: string; code: number | null }> {
+  const script = path.join(dir, 'handler.test.mts');
+  fs.writeFileSync(
+    script,
+    [
+      `import { startTestReceiver } from ${JSON.stringify(path.join(repoRoot, 'src/testing/index.ts'))};`,
+      `const receiver = await startTestReceiver({`,
+      `  handlers: ${JSON.stringify(path.join(repoRoot, 'test/fixtures/plugins/mention-writer.ts'))},`,
+      `  options: { 'mention-writer': { file: ${JSON.stringify(path.join(dir, 'mentions.txt'))} } },`,
+      `  env: ${JSON.stringify(env)},`,
+      `});`,
+      `await receiver.deliver('post.create', { text: 'hello' });`,
+      `const events = await receiver.waitForHandlers();`,
+      `await receiver.close();`,
+      `console.log(${JSON.stringify(label)}, events.map((e) => e.status).join(','));`,
+    ].join('\n'),
+  );
+  const tsx = pathToFileURL(path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href;
+  // Killed before the calling test's 90 s timeout, so that a process that never exits cannot outlive it.
+  const running = spawn(process.execPath, ['--import', tsx, script], { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: 80_000, killSignal: 'SIGKILL' });
+  let out = '';
+  running.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  running.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => running.once('exit', resolve));
+  return { out, code };
+}
+
 // A handler project's `npm test` ends when its test file's last close() has run: nothing of the
 // receiver may keep the process alive after it (the dispatch thread stayed up for the whole
 // SHUTDOWN_TIMEOUT_MS, 10 s by default, with a timer its stop never cleared).
 describe('startTestReceiver close()', () => {
   it('lets the process exit, even with a long SHUTDOWN_TIMEOUT_MS', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-test-receiver-exit-'));
-    let child: ReturnType<typeof spawn> | undefined;
     try {
-      const script = path.join(dir, 'handler.test.mts');
-      const testing = path.join(repoRoot, 'src/testing/index.ts');
-      fs.writeFileSync(
-        script,
-        [
-          `import { startTestReceiver } from ${JSON.stringify(testing)};`,
-          `const receiver = await startTestReceiver({`,
-          `  handlers: './test/fixtures/plugins/mention-writer.ts',`,
-          `  options: { 'mention-writer': { file: ${JSON.stringify(path.join(dir, 'mentions.txt'))} } },`,
-          `  env: { SHUTDOWN_TIMEOUT_MS: '600000', LOG_LEVEL: 'error' },`,
-          `});`,
-          `await receiver.deliver('post.create', { text: 'hello' });`,
-          `const events = await receiver.waitForHandlers();`,
-          `await receiver.close();`,
-          `console.log('closed', events.map((e) => e.status).join(','));`,
-        ].join('\n'),
-      );
-      const running = spawn(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-      child = running;
-      let out = '';
-      running.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      running.stderr!.on('data', (d: Buffer) => (out += d.toString()));
       // Without the fix the process stays for the 10 minutes of SHUTDOWN_TIMEOUT_MS: this test's timeout fails it.
-      const code = await new Promise<number | null>((resolve) => running.once('exit', resolve));
+      const { out, code } = await runHandlerTest(dir, { cwd: repoRoot, env: { SHUTDOWN_TIMEOUT_MS: '600000', LOG_LEVEL: 'error' }, label: 'closed' });
       expect(out).toContain('closed done');
       expect(code).toBe(0);
     } finally {
-      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 90_000);
@@ -128,39 +139,15 @@ describe('startTestReceiver close()', () => {
 describe('startTestReceiver in a project with a .env', () => {
   it("is not configured by the project's .env", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-test-receiver-dotenv-'));
-    let child: ReturnType<typeof spawn> | undefined;
     try {
       // A value the receiver refuses: read by any part of the test receiver, it would not start.
       fs.writeFileSync(path.join(dir, '.env'), 'DISPATCH_CONCURRENCY=not-a-number\n');
-      const script = path.join(dir, 'handler.test.mts');
-      fs.writeFileSync(
-        script,
-        [
-          `import { startTestReceiver } from ${JSON.stringify(path.join(repoRoot, 'src/testing/index.ts'))};`,
-          `const receiver = await startTestReceiver({`,
-          `  handlers: ${JSON.stringify(path.join(repoRoot, 'test/fixtures/plugins/mention-writer.ts'))},`,
-          `  options: { 'mention-writer': { file: ${JSON.stringify(path.join(dir, 'mentions.txt'))} } },`,
-          `  env: { LOG_LEVEL: 'error' },`,
-          `});`,
-          `await receiver.deliver('post.create', { text: 'hello' });`,
-          `const events = await receiver.waitForHandlers();`,
-          `await receiver.close();`,
-          `console.log('handled', events.map((e) => e.status).join(','));`,
-        ].join('\n'),
-      );
-      const tsx = pathToFileURL(path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href;
-      const running = spawn(process.execPath, ['--import', tsx, script], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-      child = running;
-      let out = '';
-      running.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      running.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-      const code = await new Promise<number | null>((resolve) => running.once('exit', resolve));
+      const { out, code } = await runHandlerTest(dir, { cwd: dir, env: { LOG_LEVEL: 'error' }, label: 'handled' });
       expect(out).not.toContain('DISPATCH_CONCURRENCY');
       expect(out).toContain('handled done');
       expect(code).toBe(0);
       expect(lines(path.join(dir, 'mentions.txt'))).toHaveLength(1);
     } finally {
-      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 90_000);
