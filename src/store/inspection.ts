@@ -133,6 +133,35 @@ function parseJson(text: string | null): unknown {
   }
 }
 
+type Attempt = EventDetail['runs'][number]['history'][number];
+
+/**
+ * Every try of a run, oldest first: its handler_attempts rows, and the try that completed it,
+ * which is kept on the run itself (completedBy, startedAt) rather than as a row.
+ */
+export function runHistory(run: {
+  attempts: number;
+  completedAt: Date | null;
+  completedBy: string | null;
+  startedAt: Date | null;
+  history: Attempt[];
+}): Attempt[] {
+  const tries: Attempt[] = run.history.map((h) => ({
+    attempt: h.attempt,
+    worker: h.worker,
+    startedAt: h.startedAt,
+    finishedAt: h.finishedAt,
+    outcome: h.outcome,
+    error: h.error,
+  }));
+  if (run.completedBy !== null && run.startedAt !== null) {
+    const done = { attempt: run.attempts, worker: run.completedBy, startedAt: run.startedAt, finishedAt: run.completedAt, outcome: 'ok', error: null };
+    const at = tries.findIndex((t) => t.startedAt > done.startedAt);
+    tries.splice(at === -1 ? tries.length : at, 0, done);
+  }
+  return tries;
+}
+
 /** One event by our id or its dedupe key, with its handler runs, their attempts and dead letters. */
 export async function getEvent(prisma: Db, idOrKey: string): Promise<EventDetail | null> {
   const row = await prisma.event.findFirst({
@@ -169,14 +198,7 @@ export async function getEvent(prisma: Db, idOrKey: string): Promise<EventDetail
       nextAttemptAt: r.nextAttemptAt,
       lastError: r.lastError,
       completedAt: r.completedAt,
-      history: r.history.map((h) => ({
-        attempt: h.attempt,
-        worker: h.worker,
-        startedAt: h.startedAt,
-        finishedAt: h.finishedAt,
-        outcome: h.outcome,
-        error: h.error,
-      })),
+      history: runHistory(r),
     })),
     deadLetters: row.deadLetters.map((d) => ({ id: d.id, handler: d.handler, attempts: d.attempts, error: d.error, deadAt: d.deadAt, redrivenAt: d.redrivenAt })),
   };

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/dispatch/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { registerPlugin } from '../../src/plugins/registry.js';
-import { openDatabase, type Database } from '../../src/store/index.js';
+import { getEvent, openDatabase, type Database } from '../../src/store/index.js';
 import { migratedDatabase, type TestDatabase } from '../support/databases.js';
 import { eventInput, storeEvents } from '../support/events.js';
 import { runXaa } from './xaa-run.js';
@@ -60,7 +60,9 @@ describe('xaa dead-letters list|redrive and events redispatch, through the CLI',
     expect(calls).toBe(2);
     const run = await db.prisma.handlerRun.findFirstOrThrow({ where: { handler: 'flaky-crm' } });
     expect(run.state).toBe('done');
-    expect(await db.prisma.handlerAttempt.count({ where: { outcome: 'ok' } })).toBe(1);
+    // The completing try is on the run; the failed one is a row.
+    expect(run.completedBy).toEqual(expect.any(String));
+    expect((await db.prisma.handlerAttempt.findMany()).map((a) => a.outcome)).toEqual(['failed']);
   });
 
   it('redispatches a completed event to its handler', async () => {
@@ -69,6 +71,11 @@ describe('xaa dead-letters list|redrive and events redispatch, through the CLI',
     expect(res.code).toBe(0);
     await dispatcher.runOnce();
     expect(calls).toBe(3);
+    // The completion sent back by the redispatch stays in the history (as an 'ok' row), beside
+    // the failed try before it and the new completion on the run.
+    const shown = await getEvent(db.prisma, event.id);
+    expect(shown!.runs[0]!.history.map((h) => h.outcome)).toEqual(['failed', 'ok', 'ok']);
+    expect(await db.prisma.handlerAttempt.count({ where: { outcome: 'ok' } })).toBe(1);
   });
 
   it('fails with a non-zero exit and a readable message for an unknown event', async () => {

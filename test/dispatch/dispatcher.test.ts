@@ -79,8 +79,8 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
     await d.runOnce();
     expect(calls).toBe(2);
     const [r] = await run();
-    expect(r).toMatchObject({ state: 'done', attempts: 2 });
-    expect(await db.prisma.handlerAttempt.count({ where: { outcome: 'ok' } })).toBe(1);
+    expect(r).toMatchObject({ state: 'done', attempts: 2, completedBy: expect.any(String) });
+    expect((await db.prisma.handlerAttempt.findMany()).map((a) => [a.attempt, a.outcome])).toEqual([[1, 'failed']]);
     expect(await db.prisma.deadLetter.count()).toBe(0);
   });
 

@@ -1,11 +1,13 @@
 // A lease that runs out while its handler still runs: another process takes the event over and
-// both finish. The run must complete once, with exactly one 'ok' attempt; the late finisher's
-// attempt is recorded as 'expired' (it used to be a second 'ok'), and its settle changes nothing.
+// both finish. The run must complete once, with exactly one completing try (kept on the run); the
+// late finisher's attempt is recorded as 'expired' (it used to be a second 'ok'), and its settle
+// changes nothing.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { prepareDelivery } from '../../src/normalize/prepare.js';
 import {
   claimEvents,
   ensureRuns,
+  getEvent,
   recordDeliveries,
   recordOutcomes,
   renewLeases,
@@ -60,8 +62,14 @@ describe.each(providersUnderTest())('lease takeover on %s', (provider) => {
 
     const run = await db.prisma.handlerRun.findFirstOrThrow();
     expect(run).toMatchObject({ state: 'done', attempts: 1 });
-    const attempts = await db.prisma.handlerAttempt.findMany({ select: { outcome: true } });
-    expect(attempts.map((a) => a.outcome).sort()).toEqual(['expired', 'ok']);
+    // The completing try is on the run (whichever settled first); the other is an 'expired' row.
+    expect(['A', 'B']).toContain(run.completedBy);
+    const attempts = await db.prisma.handlerAttempt.findMany({ select: { outcome: true, worker: true } });
+    expect(attempts).toEqual([{ outcome: 'expired', worker: run.completedBy === 'A' ? 'B' : 'A' }]);
+    const shown = await getEvent(db.prisma, run.eventId);
+    expect(shown!.runs[0]!.history.map((h) => [h.worker, h.outcome]).sort()).toEqual(
+      [[run.completedBy, 'ok'], [run.completedBy === 'A' ? 'B' : 'A', 'expired']].sort(),
+    );
 
     // Only the lease holder (B) settled the event: done, lease given up; A's outcome left it alone.
     expect(await db.prisma.event.findFirstOrThrow()).toMatchObject({ state: 'done', leaseOwner: null });

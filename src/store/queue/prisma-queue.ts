@@ -107,10 +107,10 @@ export async function renewLeases(db: Database, eventIds: string[], owner: strin
 
 /**
  * Records the outcomes of many events in ONE transaction (the dispatcher's group commit): run
- * completions (once: only a pending run changes), retries, dead letters, attempt history, and
- * each event's new state with its lease given up. Set-based: a handful of statements whatever
- * the batch size (one statement per row made a worker on PostgreSQL spend a round trip per row:
- * about 300 events a second).
+ * completions (once: only a pending run changes, recording its completing try), retries, dead
+ * letters, the history of the other tries, and each event's new state with its lease given up.
+ * Set-based: a handful of statements whatever the batch size (one statement per row made a
+ * worker on PostgreSQL spend a round trip per row: about 300 events a second).
  */
 export async function recordOutcomes(db: Database, outcomes: EventOutcome[]): Promise<void> {
   if (outcomes.length === 0) return;
@@ -129,30 +129,34 @@ export async function recordOutcomes(db: Database, outcomes: EventOutcome[]): Pr
     const changed = new Set<string>();
     for (const part of chunks(runs, ROWS_PER_STATEMENT)) {
       const rows = await tx.$queryRaw<Array<{ id: string }>>(sql`
-        WITH v (id, state, attempts, completed_at, last_error, next_attempt_at) AS (VALUES ${join(
+        WITH v (id, state, attempts, completed_at, completed_by, started_at, last_error, next_attempt_at) AS (VALUES ${join(
           part.map(
-            ({ r, attempt, state }) =>
-              sql`(${r.run.id}, ${state}, ${attempt}${int}, ${r.ok ? r.finishedAt : null}${time},
-                   ${r.ok ? null : r.error}, ${r.ok ? null : (r.retryAt ?? r.finishedAt)}${time})`,
+            ({ o, r, attempt, state }) =>
+              sql`(${r.run.id}, ${state}, ${attempt}${int}, ${r.ok ? r.finishedAt : null}${time}, ${r.ok ? o.worker : null},
+                   ${r.ok ? r.startedAt : null}${time}, ${r.ok ? null : r.error}, ${r.ok ? null : (r.retryAt ?? r.finishedAt)}${time})`,
           ),
         )})
         UPDATE handler_runs SET state = v.state, attempts = v.attempts,
-          completed_at = COALESCE(v.completed_at, handler_runs.completed_at), last_error = v.last_error,
+          completed_at = COALESCE(v.completed_at, handler_runs.completed_at),
+          completed_by = COALESCE(v.completed_by, handler_runs.completed_by),
+          started_at = COALESCE(v.started_at, handler_runs.started_at), last_error = v.last_error,
           next_attempt_at = COALESCE(v.next_attempt_at, handler_runs.next_attempt_at)
         FROM v WHERE handler_runs.id = v.id AND handler_runs.state = 'pending'
         RETURNING handler_runs.id`);
       for (const row of rows) changed.add(row.id);
     }
-    for (const part of chunks(runs, ROWS_PER_STATEMENT)) {
+    // The try that completed a run is recorded on the run (above); every other try gets a row.
+    const tries = runs.filter(({ r }) => !(r.ok && changed.has(r.run.id)));
+    for (const part of chunks(tries, ROWS_PER_STATEMENT)) {
       await tx.$executeRaw(sql`
         INSERT INTO handler_attempts (id, run_id, attempt, worker, started_at, finished_at, outcome, error)
         VALUES ${join(
           part.map(
             ({ o, r, attempt }) =>
               // A success whose run another process completed first (this lease had run out):
-              // 'expired', so that a completed run has exactly one 'ok' attempt.
+              // 'expired', so that a completed run has exactly one completing try.
               sql`(${newId(r.startedAt.getTime())}, ${r.run.id}, ${attempt}, ${o.worker}, ${r.startedAt}, ${r.finishedAt},
-                   ${r.ok ? (changed.has(r.run.id) ? 'ok' : 'expired') : 'failed'}, ${r.ok ? null : r.error})`,
+                   ${r.ok ? 'expired' : 'failed'}, ${r.ok ? null : r.error})`,
           ),
         )}`);
     }

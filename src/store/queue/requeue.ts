@@ -1,4 +1,5 @@
 import type { Db } from '../database.js';
+import { newId } from '../ids.js';
 
 /**
  * Requeueing by hand (the operator's redispatch and redrive): events back to pending, their runs
@@ -33,6 +34,31 @@ export async function recordedHandlers(prisma: Db): Promise<string[]> {
   return rows.map((r) => r.handler);
 }
 
+type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
+
+/**
+ * The try that completed a run is kept on the run (completedBy, startedAt); before the run is
+ * sent back to pending, it becomes an 'ok' attempt row, so the history keeps it.
+ */
+async function keepCompletingTries(tx: Tx, where: { eventId: string; handler?: string }): Promise<void> {
+  const done = await tx.handlerRun.findMany({
+    where: { ...where, completedBy: { not: null }, startedAt: { not: null } },
+    select: { id: true, attempts: true, completedBy: true, startedAt: true, completedAt: true },
+  });
+  if (done.length === 0) return;
+  await tx.handlerAttempt.createMany({
+    data: done.map((r) => ({
+      id: newId(r.startedAt!.getTime()),
+      runId: r.id,
+      attempt: r.attempts,
+      worker: r.completedBy!,
+      startedAt: r.startedAt!,
+      finishedAt: r.completedAt,
+      outcome: 'ok',
+    })),
+  });
+}
+
 /**
  * Sets events back to pending so the dispatcher runs their handlers again: the given handler's
  * run (or every run) becomes pending with a fresh retry schedule, and the event is available now.
@@ -52,9 +78,11 @@ export async function redispatchEvents(prisma: Db, idsOrKeys: string[], now: Dat
         data: { state: 'pending', availableAt: now, leaseOwner: null, leaseUntil: null, completedAt: null },
       });
       if (taken.count === 0) return false;
+      const runs = { eventId: event.id, ...(handler ? { handler } : {}) };
+      await keepCompletingTries(tx, runs);
       await tx.handlerRun.updateMany({
-        where: { eventId: event.id, ...(handler ? { handler } : {}) },
-        data: { state: 'pending', attempts: 0, nextAttemptAt: now, completedAt: null },
+        where: runs,
+        data: { state: 'pending', attempts: 0, nextAttemptAt: now, completedAt: null, completedBy: null, startedAt: null },
       });
       await tx.deadLetter.updateMany({ where: { eventId: event.id, redrivenAt: null, ...(handler ? { handler } : {}) }, data: { redrivenAt: now } });
       return true;

@@ -44,7 +44,8 @@ export function queueStatements(db: Connection) {
     VALUES (?, ?, ?, 'pending', 0, ?) ON CONFLICT (event_id, handler) DO NOTHING`);
   const runsOf = db.prepare('SELECT id, event_id, handler, state, attempts, next_attempt_at FROM handler_runs WHERE event_id = ?');
   const runDone = db.prepare(`
-    UPDATE handler_runs SET state = 'done', attempts = ?, completed_at = ?, last_error = NULL WHERE id = ? AND state = 'pending'`);
+    UPDATE handler_runs SET state = 'done', attempts = ?, completed_at = ?, completed_by = ?, started_at = ?, last_error = NULL
+    WHERE id = ? AND state = 'pending'`);
   const runFailed = db.prepare(`
     UPDATE handler_runs SET state = ?, attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'pending'`);
   const insertAttempt = db.prepare(`
@@ -82,18 +83,21 @@ export function queueStatements(db: Connection) {
           const attempt = r.run.attempts + 1;
           const finished = sqliteTime(r.finishedAt);
           const dead = !r.ok && r.retryAt === null;
+          const started = sqliteTime(r.startedAt);
           const changed = r.ok
-            ? runDone.run(attempt, finished, r.run.id).changes
+            ? runDone.run(attempt, finished, o.worker, started, r.run.id).changes
             : runFailed.run(dead ? 'dead' : 'pending', attempt, r.error, sqliteTime(r.retryAt ?? r.finishedAt), r.run.id).changes;
+          // The try that completed the run is recorded on the run itself (no attempt row).
+          if (r.ok && changed === 1) continue;
           insertAttempt.run(
             newId(r.startedAt.getTime()),
             r.run.id,
             attempt,
             o.worker,
-            sqliteTime(r.startedAt),
+            started,
             finished,
             // A success whose run another process completed first (this lease had run out): 'expired'.
-            r.ok ? (changed === 1 ? 'ok' : 'expired') : 'failed',
+            r.ok ? 'expired' : 'failed',
             r.ok ? null : r.error,
           );
           if (dead && changed === 1) {
