@@ -75,6 +75,26 @@ describe.each(providersUnderTest())('lease takeover on %s', (provider) => {
     expect(await db.prisma.event.findFirstOrThrow()).toMatchObject({ state: 'done', leaseOwner: null });
   });
 
+  // One process re-claimed its own event after the lease ran out and both of its tries finished
+  // in the same group of outcomes: one completes the run, the other is recorded as 'expired'.
+  it('records a second success of one run in the same batch as expired, not as a second completion', async () => {
+    await recordDeliveries(db.prisma, [
+      prepareDelivery({ receivedAt: new Date(), body: followDelivery(2), contentType: 'application/json', userAgent: null, remoteAddr: null }),
+    ]);
+    const t = Date.now();
+    const [event] = await claimEvents(db, { owner: 'A', now: new Date(t), leaseMs: 1000, limit: 8, perUserOrder: false });
+    const [run] = await ensureRuns(db, [{ eventId: event!.id, handlers: ['h'] }], new Date(t));
+    const finished = new Date(t + 2000);
+    const tryOf = (startedAt: number) => ({ run: run!, startedAt: new Date(startedAt), finishedAt: finished, ok: true as const });
+    await recordOutcomes(db, [
+      { eventId: event!.id, owner: 'A', worker: 'A', runs: [tryOf(t)], nextAt: null, now: finished },
+      { eventId: event!.id, owner: 'A', worker: 'A', runs: [tryOf(t + 1500)], nextAt: null, now: finished },
+    ]);
+    expect(await db.prisma.handlerRun.findFirstOrThrow({ where: { id: run!.id } })).toMatchObject({ state: 'done', attempts: 1, completedBy: 'A' });
+    expect((await db.prisma.handlerAttempt.findMany({ where: { runId: run!.id } })).map((a) => a.outcome)).toEqual(['expired']);
+    expect((await getEvent(db.prisma, event!.id))!.runs[0]!.history.map((h) => h.outcome).sort()).toEqual(['expired', 'ok']);
+  });
+
   // The dispatcher renews every in-flight lease while its outcome transactions lock some of the
   // same event rows, in their own order. Waiting for those rows deadlocked (PostgreSQL failed the
   // renewal after 1 s and leases ran out); the renewal skips rows locked by another transaction.

@@ -145,8 +145,15 @@ export async function recordOutcomes(db: Database, outcomes: EventOutcome[]): Pr
         RETURNING handler_runs.id`);
       for (const row of rows) changed.add(row.id);
     }
-    // The try that completed a run is recorded on the run (above); every other try gets a row.
-    const tries = runs.filter(({ r }) => !(r.ok && changed.has(r.run.id)));
+    // The try that completed a run is recorded on the run (above); every other try gets a row,
+    // including a second success of the same run in this batch (its event re-claimed by this
+    // process after its lease ran out): that one is 'expired', as on the SQLite writer.
+    const completing = new Set<string>();
+    const tries = runs.filter(({ r }) => {
+      if (!r.ok || !changed.has(r.run.id) || completing.has(r.run.id)) return true;
+      completing.add(r.run.id);
+      return false;
+    });
     for (const part of chunks(tries, ROWS_PER_STATEMENT)) {
       await tx.$executeRaw(sql`
         INSERT INTO handler_attempts (id, run_id, attempt, worker, started_at, finished_at, outcome, error)

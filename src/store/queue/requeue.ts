@@ -1,4 +1,4 @@
-import type { Db } from '../database.js';
+import type { Db, DbTransaction } from '../database.js';
 import { newId } from '../ids.js';
 
 /**
@@ -34,15 +34,13 @@ export async function recordedHandlers(prisma: Db): Promise<string[]> {
   return rows.map((r) => r.handler);
 }
 
-type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
-
 /**
  * The try that completed a run is kept on the run (completedBy, startedAt); before the run is
  * sent back to pending, it becomes an 'ok' attempt row, so the history keeps it.
  */
-async function keepCompletingTries(tx: Tx, where: { eventId: string; handler?: string }): Promise<void> {
+async function keepCompletingTries(tx: DbTransaction, where: { eventId: string; handler?: string }): Promise<void> {
   const done = await tx.handlerRun.findMany({
-    where: { ...where, completedBy: { not: null }, startedAt: { not: null } },
+    where: { ...where, state: 'done', completedBy: { not: null }, startedAt: { not: null } },
     select: { id: true, attempts: true, completedBy: true, startedAt: true, completedAt: true },
   });
   if (done.length === 0) return;
@@ -119,7 +117,7 @@ export async function redriveDeadLetters(
       if (taken.count === 0) return false;
       await tx.handlerRun.updateMany({
         where: { eventId: l.eventId, handler: l.handler, state: 'dead' },
-        data: { state: 'pending', attempts: 0, nextAttemptAt: now, completedAt: null },
+        data: { state: 'pending', attempts: 0, nextAttemptAt: now, completedAt: null, completedBy: null, startedAt: null },
       });
       await tx.deadLetter.update({ where: { id: l.id }, data: { redrivenAt: now } });
       return true;
