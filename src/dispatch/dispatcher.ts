@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { AnyXEvent, EventFormat, ParsedXEvent } from '../events/index.js';
+import type { AnyXEvent } from '../events/index.js';
 import type { Logger } from '../log/index.js';
 import { XClient } from '../management/client.js';
 import { errorHandlersFor, handlersFor, wants, type RegisteredPlugin } from '../plugins/registry.js';
-import { withData } from '../normalize/event-data/index.js';
 import type { HandlerContext } from '../plugins/types.js';
 import {
   GroupCommit,
@@ -17,6 +16,7 @@ import {
   type WorkQueue,
 } from '../store/index.js';
 import { LazyAbort } from './lazy-abort.js';
+import { lazyEvent } from './lazy-event.js';
 import { nextRetry } from './schedule.js';
 
 export interface DispatcherOptions {
@@ -74,19 +74,6 @@ interface InFlight {
 function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 4000);
   return String(error).slice(0, 4000);
-}
-
-function toXEvent(e: QueuedEvent): AnyXEvent {
-  return withData({
-    id: e.dedupeKey,
-    type: e.type,
-    action: e.action,
-    forUserId: e.forUserId,
-    format: e.format as EventFormat,
-    occurredAt: e.occurredAt,
-    payload: JSON.parse(e.payload),
-    side: e.sideObjects ? JSON.parse(e.sideObjects) : { source: 'unknown' },
-  } as ParsedXEvent);
 }
 
 /**
@@ -333,7 +320,7 @@ export class Dispatcher {
   async #process(event: QueuedEvent, runs: HandlerRunRow[], abort: LazyAbort): Promise<void> {
     const now = this.#o.now();
     const due = runs.filter((r) => r.state === 'pending' && r.nextAttemptAt.getTime() <= now);
-    const xEvent = due.length > 0 ? toXEvent(event) : undefined;
+    const xEvent = due.length > 0 ? lazyEvent(event) : undefined;
     const tried = await Promise.all(due.map((run) => this.#attempt(xEvent!, event, run, abort)));
     // When a shutdown released the event, the runs that did finish are still recorded (each
     // completes once; the event's own update is skipped, it is no longer ours) and the rest

@@ -1,0 +1,83 @@
+// The event handed to handlers parses its payload and side objects when first read: it must read
+// exactly like the event built eagerly from the same delivery, for every fixture type.
+import { readdirSync, readFileSync } from 'node:fs';
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { lazyEvent } from '../../src/dispatch/lazy-event.js';
+import { withData } from '../../src/normalize/event-data/index.js';
+import { prepareDelivery } from '../../src/normalize/prepare.js';
+import type { ParsedXEvent } from '../../src/events/index.js';
+import type { QueuedEvent } from '../../src/store/index.js';
+
+const dir = new URL('../fixtures/deliveries/', import.meta.url);
+
+function queued(file: string): QueuedEvent[] {
+  const body = readFileSync(new URL(file, dir));
+  const d = prepareDelivery({ receivedAt: new Date(), body, contentType: 'application/json', userAgent: null, remoteAddr: null });
+  return d.events.map((e, i) => ({
+    id: `ev${i}`,
+    dedupeKey: e.dedupeKey,
+    type: e.type,
+    action: e.action ?? null,
+    forUserId: e.forUserId ?? null,
+    format: e.format,
+    occurredAt: e.occurredAt ?? null,
+    receivedAt: d.receivedAt,
+    payload: e.payload,
+    sideObjects: e.sideObjects ?? null,
+  }));
+}
+
+function eager(e: QueuedEvent) {
+  return withData({
+    id: e.dedupeKey,
+    type: e.type,
+    action: e.action,
+    forUserId: e.forUserId,
+    format: e.format,
+    occurredAt: e.occurredAt,
+    payload: JSON.parse(e.payload),
+    side: e.sideObjects ? JSON.parse(e.sideObjects) : { source: 'unknown' },
+  } as ParsedXEvent);
+}
+
+const fixtures = readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+describe('the event handed to handlers', () => {
+  it.each(fixtures)('reads like the eagerly built event: %s', (file) => {
+    const events = queued(file);
+    expect(events.length).toBeGreaterThan(0);
+    for (const e of events) {
+      const lazy = lazyEvent(e);
+      expect(lazy.data).toEqual(eager(e).data);
+      expect({ ...lazyEvent(e) }).toEqual({ ...eager(e) });
+      expect(JSON.parse(JSON.stringify(lazyEvent(e)))).toEqual(JSON.parse(JSON.stringify(eager(e))));
+      expect(structuredClone(lazyEvent(e))).toEqual(eager(e));
+      expect(Object.keys(lazyEvent(e)).sort()).toEqual(Object.keys(eager(e)).sort());
+    }
+  });
+
+  it('parses nothing until a field is read, then keeps what it parsed', () => {
+    const [e] = queued('aaa-follow.json');
+    // An unparseable payload only fails the handler that reads it.
+    const broken = lazyEvent({ ...e!, payload: '{not json' });
+    expect(broken.type).toBe('follow');
+    expect(broken.side).toEqual(JSON.parse(e!.sideObjects!));
+    expect(() => broken.payload).toThrow(SyntaxError);
+
+    const event = lazyEvent(e!);
+    expect(event.payload).toBe(event.payload);
+    expect(event.side).toBe(event.side);
+    expect(event.data).toBe(event.data);
+  });
+
+  it('takes assignments and shows its values when logged', () => {
+    const [e] = queued('aaa-follow.json');
+    const event = lazyEvent(e!) as unknown as Record<string, unknown>;
+    event.payload = { replaced: true };
+    expect(event.payload).toEqual({ replaced: true });
+    const shown = inspect(lazyEvent(e!), { depth: 4 });
+    expect(shown).not.toContain('Getter');
+    expect(shown).toContain("source: 'follow_events'");
+  });
+});
