@@ -31,6 +31,10 @@ const LONG_STEP = Math.max(10_000, Math.round(LONG_EVENTS / 10));
 const pgIndex = argv.indexOf('--pg');
 const pgUrl = pgIndex >= 0 ? argv[pgIndex + 1] : process.env.BENCH_POSTGRES_URL;
 const SECRET = 'bench-consumer-secret-0123456789';
+// Every process of the bench runs with the flags `npm start` and the container give the server
+// (single-threaded garbage collection: see the README's performance section); the plugin
+// receiver also runs once more without them, beside it, to show what they change.
+const NODE_FLAGS = ['--single-threaded-gc'];
 const duration = quick ? 5 : 10;
 const rounds = quick ? 1 : 3;
 const scenarios = only === 'stream'
@@ -64,9 +68,9 @@ async function waitUp(port, pathName) {
   throw new Error(`server on ${port} did not come up`);
 }
 
-async function startProcess(name, args, env, probe) {
+async function startProcess(name, args, env, probe, nodeFlags = NODE_FLAGS) {
   const port = await freePort();
-  const child = spawn(process.execPath, args, {
+  const child = spawn(process.execPath, [...nodeFlags, ...args], {
     cwd: root,
     env: { PATH: process.env.PATH, X_CONSUMER_SECRET: SECRET, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -75,27 +79,28 @@ async function startProcess(name, args, env, probe) {
   return { name, port, child, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
 }
 
-async function receiverTarget(name, databaseUrl, env = {}) {
+async function receiverTarget(name, databaseUrl, env = {}, nodeFlags = NODE_FLAGS) {
   execFileSync(process.execPath, ['scripts/prisma/migrate.mjs', 'deploy'], { cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: 'ignore' });
-  const target = await startProcess(name, ['dist/src/main.js', 'serve'], { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...env }, '/healthz');
+  const target = await startProcess(name, ['dist/src/main.js', 'serve'], { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...env }, '/healthz', nodeFlags);
   target.databaseUrl = databaseUrl;
   return target;
 }
 
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const PLUGIN_TARGET = 'receiver, SQLite + no-op handler';
+const PLUGIN_TARGET_PARALLEL_GC = 'receiver, SQLite + no-op handler, parallel GC';
 
 /**
  * The receiver with the no-op plugin dispatching in-server. It runs in the POST x32 rounds
  * between the other targets (so that its ratio to them is measured as theirs are); after each of
  * its runs the bench waits for its queue to drain before the next target starts.
  */
-async function pluginTarget(tmp) {
-  const target = await receiverTarget(PLUGIN_TARGET, `file:${path.join(tmp, 'plugin.db')}`, {
+async function pluginTarget(tmp, name = PLUGIN_TARGET, nodeFlags = NODE_FLAGS) {
+  const target = await receiverTarget(name, `file:${path.join(tmp, name.replace(/\W+/g, '-') + '.db')}`, {
     HANDLERS: './bench/noop-plugin.mjs',
     ADMIN_TOKEN,
     DISPATCH_CONCURRENCY: '32',
-  });
+  }, nodeFlags);
   target.scenarios = ['POST x32'];
   target.drainedAfterMs = [];
   return target;
@@ -211,7 +216,7 @@ async function streamIntake(tmp) {
  */
 async function twoReceivers(pgTarget) {
   const second = await startProcess('receiver #2, PostgreSQL', ['dist/src/main.js', 'serve'], { DATABASE_URL: pgTarget.databaseUrl, LOG_LEVEL: 'warn' }, '/healthz');
-  const worker = spawn(process.execPath, ['dist/src/main.js', 'worker'], {
+  const worker = spawn(process.execPath, [...NODE_FLAGS, 'dist/src/main.js', 'worker'], {
     cwd: root,
     env: { PATH: process.env.PATH, X_CONSUMER_SECRET: SECRET, NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_URL: pgTarget.databaseUrl, HANDLERS: './bench/noop-plugin.mjs', DISPATCH_CONCURRENCY: '32' },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -331,7 +336,7 @@ async function main() {
     await startProcess('(b) node:http verify-only', ['bench/baselines/node-http.mjs'], {}, '/webhook?crc_token=x'),
     await receiverTarget('receiver, SQLite', `file:${path.join(tmp, 'bench.db')}`),
   ];
-  if (only !== 'stream') targets.push(await pluginTarget(tmp));
+  if (only !== 'stream') targets.push(await pluginTarget(tmp), await pluginTarget(tmp, PLUGIN_TARGET_PARALLEL_GC, []));
   if (only === 'stream') for (const t of targets.splice(0, 2)) await t.stop();
   let pgDb;
   if (pgUrl) {
@@ -434,7 +439,7 @@ async function main() {
   for (const r of results.filter((x) => x.lagP50ms !== undefined)) {
     const plain = results.find((x) => x.scenario === 'POST x32' && x.target === 'receiver, SQLite');
     const a = results.find((x) => x.scenario === 'POST x32' && x.target.startsWith('(a)'));
-    if (plain) lines.push(`\nintake with the no-op plugin dispatching in-server: ${r.requestsPerSecond} req/s, ${(r.requestsPerSecond / plain.requestsPerSecond).toFixed(2)}x the same receiver without plugins (${plain.requestsPerSecond} req/s)`);
+    if (plain) lines.push(`\n${r.target}, dispatching in-server: ${r.requestsPerSecond} req/s, ${(r.requestsPerSecond / plain.requestsPerSecond).toFixed(2)}x the same receiver without plugins (${plain.requestsPerSecond} req/s)`);
     if (plain && a) {
       const each = r.perRound.map((x, i) => `${(x / plain.perRound[i]).toFixed(2)}x / ${(x / a.perRound[i]).toFixed(2)}x`);
       lines.push(`  each round, to the receiver without plugins / to (a): ${each.join(', ')}`);
@@ -459,6 +464,7 @@ async function main() {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
     mode: only ? `only-${only}` : quick ? 'quick' : 'full',
+    nodeFlags: NODE_FLAGS,
     durationSeconds: duration,
     rounds,
     results,
