@@ -31,7 +31,7 @@ const LONG_STEP = Math.max(10_000, Math.round(LONG_EVENTS / 10));
 const pgIndex = argv.indexOf('--pg');
 const pgUrl = pgIndex >= 0 ? argv[pgIndex + 1] : process.env.BENCH_POSTGRES_URL;
 const SECRET = 'bench-consumer-secret-0123456789';
-// Every process of the bench runs with the flags `npm start` and the container give the server
+// Every server process of the bench runs with the flags `npm start` and the container give the server
 // (single-threaded garbage collection: see the README's performance section); the plugin
 // receiver also runs once more without them, beside it, to show what they change.
 const NODE_FLAGS = ['--single-threaded-gc'];
@@ -76,7 +76,7 @@ async function startProcess(name, args, env, probe, nodeFlags = NODE_FLAGS) {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   await waitUp(port, probe);
-  return { name, port, child, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
+  return { name, port, child, nodeFlags, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
 }
 
 async function receiverTarget(name, databaseUrl, env = {}, nodeFlags = NODE_FLAGS) {
@@ -383,6 +383,7 @@ async function main() {
           non2xx: rs.reduce((s, r) => s + r.non2xx, 0),
           errors: rs.reduce((s, r) => s + r.errors + r.timeouts, 0),
           ok2xx: rs.reduce((s, r) => s + r['2xx'], 0),
+          nodeFlags: target.nodeFlags,
         });
         if (target.drainedAfterMs) {
           // Dispatch lag over all its rounds, from the server's own histogram.
@@ -464,6 +465,7 @@ async function main() {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
     mode: only ? `only-${only}` : quick ? 'quick' : 'full',
+    // The servers' flags unless a result says otherwise (its own nodeFlags).
     nodeFlags: NODE_FLAGS,
     durationSeconds: duration,
     rounds,

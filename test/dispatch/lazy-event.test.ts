@@ -71,6 +71,43 @@ describe('the event handed to handlers', () => {
     expect(event.data).toBe(event.data);
   });
 
+  it('behaves as a plain object once read: delete, defineProperty, freeze', () => {
+    const [e] = queued('aaa-follow.json');
+    const event = lazyEvent(e!) as unknown as Record<string, unknown>;
+    delete event.side;
+    expect('side' in event).toBe(false);
+    Object.defineProperty(event, 'payload', { value: 1, enumerable: true });
+    expect(event.payload).toBe(1);
+    expect(Object.getOwnPropertyDescriptor(lazyEvent(e!), 'data')?.get).toBeTypeOf('function');
+    const read = lazyEvent(e!) as unknown as Record<string, unknown>;
+    const payload = read.payload;
+    expect(Object.getOwnPropertyDescriptor(read, 'payload')).toMatchObject({ value: payload, writable: true });
+
+    // Frozen before anything was read: reads still return one object; assignments throw.
+    const frozen = Object.freeze(lazyEvent(e!)) as unknown as Record<string, unknown>;
+    expect(frozen.payload).toBe(frozen.payload);
+    expect(frozen.data).toEqual(eager(e!).data);
+    expect(() => {
+      frozen.payload = {};
+    }).toThrow(TypeError);
+  });
+
+  it("derives data from the stored event, whatever a handler did to payload or side first", () => {
+    const [e] = queued('aaa-tweet-create-mention.json');
+    const expected = eager(e!).data;
+    const mutated = lazyEvent(e!) as unknown as Record<string, Record<string, unknown>>;
+    mutated.payload!.text = 'changed by another plugin';
+    mutated.side = { source: 'changed' };
+    expect(mutated.data).toEqual(expected);
+    const replaced = lazyEvent(e!) as unknown as Record<string, unknown>;
+    replaced.payload = {};
+    expect(replaced.data).toEqual(expected);
+    // Read data first: payload is then the object data was derived from, parsed once.
+    const first = lazyEvent(e!);
+    expect(first.data).toEqual(expected);
+    expect(first.payload).toEqual(eager(e!).payload);
+  });
+
   it('takes assignments and shows its values when logged', () => {
     const [e] = queued('aaa-follow.json');
     const event = lazyEvent(e!) as unknown as Record<string, unknown>;
