@@ -23,14 +23,16 @@ export function lazyEvent(e: QueuedEvent): AnyXEvent {
   // Parsed but not handed out yet: `data` may derive from these without parsing again.
   let untouchedPayload: unknown;
   let untouchedSide: unknown;
-  const event = {
+  // The fields that are not parsed, as stored: `data` derives from these, not from `event`.
+  const stored = {
     id: e.dedupeKey,
     type: e.type,
     action: e.action,
     forUserId: e.forUserId,
     format: e.format as EventFormat,
     occurredAt: e.occurredAt,
-  } as Record<string, unknown>;
+  };
+  const event: Record<string, unknown> = { ...stored };
 
   // Replaces the accessor with a data property holding `value`. Were the event frozen or sealed
   // before, the value is kept here instead, so that every read still returns the same object.
@@ -45,8 +47,7 @@ export function lazyEvent(e: QueuedEvent): AnyXEvent {
   const derive = (): unknown => {
     const payload = untouchedPayload ?? parsePayload();
     const side = untouchedSide ?? parseSide();
-    const stored = { id: e.dedupeKey, type: e.type, action: e.action, forUserId: e.forUserId, format: e.format, occurredAt: e.occurredAt, payload, side };
-    return eventData(stored as ParsedXEvent);
+    return eventData({ ...stored, payload, side } as ParsedXEvent);
   };
   const accessor = (field: Field, read: () => unknown): PropertyDescriptor => ({
     enumerable: true,

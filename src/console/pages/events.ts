@@ -121,7 +121,7 @@ export function tailStream(deps: ConsoleDeps) {
   };
 }
 
-/** The event as the dispatcher hands it to handlers (dispatcher.ts builds it the same way). */
+/** The event as the dispatcher hands it to handlers (dispatch/lazy-event.ts), with its fields all read. */
 function normalized(e: EventDetail): unknown {
   try {
     const event = withData({
