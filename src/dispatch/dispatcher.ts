@@ -3,7 +3,6 @@ import type { AnyXEvent } from '../events/index.js';
 import type { Logger } from '../log/index.js';
 import { XClient } from '../management/client.js';
 import { errorHandlersFor, handlersFor, wants, type RegisteredPlugin } from '../plugins/registry.js';
-import type { HandlerContext } from '../plugins/types.js';
 import {
   GroupCommit,
   prismaWorkQueue,
@@ -15,6 +14,8 @@ import {
   type QueuedEvent,
   type WorkQueue,
 } from '../store/index.js';
+import { ChurnMap } from '../runtime/churn-map.js';
+import { handlerContext } from './handler-context.js';
 import { LazyAbort } from './lazy-abort.js';
 import { lazyEvent } from './lazy-event.js';
 import { nextRetry } from './schedule.js';
@@ -90,15 +91,15 @@ export class Dispatcher {
   /** Look in the store for due work (poll timer, notify, or the last claim was full). */
   #claimWanted = true;
   /** Per-user order: users with an event in flight, and users whose older event waits for a retry. */
-  readonly #busyUsers = new Set<string>();
+  readonly #busyUsers = new ChurnMap<true>();
   readonly #blockedUsers = new Set<string>();
-  readonly #inFlight = new Map<string, InFlight>();
+  readonly #inFlight = new ChurnMap<InFlight>();
   #running = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
   /** Runs whose handlers returned, so that a shutdown does not record them as released. */
-  readonly #finishedRuns = new Set<string>();
+  readonly #finishedRuns = new ChurnMap<true>();
   /** Group commit of outcomes: events finished together are recorded in one transaction. */
   readonly #outcomes: GroupCommit<EventOutcome, null>;
   readonly #byName: Map<string, RegisteredPlugin>;
@@ -293,7 +294,7 @@ export class Dispatcher {
     const mine = this.#loadedOnly(runs);
     const abort = new LazyAbort();
     const user = this.#o.perUserOrder ? event.forUserId : null;
-    if (user) this.#busyUsers.add(user);
+    if (user) this.#busyUsers.set(user, true);
     const entry: InFlight = { event, runs: mine, startedAt: new Date(this.#o.now()), abort, done: Promise.resolve() };
     entry.done = this.#process(event, mine, abort)
       .catch((error: unknown) => this.#o.logger.error({ err: error, event: event.dedupeKey }, 'dispatch failed'))
@@ -313,7 +314,7 @@ export class Dispatcher {
       const claimed = this.#startReady() + (await this.#claimAndStart());
       total += claimed;
       if (claimed === 0 && this.#inFlight.size === 0 && this.#ready.length === 0) return total;
-      await Promise.all([...this.#inFlight.values()].map((f) => f.done));
+      await Promise.all(this.#inFlight.values().map((f) => f.done));
     }
   }
 
@@ -356,21 +357,7 @@ export class Dispatcher {
     // #begin keeps only runs of loaded plugins.
     const plugin = this.#byName.get(run.handler)!;
     const attempt = run.attempts + 1;
-    // The child logger and the signal are made when a handler first asks for them: most handlers
-    // never log on success, and both cost more per event than dispatching it does.
-    const logger = this.#o.handlerLogger;
-    let childLog: Logger | undefined;
-    const ctx: HandlerContext = {
-      get log() {
-        return (childLog ??= logger.child({ event: xEvent.id, type: xEvent.type, plugin: run.handler, attempt }));
-      },
-      attempt,
-      plugin: run.handler,
-      get signal() {
-        return abort.signal;
-      },
-      x: this.#o.x,
-    };
+    const ctx = handlerContext({ logger: this.#o.handlerLogger, event: xEvent, plugin: run.handler, attempt, abort, x: this.#o.x });
     const startedAt = new Date(this.#o.now());
     const lagSeconds = attempt === 1 ? (Date.now() - event.receivedAt.getTime()) / 1000 : null;
     const t0 = performance.now();
@@ -393,7 +380,7 @@ export class Dispatcher {
     }
     const finishedAt = new Date(this.#o.now());
     const seconds = (performance.now() - t0) / 1000;
-    this.#finishedRuns.add(run.id);
+    this.#finishedRuns.set(run.id, true);
     const handled = { plugin: run.handler, seconds, lagSeconds, attempt, event: { id: xEvent.id, type: xEvent.type, format: xEvent.format, forUserId: xEvent.forUserId } };
     if (!failed) {
       this.#o.onHandled?.({ ...handled, ok: true });
@@ -441,7 +428,7 @@ export class Dispatcher {
     // Work not started yet goes back at once.
     const notStarted = this.#ready.splice(0).map((w) => w.event.id);
     if (notStarted.length) await this.#queue.release(notStarted, this.owner).catch(() => {});
-    const pending = [...this.#inFlight.values()];
+    const pending = this.#inFlight.values();
     const finished = Promise.all(pending.map((f) => f.done));
     // These timers are deliberately not unref'd: a hung handler holds no handle, and the process
     // must stay alive until its work is released. Cleared once the handlers finish: else the
@@ -453,7 +440,7 @@ export class Dispatcher {
     ]);
     clearTimeout(deadline);
     if (timedOut) {
-      const left = [...this.#inFlight.values()];
+      const left = this.#inFlight.values();
       for (const f of left) f.abort.abort();
       await this.#queue.release(left.map((f) => f.event.id), this.owner);
       const finishedAt = new Date(this.#o.now());

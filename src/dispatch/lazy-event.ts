@@ -2,8 +2,109 @@ import { inspect } from 'node:util';
 import type { AnyXEvent, EventFormat, ParsedXEvent } from '../events/index.js';
 import { eventData } from '../normalize/event-data/index.js';
 import type { QueuedEvent } from '../store/index.js';
+import { privateState } from '../runtime/private-state.js';
 
 type Field = 'payload' | 'side' | 'data';
+
+interface StoredFields {
+  id: string;
+  type: string;
+  action: string | null;
+  forUserId: string | null;
+  format: EventFormat;
+  occurredAt: Date | null;
+}
+
+interface LazyState {
+  e: QueuedEvent;
+  /** The fields that are not parsed, as stored: `data` derives from these, not from the event. */
+  stored: StoredFields;
+  /** Parsed but not handed out yet: `data` may derive from these without parsing again. */
+  untouchedPayload: unknown;
+  untouchedSide: unknown;
+  /** Values of fields that became data properties, for reads through a frozen or sealed event. */
+  kept: Partial<Record<Field, unknown>> | undefined;
+}
+
+const state = privateState<LazyState>('an event of lazyEvent()');
+
+function storedFields(e: QueuedEvent): StoredFields {
+  return {
+    id: e.dedupeKey,
+    type: e.type,
+    action: e.action,
+    forUserId: e.forUserId,
+    format: e.format as EventFormat,
+    occurredAt: e.occurredAt,
+  };
+}
+
+const parsePayload = (s: LazyState): unknown => JSON.parse(s.e.payload);
+const parseSide = (s: LazyState): unknown => (s.e.sideObjects ? JSON.parse(s.e.sideObjects) : { source: 'unknown' });
+
+/**
+ * Replaces the accessor with a data property holding `value`. Were the event frozen or sealed
+ * before, the value is kept in its state instead, so that every read still returns the same object.
+ */
+function settle(event: object, s: LazyState, field: Field, value: unknown): unknown {
+  (s.kept ??= {})[field] = value;
+  if (Object.getOwnPropertyDescriptor(event, field)?.configurable) {
+    Object.defineProperty(event, field, { value, writable: true, enumerable: true, configurable: true });
+  }
+  return value;
+}
+
+const first: Record<Field, (event: object, s: LazyState) => unknown> = {
+  payload(event, s) {
+    const value = s.untouchedPayload ?? parsePayload(s);
+    s.untouchedPayload = undefined;
+    return settle(event, s, 'payload', value);
+  },
+  side(event, s) {
+    const value = s.untouchedSide ?? parseSide(s);
+    s.untouchedSide = undefined;
+    return settle(event, s, 'side', value);
+  },
+  data(event, s) {
+    // Parse now what `data` needs and keep it for `payload`/`side` if they are read later.
+    if (Object.getOwnPropertyDescriptor(event, 'payload')?.get) s.untouchedPayload ??= parsePayload(s);
+    if (Object.getOwnPropertyDescriptor(event, 'side')?.get) s.untouchedSide ??= parseSide(s);
+    const payload = s.untouchedPayload ?? parsePayload(s);
+    const side = s.untouchedSide ?? parseSide(s);
+    return settle(event, s, 'data', eventData({ ...s.stored, payload, side } as ParsedXEvent));
+  },
+};
+
+// One set of accessor functions for every event (the reason: runtime/private-state.ts).
+function accessor(field: Field): PropertyDescriptor {
+  return {
+    enumerable: true,
+    configurable: true,
+    get(this: object) {
+      const event = state.owner(this);
+      const s = state.read(event);
+      return s.kept && field in s.kept ? s.kept[field] : first[field](event, s);
+    },
+    set(this: object, value: unknown) {
+      const event = state.owner(this);
+      if (Object.isFrozen(event)) throw new TypeError(`Cannot assign to read only property '${field}' of object`);
+      settle(event, state.read(event), field, value);
+    },
+  };
+}
+
+const ACCESSORS: PropertyDescriptorMap = {
+  payload: accessor('payload'),
+  side: accessor('side'),
+  data: accessor('data'),
+  // console.log(event) shows the values, not [Getter/Setter].
+  [inspect.custom]: {
+    enumerable: false,
+    value(this: object, depth: number, options: object) {
+      return inspect({ ...this }, { ...options, depth });
+    },
+  },
+};
 
 /**
  * The event handed to handlers, with `payload`, `side` and `data` parsed from the stored JSON
@@ -18,69 +119,10 @@ type Field = 'payload' | 'side' | 'data';
  * `side` before reading it (handlers of several plugins share the event).
  */
 export function lazyEvent(e: QueuedEvent): AnyXEvent {
-  const parsePayload = (): unknown => JSON.parse(e.payload);
-  const parseSide = (): unknown => (e.sideObjects ? JSON.parse(e.sideObjects) : { source: 'unknown' });
-  // Parsed but not handed out yet: `data` may derive from these without parsing again.
-  let untouchedPayload: unknown;
-  let untouchedSide: unknown;
-  // The fields that are not parsed, as stored: `data` derives from these, not from `event`.
-  const stored = {
-    id: e.dedupeKey,
-    type: e.type,
-    action: e.action,
-    forUserId: e.forUserId,
-    format: e.format as EventFormat,
-    occurredAt: e.occurredAt,
-  };
-  const event: Record<string, unknown> = { ...stored };
-
-  // Replaces the accessor with a data property holding `value`. Were the event frozen or sealed
-  // before, the value is kept here instead, so that every read still returns the same object.
-  const kept = new Map<Field, unknown>();
-  const settle = (field: Field, value: unknown): unknown => {
-    kept.set(field, value);
-    if (Object.getOwnPropertyDescriptor(event, field)?.configurable) {
-      Object.defineProperty(event, field, { value, writable: true, enumerable: true, configurable: true });
-    }
-    return value;
-  };
-  const derive = (): unknown => {
-    const payload = untouchedPayload ?? parsePayload();
-    const side = untouchedSide ?? parseSide();
-    return eventData({ ...stored, payload, side } as ParsedXEvent);
-  };
-  const accessor = (field: Field, read: () => unknown): PropertyDescriptor => ({
-    enumerable: true,
-    configurable: true,
-    get: () => (kept.has(field) ? kept.get(field) : read()),
-    set: (value: unknown) => {
-      if (Object.isFrozen(event)) throw new TypeError(`Cannot assign to read only property '${field}' of object`);
-      settle(field, value);
-    },
-  });
-
-  Object.defineProperties(event, {
-    payload: accessor('payload', () => {
-      const value = untouchedPayload ?? parsePayload();
-      untouchedPayload = undefined;
-      return settle('payload', value);
-    }),
-    side: accessor('side', () => {
-      const value = untouchedSide ?? parseSide();
-      untouchedSide = undefined;
-      return settle('side', value);
-    }),
-    data: accessor('data', () => {
-      // Parse now what `data` needs and keep it for `payload`/`side` if they are read later.
-      if (Object.getOwnPropertyDescriptor(event, 'payload')?.get) untouchedPayload ??= parsePayload();
-      if (Object.getOwnPropertyDescriptor(event, 'side')?.get) untouchedSide ??= parseSide();
-      return settle('data', derive());
-    }),
-    // console.log(event) shows the values, not [Getter/Setter].
-    [inspect.custom]: {
-      enumerable: false,
-      value: (depth: number, options: object) => inspect({ ...event }, { ...options, depth }),
-    },
-  });
+  // Two literals rather than a spread of one: a spread's result, given the private state, again
+  // made hidden classes that young-generation collections keep alive.
+  const stored = storedFields(e);
+  const event = state.attach(storedFields(e), { e, stored, untouchedPayload: undefined, untouchedSide: undefined, kept: undefined });
+  Object.defineProperties(event, ACCESSORS);
   return event as unknown as AnyXEvent;
 }

@@ -117,4 +117,25 @@ describe('the event handed to handlers', () => {
     expect(shown).not.toContain('Getter');
     expect(shown).toContain("source: 'follow_events'");
   });
+
+  it('shares its accessor functions between events and adds no visible key', () => {
+    // Accessors made per event (closures) gave every event a hidden class of its own, kept alive
+    // by V8's young-generation collections until the next full one: see runtime/private-state.ts.
+    const [a, b] = [...queued('aaa-follow.json'), ...queued('aaa-tweet-create-mention.json')];
+    const one = lazyEvent(a!);
+    const two = lazyEvent(b!);
+    for (const field of ['payload', 'side', 'data']) {
+      const first = Object.getOwnPropertyDescriptor(one, field)!;
+      const second = Object.getOwnPropertyDescriptor(two, field)!;
+      expect(first.get).toBeTypeOf('function');
+      expect(first.get).toBe(second.get);
+      expect(first.set).toBe(second.set);
+    }
+    expect(Reflect.ownKeys(one).filter((k) => typeof k === 'symbol')).toEqual([inspect.custom]);
+    expect(Object.getPrototypeOf(one)).toBe(Object.prototype);
+    // Read through an object that inherits from the event: the event's own values.
+    const heir = Object.create(lazyEvent(a!)) as Record<string, unknown>;
+    expect(heir.payload).toEqual(eager(a!).payload);
+    expect(() => Object.getOwnPropertyDescriptor(one, 'side')!.get!.call({})).toThrow(TypeError);
+  });
 });

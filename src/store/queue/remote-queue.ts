@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import { ChurnMap } from '../../runtime/churn-map.js';
 import type { FromWriter, QueueOp, ToWriter } from '../sqlite-writer/protocol.js';
 import type { DispatchAttachment, PushedWork, WorkQueue } from './types.js';
 
@@ -20,7 +21,7 @@ export class RemoteWorkQueue implements WorkQueue {
   #connected: Promise<void>;
   #resolveConnected!: () => void;
   #nextCall = 1;
-  readonly #calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  readonly #calls = new ChurnMap<{ resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
   #attachment: DispatchAttachment | undefined;
   #onPushed: (work: PushedWork[]) => void = () => {};
@@ -43,9 +44,10 @@ export class RemoteWorkQueue implements WorkQueue {
     this.#port = port;
     port.on('message', (message: FromWriter) => {
       if ('pushed' in message) return this.#onPushed(message.pushed);
-      const call = this.#calls.get(message.reply);
+      const key = String(message.reply);
+      const call = this.#calls.get(key);
       if (!call) return;
-      this.#calls.delete(message.reply);
+      this.#calls.delete(key);
       if (message.ok) call.resolve(message.result);
       else call.reject(Object.assign(new Error(message.error.message), { code: message.error.code }));
     });
@@ -65,8 +67,9 @@ export class RemoteWorkQueue implements WorkQueue {
   }
 
   #failCalls(reason: string): void {
-    for (const [, call] of this.#calls) call.reject(new WriterUnavailable(reason));
-    this.#calls.clear();
+    const calls = this.#calls.values();
+    for (const key of this.#calls.keys()) this.#calls.delete(key);
+    for (const call of calls) call.reject(new WriterUnavailable(reason));
   }
 
   async #call<T>(op: QueueOp, args: unknown[]): Promise<T> {
@@ -74,7 +77,7 @@ export class RemoteWorkQueue implements WorkQueue {
     const port = this.#port!;
     const call = this.#nextCall++;
     return new Promise<T>((resolve, reject) => {
-      this.#calls.set(call, { resolve: resolve as (v: unknown) => void, reject });
+      this.#calls.set(String(call), { resolve: resolve as (v: unknown) => void, reject });
       port.postMessage({ call, op, args } satisfies ToWriter);
     });
   }

@@ -1,4 +1,5 @@
 import type { DeliveryInput, RecordedDelivery } from '../inbox/types.js';
+import type { ChurnMap } from '../../runtime/churn-map.js';
 import { newId } from '../ids.js';
 import { encodeBody } from '../inbox/body-codec.js';
 import { isStale, planBatch, planResults, type FirstOutcome } from '../inbox/plan.js';
@@ -15,7 +16,7 @@ export interface StoredBatch {
 export interface Attached {
   plan: DispatchAttachment;
   /** Pushed events the dispatcher has not settled yet (flow control); the caller adds them after commit. */
-  outstanding: Set<string>;
+  outstanding: ChurnMap<true>;
 }
 
 function wanted(plan: DispatchAttachment, type: string): string[] {

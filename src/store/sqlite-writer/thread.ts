@@ -6,6 +6,7 @@
 // it straight from the commit.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { prepareDelivery } from '../../normalize/prepare.js';
+import { ChurnMap } from '../../runtime/churn-map.js';
 import type { DeliveryInput } from '../inbox/types.js';
 import type { EventOutcome } from '../queue/types.js';
 import { openConnection, type Connection } from './connection.js';
@@ -94,7 +95,7 @@ function deliveriesJob(id: number, deliveries: DeliveryInput[]): Job {
       const { results, pushed } = result as ReturnType<typeof writeDeliveries>;
       port.postMessage({ id, ok: true, results } satisfies FromThread);
       if (pushed.length && target && attached === target) {
-        for (const p of pushed) target.outstanding.add(p.event.id);
+        for (const p of pushed) target.outstanding.set(p.event.id, true);
         target.port.postMessage({ pushed } satisfies FromWriter);
       }
     },
@@ -114,7 +115,7 @@ function attachDispatcher(dispatchPort: MessagePort): void {
   const mine = { port: dispatchPort, attached: undefined as (Attached & { port: MessagePort }) | undefined };
   dispatchPort.on('message', (message: ToWriter) => {
     if ('attach' in message) {
-      mine.attached = { plan: message.attach, outstanding: new Set(), port: dispatchPort };
+      mine.attached = { plan: message.attach, outstanding: new ChurnMap(), port: dispatchPort };
       attached = mine.attached;
       return;
     }
