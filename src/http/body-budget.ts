@@ -5,6 +5,7 @@
  * reservation while reading (a body without a length); the reservation is released once, when
  * the request is over, however it ends. Pure accounting: no I/O, no timers.
  */
+import { ChurnMap } from '../runtime/churn-map.js';
 
 export interface BodyBudgetOptions {
   /** Bytes of bodies in flight across all requests (WEBHOOK_BODY_BUDGET_BYTES). */
@@ -45,7 +46,7 @@ export function createBodyBudget(options: BodyBudgetOptions): BodyBudget {
   }
   let inFlight = 0;
   /** Per client: bytes held and open reservations (the entry goes when both are 0). */
-  const byClient = new Map<string, { bytes: number; open: number }>();
+  const byClient = new ChurnMap<{ bytes: number; open: number }>();
 
   function fits(held: number, more: number): BudgetRefusal | null {
     if (inFlight + more > totalBytes) return 'total';
@@ -63,32 +64,47 @@ export function createBodyBudget(options: BodyBudgetOptions): BodyBudget {
     held.bytes += bytes;
     held.open++;
     inFlight += bytes;
-    let mine = bytes;
-    let released = false;
-    return {
-      get bytes() {
-        return mine;
-      },
-      grow(more) {
-        if (released) return null;
-        if (!(Number.isSafeInteger(more) && more >= 0)) throw new RangeError('more must be a whole number, at least 0');
-        const no = fits(held.bytes, more);
-        if (no) return no;
-        held.bytes += more;
-        inFlight += more;
-        mine += more;
-        return null;
-      },
-      release() {
-        if (released) return;
-        released = true;
-        held.bytes -= mine;
-        held.open--;
-        inFlight -= mine;
-        mine = 0;
-        if (held.open === 0) byClient.delete(client);
-      },
-    };
+    return new Held(client, held, bytes);
+  }
+
+  // A class, not an object literal with a getter: a literal's getter is a new function per
+  // request, which gives every reservation a hidden class of its own (runtime/private-state.ts).
+  class Held implements Reservation {
+    readonly #client: string;
+    readonly #held: { bytes: number; open: number };
+    #mine: number;
+    #released = false;
+
+    constructor(client: string, held: { bytes: number; open: number }, bytes: number) {
+      this.#client = client;
+      this.#held = held;
+      this.#mine = bytes;
+    }
+
+    get bytes(): number {
+      return this.#mine;
+    }
+
+    grow(more: number): BudgetRefusal | null {
+      if (this.#released) return null;
+      if (!(Number.isSafeInteger(more) && more >= 0)) throw new RangeError('more must be a whole number, at least 0');
+      const no = fits(this.#held.bytes, more);
+      if (no) return no;
+      this.#held.bytes += more;
+      inFlight += more;
+      this.#mine += more;
+      return null;
+    }
+
+    release(): void {
+      if (this.#released) return;
+      this.#released = true;
+      this.#held.bytes -= this.#mine;
+      this.#held.open--;
+      inFlight -= this.#mine;
+      this.#mine = 0;
+      if (this.#held.open === 0) byClient.delete(this.#client);
+    }
   }
 
   return {
