@@ -100,7 +100,7 @@ describe('the Dockerfile', () => {
     expect(lines.find((l) => l.startsWith('HEALTHCHECK'))).toContain('CMD ["node", "scripts/docker-healthcheck.mjs"]');
     expect(fs.existsSync(path.join(repoRoot, 'scripts/docker-healthcheck.mjs'))).toBe(true);
     // The entrypoint migrates with the script that needs no Prisma CLI.
-    expect(read('scripts/docker-entrypoint.sh')).toContain('node scripts/prisma/migrate.mjs deploy && exec node --single-threaded-gc dist/src/main.js serve');
+    expect(read('scripts/docker-entrypoint.sh')).toContain('node scripts/prisma/migrate.mjs deploy && exec node dist/src/main.js serve');
   });
 });
 
