@@ -14,7 +14,10 @@ interface ContextState {
   childLog: Logger | undefined;
 }
 
-const state = privateState<ContextState>('a handler context');
+const state = privateState<ContextState>(
+  'ctx.log and ctx.signal are made on first read through ctx itself: not through a Proxy of it or a copy of its property ' +
+    'descriptors. Read them on ctx first, or copy it with { ...ctx }',
+);
 
 // The child logger and the signal are made when a handler first asks for them: most handlers
 // never log on success, and both cost more per event than dispatching it does. One set of

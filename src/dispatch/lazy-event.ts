@@ -26,7 +26,10 @@ interface LazyState {
   kept: Partial<Record<Field, unknown>> | undefined;
 }
 
-const state = privateState<LazyState>('an event of lazyEvent()');
+const state = privateState<LazyState>(
+  'payload, side and data of an event are parsed on first read through the event itself: not through a Proxy of it or a copy ' +
+    'of its property descriptors. Read them on the event first, or copy it with { ...event }',
+);
 
 function storedFields(e: QueuedEvent): StoredFields {
   return {
@@ -116,7 +119,9 @@ const ACCESSORS: PropertyDescriptorMap = {
  * event then behaves as a plain object: every handler of the event sees the same objects, and
  * spread, JSON.stringify, structuredClone, delete and defineProperty work as on any property.
  * `data` is always derived from the stored event, never from what a handler did to `payload` or
- * `side` before reading it (handlers of several plugins share the event).
+ * `side` before reading it (handlers of several plugins share the event). The one difference
+ * from a plain object: a field not read yet cannot be read through a Proxy of the event or a
+ * copy of its property descriptors (a TypeError says so); `{ ...event }` is a plain copy.
  */
 export function lazyEvent(e: QueuedEvent): AnyXEvent {
   // Two literals rather than a spread of one: a spread's result, given the private state, again

@@ -4,23 +4,28 @@
  * it). The object keeps its prototype, its keys and its symbols; only `read` sees the state.
  *
  * What it is for: an object whose accessors must be the same functions for every object of its
- * kind (see shared accessors in dispatch/lazy-event.ts). V8 keeps an accessor's functions in the
- * object's hidden class, so accessors made per object (closures, or getters in an object literal)
- * give every object a hidden class of its own, reachable from a transition table that young-
- * generation collections treat as a strong root: each such object, with all it references,
- * survives until the next full collection instead of dying young. Shared accessors read the
- * object's state from here.
+ * kind (see shared accessors in dispatch/lazy-event.ts). Accessors made per object (closures,
+ * bound functions, getters in an object literal) keep every such object, with all it references,
+ * alive through V8's young-generation collections until the next full one, whether the object
+ * has fast or dictionary properties (measured with --trace-gc-nvp; V8 records an object's
+ * accessor pair where scavenges treat it as a root). Shared accessors read the object's state
+ * from here, through `this`; so they cannot serve a Proxy of the object, or a copy of its
+ * property descriptors.
  */
 export interface PrivateState<S> {
   /** Gives `target` its state; returns `target`. */
   attach<T extends object>(target: T, state: S): T;
-  /** The state of `target`, or of the nearest object on its prototype chain that has one. */
+  /**
+   * The state of `target`, or of the nearest object on its prototype chain that has one; throws
+   * a TypeError with the `refusal` message for any other object (a Proxy of one included: a
+   * private field cannot be read through a Proxy).
+   */
   read(target: object): S;
   /** The object (target or one on its prototype chain) that holds the state. */
   owner(target: object): object;
 }
 
-export function privateState<S>(what: string): PrivateState<S> {
+export function privateState<S>(refusal: string): PrivateState<S> {
   class Stamp {
     constructor(target: object) {
       return target;
@@ -43,7 +48,7 @@ export function privateState<S>(what: string): PrivateState<S> {
     for (let o: object | null = target; o !== null && o !== undefined; o = Object.getPrototypeOf(o)) {
       if (Holder.has(o)) return o;
     }
-    throw new TypeError(`not ${what}`);
+    throw new TypeError(refusal);
   };
   return {
     attach(target, state) {

@@ -34,6 +34,7 @@ describe('the handler context', () => {
     expect(Object.keys(copy).sort()).toEqual(['attempt', 'log', 'plugin', 'signal', 'x']);
     expect(copy.log).toBe(ctx.log);
     expect(copy.signal).toBe(ctx.signal);
+    expect(() => new Proxy(make().ctx, {}).log).toThrow(/Read them on ctx first, or copy it with \{ \.\.\.ctx \}/);
     const other = make().ctx;
     for (const key of ['log', 'signal']) {
       expect(Object.getOwnPropertyDescriptor(ctx, key)!.get).toBe(Object.getOwnPropertyDescriptor(other, key)!.get);

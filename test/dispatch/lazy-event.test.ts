@@ -137,5 +137,12 @@ describe('the event handed to handlers', () => {
     const heir = Object.create(lazyEvent(a!)) as Record<string, unknown>;
     expect(heir.payload).toEqual(eager(a!).payload);
     expect(() => Object.getOwnPropertyDescriptor(one, 'side')!.get!.call({})).toThrow(TypeError);
+    // Through a Proxy: a field read on the event first reads as usual; one not read yet says what to do.
+    const proxied = lazyEvent(a!);
+    expect(proxied.payload).toEqual(eager(a!).payload);
+    const proxy = new Proxy(proxied, {});
+    expect(proxy.payload).toBe(proxied.payload);
+    expect(() => proxy.side).toThrow(/Read them on the event first, or copy it with \{ \.\.\.event \}/);
+    expect(new Proxy({ ...lazyEvent(a!) }, {}).side).toEqual(eager(a!).side);
   });
 });
