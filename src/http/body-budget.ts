@@ -68,7 +68,8 @@ export function createBodyBudget(options: BodyBudgetOptions): BodyBudget {
   }
 
   // A class, not an object literal with a getter: a literal's getter is a new function per
-  // request, which gives every reservation a hidden class of its own (runtime/private-state.ts).
+  // request, which keeps every reservation alive through young-generation collections
+  // (runtime/private-state.ts).
   class Held implements Reservation {
     readonly #client: string;
     readonly #held: { bytes: number; open: number };
