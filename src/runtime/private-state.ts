@@ -7,8 +7,8 @@
  * kind (see shared accessors in dispatch/lazy-event.ts). Accessors made per object (closures,
  * bound functions, getters in an object literal) keep every such object, with all it references,
  * alive through V8's young-generation collections until the next full one, whether the object
- * has fast or dictionary properties (measured with --trace-gc-nvp; V8 records an object's
- * accessor pair where scavenges treat it as a root). Shared accessors read the object's state
+ * has fast or dictionary properties (measured with --trace-gc-nvp; where inside V8 the
+ * reference sits was not traced). Shared accessors read the object's state
  * from here, through `this`; so they cannot serve a Proxy of the object, or a copy of its
  * property descriptors.
  */
