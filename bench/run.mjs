@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { cpuBetween, cpuPerDelivery, cpuSnapshot } from './cpu.mjs';
 import { deliveryBody, signed, streamLine } from './deliveries.mjs';
 import { startFeeder } from './stream-feeder.mjs';
 
@@ -81,14 +82,17 @@ async function startProcess(name, args, env, probe, nodeFlags = NODE_FLAGS) {
   return { name, port, child, nodeFlags, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
 }
 
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+
 async function receiverTarget(name, databaseUrl, env = {}, nodeFlags = NODE_FLAGS) {
   execFileSync(process.execPath, ['scripts/prisma/migrate.mjs', 'deploy'], { cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: 'ignore' });
-  const target = await startProcess(name, ['dist/src/main.js', 'serve'], { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...env }, '/healthz', nodeFlags);
+  const target = await startProcess(name, ['dist/src/main.js', 'serve'], { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ADMIN_TOKEN, ...env }, '/healthz', nodeFlags);
   target.databaseUrl = databaseUrl;
+  // Its /metrics can be read (thread CPU, dispatch lag).
+  target.metrics = true;
   return target;
 }
 
-const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const PLUGIN_TARGET = 'receiver, SQLite + no-op handler';
 const PLUGIN_TARGET_SINGLE_THREADED_GC = 'receiver, SQLite + no-op handler, --single-threaded-gc';
 
@@ -361,6 +365,7 @@ async function main() {
         // Alternate the order each round so that no target always runs on a warmer machine.
         const order = round % 2 === 0 ? inScenario : [...inScenario].reverse();
         for (const target of order) {
+          const cpuBefore = cpuSnapshot(target.child.pid, target.metrics ? await metricsOf(target) : undefined);
           const r = await load(target, scenario);
           const loadEnded = Date.now();
           runs.get(target.name).push(r);
@@ -369,6 +374,9 @@ async function main() {
             target.drainedAfterMs.push(await drain(target, loadEnded));
             drained = `, queue drained ${target.drainedAfterMs.at(-1)} ms after the load`;
           }
+          // After the drain: the work the deliveries caused, dispatch included.
+          r.cpu = cpuBetween(cpuBefore, cpuSnapshot(target.child.pid, target.metrics ? await metricsOf(target) : undefined));
+          r.delivered = r['2xx'];
           process.stderr.write(`  ${scenario.name.padEnd(10)} ${target.name.padEnd(34)} ${Math.round(r.requests.average)} req/s p99 ${r.latency.p99} ms${drained}\n`);
         }
       }
@@ -386,6 +394,7 @@ async function main() {
           errors: rs.reduce((s, r) => s + r.errors + r.timeouts, 0),
           ok2xx: rs.reduce((s, r) => s + r['2xx'], 0),
           nodeFlags: target.nodeFlags,
+          cpu: cpuPerDelivery(rs),
         });
         if (target.drainedAfterMs) {
           // Dispatch lag over all its rounds, from the server's own histogram.
@@ -459,6 +468,14 @@ async function main() {
   }
   for (const r of results.filter((x) => x.scenario === 'stored check')) {
     lines.push(`\n${r.target}: ${r.acknowledged} deliveries acknowledged with 2xx, ${r.stored} stored`);
+  }
+  const withCpu = results.filter((x) => x.scenario === 'POST x32' && x.cpu);
+  if (withCpu.length) {
+    lines.push('\nCPU per delivery at POST x32, µs (server process, by thread where it reports them; the load generator, this process; the machine\'s idle share):');
+    for (const r of withCpu) {
+      const threads = Object.entries(r.cpu.threadsUs).map(([t, us]) => `${t} ${us}`).join(', ');
+      lines.push(`  ${r.target}: ${r.cpu.serverUs}${threads ? ` (${threads})` : ''}; load generator ${r.cpu.loadGeneratorUs}; idle ${r.cpu.machineIdlePercent}%`);
+    }
   }
   const table = lines.join('\n');
   console.log(`\nmachine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${quick ? 'quick' : 'full'} run, ${rounds} round(s) of ${duration}s\n`);

@@ -2,6 +2,7 @@ import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Logger } from '../log/index.js';
 import { observeHandled, type Metrics } from '../metrics/index.js';
 import { startWorker } from '../runtime/worker.js';
+import { trackThread } from '../runtime/thread-cpu.js';
 import type { HandledRun } from './dispatcher.js';
 import type { DispatchThreadData, FromDispatchThread, ToDispatchThread } from './thread-protocol.js';
 
@@ -43,7 +44,10 @@ export async function startDispatchThread(
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const started = await new Promise<{ plugins: string[] } | undefined>((resolve, reject) => {
     worker.on('message', (message: FromDispatchThread) => {
-      if ('started' in message) resolve({ plugins: message.plugins });
+      if ('started' in message) {
+        trackThread('dispatch', message.tid, worker);
+        resolve({ plugins: message.plugins });
+      }
       else if ('noPlugins' in message) resolve(undefined);
       else if ('failed' in message) reject(new Error(message.failed));
       else if ('handled' in message) {

@@ -20,7 +20,8 @@ export interface DispatchThreadData {
 }
 
 export type FromDispatchThread =
-  | { started: true; plugins: string[] }
+  /** `tid`: the thread's operating-system id where there is one (CPU metrics). */
+  | { started: true; plugins: string[]; tid: number | null }
   | { noPlugins: true }
   /** Runs handled since the last such message (batched: one message per turn of the thread's loop, not per run). */
   | { handled: Array<Pick<HandledRun, 'plugin' | 'ok' | 'seconds' | 'lagSeconds'> | HandledRun> }

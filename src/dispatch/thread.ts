@@ -6,6 +6,7 @@ import { loadConfig, secretValues } from '../config/index.js';
 import { createLogger } from '../log/index.js';
 import { createMetrics } from '../metrics/index.js';
 import { clientFromConfig } from '../management/index.js';
+import { osThreadId } from '../runtime/thread-cpu.js';
 import { openDatabase, RemoteWorkQueue } from '../store/index.js';
 import type { HandledRun } from './dispatcher.js';
 import { dispatcherFromConfig } from './start.js';
@@ -70,7 +71,7 @@ try {
     port.close();
   } else {
     dispatcher.start();
-    send({ started: true, plugins: dispatcher.pluginNames });
+    send({ started: true, plugins: dispatcher.pluginNames, tid: osThreadId() });
     port.on('message', (message: ToDispatchThread) => {
       if ('notify' in message) return dispatcher.notify();
       if ('writerPort' in message) return remote?.connect(message.writerPort);

@@ -5,7 +5,8 @@ import { createApp, type AppDeps } from '../http/index.js';
 import { requireStreamCredentials, startStreamConsumer, type StreamConsumer } from '../stream/index.js';
 import type { WebhookHandler } from '../http/webhook.js';
 import { createLogger, type Logger } from '../log/index.js';
-import { createMetrics, registerQueueGauges } from '../metrics/index.js';
+import { createMetrics, registerQueueGauges, registerThreadCpuCounter } from '../metrics/index.js';
+import { osThreadId, trackThread } from '../runtime/thread-cpu.js';
 import { databaseLabel, openServiceDatabase, queueStats, startRetention, type Database } from '../store/index.js';
 
 export interface StartOptions {
@@ -76,6 +77,9 @@ export async function startReceiver(env = readEnvironment(), options: StartOptio
   });
   const metrics = createMetrics({ defaults: true });
   registerQueueGauges(metrics, () => queueStats(db));
+  // The thread serving HTTP; the writer and dispatch threads report theirs when they start.
+  trackThread('main', osThreadId());
+  registerThreadCpuCounter(metrics);
   // PostgreSQL: each commit wakes the dispatcher to claim. SQLite: the writer pushes new events.
   let dispatcher: DispatchThread | undefined;
   const { handler, webhook, inbox, startClosing } = createApp({

@@ -1,2 +1,2 @@
-export { createMetrics, observeHandled, registerBodyBudgetGauge, registerQueueGauges, registerStoreGauge } from './metrics.js';
+export { createMetrics, observeHandled, registerBodyBudgetGauge, registerQueueGauges, registerStoreGauge, registerThreadCpuCounter } from './metrics.js';
 export type { DeliveryResult, Metrics } from './metrics.js';

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { threadCpuSeconds } from '../runtime/thread-cpu.js';
 
 /** Every result a webhook POST can have. */
 export type DeliveryResult =
@@ -170,6 +171,24 @@ export function registerStoreGauge(metrics: Metrics, health: () => { writable: b
     registers: [metrics.registry],
     collect() {
       this.set(health().reason === 'full' ? 1 : 0);
+    },
+  });
+}
+
+/**
+ * CPU seconds by thread of the process (Linux): main (HTTP, CRC, console), sqlite_writer,
+ * dispatch, other (V8's garbage-collection helpers and the rest). A thread near one second per
+ * second is what limits intake. Read when scraped.
+ */
+export function registerThreadCpuCounter(metrics: Metrics): void {
+  new Counter({
+    name: 'xaa_thread_cpu_seconds_total',
+    help: 'CPU time by thread of this process (Linux only): main (HTTP, CRC, console), sqlite_writer, dispatch, other (garbage-collection helpers and the rest)',
+    labelNames: ['thread'] as const,
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      for (const [thread, seconds] of threadCpuSeconds()) this.inc({ thread }, seconds);
     },
   });
 }

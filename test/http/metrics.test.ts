@@ -117,4 +117,24 @@ describe('/metrics on a running server', () => {
     expect(value(after, 'xaa_dead_letters')).toBe(0);
     expect(after).not.toContain(TEST_SECRET);
   });
+
+  it.runIf(process.platform === 'linux')('xaa_thread_cpu_seconds_total: the HTTP, writer and dispatch threads and the rest, each growing with its own work', async () => {
+    const before = await scrape();
+    const threads = ['main', 'sqlite_writer', 'dispatch', 'other'];
+    for (const t of threads) expect(value(before, `xaa_thread_cpu_seconds_total{thread="${t}"}`), t).toBeGreaterThan(0);
+    // Deliveries keep the HTTP thread and the writer busy (each parses, verifies, stores).
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) => {
+        const body = Buffer.from(JSON.stringify({ for_user_id: '2244994945', follow_events: [{ type: 'follow', created_timestamp: String(Date.now()), target: { id: String(i) }, source: { id: '9' } }] }));
+        return fetch(`${base}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body) }, body }).then((r) => r.arrayBuffer());
+      }),
+    );
+    const after = await scrape();
+    for (const t of ['main', 'sqlite_writer']) {
+      expect(value(after, `xaa_thread_cpu_seconds_total{thread="${t}"}`), t).toBeGreaterThan(value(before, `xaa_thread_cpu_seconds_total{thread="${t}"}`));
+    }
+    for (const t of threads) {
+      expect(value(after, `xaa_thread_cpu_seconds_total{thread="${t}"}`), t).toBeGreaterThanOrEqual(value(before, `xaa_thread_cpu_seconds_total{thread="${t}"}`));
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { startWorker } from '../../runtime/worker.js';
+import { trackThread } from '../../runtime/thread-cpu.js';
 import type { RawDelivery, RecordedDelivery } from '../inbox/types.js';
 import type { FromThread, ThreadSettings, ToThread } from './protocol.js';
 
@@ -60,7 +61,10 @@ export class SqliteWriter {
         this.#pending.clear();
       };
       worker.on('message', (message: FromThread) => {
-        if ('ready' in message) return resolve();
+        if ('ready' in message) {
+          trackThread('sqlite_writer', message.tid, worker);
+          return resolve();
+        }
         if ('fatal' in message) return fail(new StoreWriteError(message.fatal));
         const waiter = this.#pending.get(message.id);
         if (!waiter) return;

@@ -12,7 +12,8 @@ export type ToThread = { id: number; raws: RawDelivery[] } | { dispatchPort: Mes
 export type FromThread =
   | { id: number; ok: true; results: RecordedDelivery[] }
   | { id: number; ok: false; error: { message: string; code?: string } }
-  | { ready: true }
+  /** Started; `tid`: its operating-system thread id where there is one (CPU metrics). */
+  | { ready: true; tid: number | null }
   | { fatal: string };
 
 export type QueueOp = keyof WorkQueue;

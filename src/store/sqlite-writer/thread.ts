@@ -7,6 +7,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { prepareDelivery } from '../../normalize/prepare.js';
 import { ChurnMap } from '../../runtime/churn-map.js';
+import { osThreadId } from '../../runtime/thread-cpu.js';
 import type { DeliveryInput } from '../inbox/types.js';
 import type { EventOutcome } from '../queue/types.js';
 import { openConnection, type Connection } from './connection.js';
@@ -154,4 +155,4 @@ port.on('message', (message: ToThread) => {
   }
   enqueue(deliveriesJob(message.id, deliveries));
 });
-port.postMessage({ ready: true } satisfies FromThread);
+port.postMessage({ ready: true, tid: osThreadId() } satisfies FromThread);
