@@ -1,6 +1,8 @@
 import { inspect } from 'node:util';
 import type { AnyXEvent, EventFormat, ParsedXEvent } from '../events/index.js';
 import { eventData } from '../normalize/event-data/index.js';
+import { activityOf } from '../normalize/prepare.js';
+import { parseJsonLossless } from '../normalize/json.js';
 import type { QueuedEvent } from '../store/index.js';
 import { privateState } from '../runtime/private-state.js';
 
@@ -42,8 +44,33 @@ function storedFields(e: QueuedEvent): StoredFields {
   };
 }
 
-const parsePayload = (s: LazyState): unknown => JSON.parse(s.e.payload);
-const parseSide = (s: LazyState): unknown => (s.e.sideObjects ? JSON.parse(s.e.sideObjects) : { source: 'unknown' });
+/**
+ * Payload and side of an event that came with its delivery's body (`activity`): one parse of the
+ * body gives both, so the one not asked for is kept for when it is read (unless already settled).
+ * A body that no longer yields the activity gives the whole body as the payload, as the store's
+ * read path does (inbox/activity.ts).
+ */
+function fromBody(s: LazyState, activity: NonNullable<QueuedEvent['activity']>, want: 'payload' | 'side'): unknown {
+  const parsed = activityOf(activity.body, activity.index) ?? {
+    payload: parseJsonLossless(Buffer.from(activity.body.buffer, activity.body.byteOffset, activity.body.byteLength).toString('utf8')),
+    side: { source: 'unknown' },
+  };
+  if (want === 'payload') {
+    if (!(s.kept && 'side' in s.kept)) s.untouchedSide ??= parsed.side;
+    return parsed.payload;
+  }
+  if (!(s.kept && 'payload' in s.kept)) s.untouchedPayload ??= parsed.payload;
+  return parsed.side;
+}
+
+const parsePayload = (s: LazyState): unknown =>
+  s.e.payload === null && s.e.activity ? fromBody(s, s.e.activity, 'payload') : JSON.parse(s.e.payload ?? 'null');
+const parseSide = (s: LazyState): unknown =>
+  s.e.payload === null && s.e.activity
+    ? fromBody(s, s.e.activity, 'side')
+    : s.e.sideObjects
+      ? JSON.parse(s.e.sideObjects)
+      : { source: 'unknown' };
 
 /**
  * Replaces the accessor with a data property holding `value`. Were the event frozen or sealed

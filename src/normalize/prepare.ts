@@ -34,8 +34,8 @@ function storableLabel(label: string | null): string | null {
   return JSON.stringify(label).slice(1, -1).slice(0, MAX_KEY_LENGTH);
 }
 
-/** The stored form of a normalized event. */
-export function toEventInput(event: ParsedXEvent): EventInput {
+/** The stored form of a normalized event, its payload and side objects as JSON text. */
+export function toEventInput(event: ParsedXEvent): EventInput & { payload: string; sideObjects: string } {
   return {
     dedupeKey: storableKey(event.id),
     type: event.type,
@@ -45,6 +45,23 @@ export function toEventInput(event: ParsedXEvent): EventInput {
     occurredAt: event.occurredAt,
     payload: JSON.stringify(event.payload) ?? 'null',
     sideObjects: JSON.stringify(event.side),
+  };
+}
+
+/**
+ * The stored form of the event at `activityIndex` of its delivery's body: the store keeps its
+ * payload and side objects by that reference (read back with activitiesOf or activityOf), so
+ * they are not written out as text here.
+ */
+function byReference(event: ParsedXEvent, activityIndex: number): EventInput {
+  return {
+    dedupeKey: storableKey(event.id),
+    type: event.type,
+    action: storableLabel(event.action),
+    forUserId: storableUserId(event.forUserId),
+    format: event.format,
+    occurredAt: event.occurredAt,
+    activityIndex,
   };
 }
 
@@ -73,8 +90,9 @@ export function prepareDelivery(raw: RawDelivery): DeliveryInput {
   try {
     const envelope = parseEnvelope(parsed);
     // Each event knows its position among the body's activities: the store keeps the payload by
-    // that reference rather than a second copy of it (activitiesOf reads it back).
-    const events = envelope.events.map((e, activityIndex) => ({ ...toEventInput(e), activityIndex }));
+    // that reference rather than a second copy of it (activitiesOf reads it back), and a handler
+    // gets it parsed from the body when it first reads it (activityOf).
+    const events = envelope.events.map(byReference);
     return { ...base, format: envelope.format, status: 'accepted', events };
   } catch {
     // Valid JSON that cannot be normalized, such as nesting too deep for JSON.stringify (a
@@ -97,5 +115,20 @@ export function activitiesOf(body: Uint8Array): Array<{ payload: string; sideObj
     });
   } catch {
     return [];
+  }
+}
+
+/**
+ * The payload and side objects of the activity at `index` of a delivery body, parsed: the same
+ * values JSON.parse gives of what activitiesOf returns for it (fresh objects on every call).
+ * Null if the body does not yield that activity.
+ */
+export function activityOf(body: Uint8Array, index: number): { payload: unknown; side: unknown } | null {
+  try {
+    const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+    const event = parseEnvelope(parseJsonLossless(text)).events[index];
+    return event ? { payload: event.payload ?? null, side: event.side } : null;
+  } catch {
+    return null;
   }
 }

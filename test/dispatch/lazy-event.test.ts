@@ -5,15 +5,21 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { lazyEvent } from '../../src/dispatch/lazy-event.js';
 import { withData } from '../../src/normalize/event-data/index.js';
-import { prepareDelivery } from '../../src/normalize/prepare.js';
+import { activitiesOf, prepareDelivery } from '../../src/normalize/prepare.js';
 import type { ParsedXEvent } from '../../src/events/index.js';
 import type { QueuedEvent } from '../../src/store/index.js';
 
 const dir = new URL('../fixtures/deliveries/', import.meta.url);
 
-function queued(file: string): QueuedEvent[] {
+/**
+ * A delivery's events as the dispatcher gets them: claimed from the store (payload and side
+ * objects as JSON text, read back from the body), or, with `pushed`, as the SQLite writer pushes
+ * them from the commit (the body and the activity's position, parsed on first read).
+ */
+function queued(file: string, pushed = false): QueuedEvent[] {
   const body = readFileSync(new URL(file, dir));
   const d = prepareDelivery({ receivedAt: new Date(), body, contentType: 'application/json', userAgent: null, remoteAddr: null });
+  const texts = activitiesOf(body);
   return d.events.map((e, i) => ({
     id: `ev${i}`,
     dedupeKey: e.dedupeKey,
@@ -23,8 +29,9 @@ function queued(file: string): QueuedEvent[] {
     format: e.format,
     occurredAt: e.occurredAt ?? null,
     receivedAt: d.receivedAt,
-    payload: e.payload,
-    sideObjects: e.sideObjects ?? null,
+    ...(pushed
+      ? { payload: null, sideObjects: null, activity: { body: d.body, index: e.activityIndex! } }
+      : { payload: texts[i]!.payload, sideObjects: texts[i]!.sideObjects }),
   }));
 }
 
@@ -36,7 +43,7 @@ function eager(e: QueuedEvent) {
     forUserId: e.forUserId,
     format: e.format,
     occurredAt: e.occurredAt,
-    payload: JSON.parse(e.payload),
+    payload: JSON.parse(e.payload!),
     side: e.sideObjects ? JSON.parse(e.sideObjects) : { source: 'unknown' },
   } as ParsedXEvent);
 }
@@ -55,6 +62,37 @@ describe('the event handed to handlers', () => {
       expect(structuredClone(lazyEvent(e))).toEqual(eager(e));
       expect(Object.keys(lazyEvent(e)).sort()).toEqual(Object.keys(eager(e)).sort());
     }
+  });
+
+  it.each(fixtures)('pushed with its delivery body, reads exactly as when claimed from the store: %s', (file) => {
+    const claimed = queued(file);
+    const pushed = queued(file, true);
+    expect(pushed).toHaveLength(claimed.length);
+    pushed.forEach((p, i) => {
+      const want = eager(claimed[i]!);
+      // Each field alone first (each parses the body), then all from one event in both orders.
+      expect(lazyEvent(p).payload).toStrictEqual(want.payload);
+      expect(lazyEvent(p).side).toStrictEqual(want.side);
+      expect(lazyEvent(p).data).toStrictEqual(want.data);
+      const a = lazyEvent(p);
+      expect([a.side, a.payload, a.data]).toStrictEqual([want.side, want.payload, want.data]);
+      const b = lazyEvent(p);
+      expect([b.data, b.payload, b.side]).toStrictEqual([want.data, want.payload, want.side]);
+      expect(JSON.stringify(lazyEvent(p))).toBe(JSON.stringify(want));
+      // Events of one delivery share its body, never their objects.
+      if (i > 0) expect(lazyEvent(p).side).not.toBe(lazyEvent(pushed[0]!).side);
+    });
+  });
+
+  it('a pushed event whose body does not yield its activity gets the whole body as its payload', () => {
+    const [e] = queued('aaa-follow.json', true);
+    const body = Buffer.from(JSON.stringify({ something: 'else', id: 12345678901234567890n.toString() }));
+    const event = lazyEvent({ ...e!, activity: { body, index: 3 } });
+    expect(event.payload).toEqual(JSON.parse(body.toString()));
+    expect(event.side).toEqual({ source: 'unknown' });
+    const notJson = lazyEvent({ ...e!, activity: { body: Buffer.from('not json'), index: 0 } });
+    expect(notJson.type).toBe('follow');
+    expect(() => notJson.payload).toThrow(SyntaxError);
   });
 
   it('parses nothing until a field is read, then keeps what it parsed', () => {

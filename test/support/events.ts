@@ -3,7 +3,7 @@ import { recordDeliveries, type Database, type DeliveryInput, type EventInput } 
 let counter = 0;
 
 /** An event ready to store, unique unless `key` is given. */
-export function eventInput(over: Partial<EventInput> = {}): EventInput {
+export function eventInput(over: Partial<EventInput> = {}): EventInput & { payload: string } {
   counter++;
   return {
     dedupeKey: `test:${process.pid}:${Date.now()}:${counter}`,
@@ -15,7 +15,7 @@ export function eventInput(over: Partial<EventInput> = {}): EventInput {
     payload: JSON.stringify({ type: 'follow', source: { id: '1' }, target: { id: '2244994945' }, seq: counter }),
     sideObjects: JSON.stringify({ source: 'follow_events' }),
     ...over,
-  };
+  } as EventInput & { payload: string };
 }
 
 /** Activity times of this run: recent, so that none is older than the dedupe window (stale, never dispatched). */
@@ -49,7 +49,7 @@ export async function storeEvents(db: Database, events: EventInput[], receivedAt
     receivedAt,
     format: e.format,
     status: 'accepted',
-    body: Buffer.from(e.payload),
+    body: Buffer.from(e.payload ?? 'null'),
     bodySha256: e.dedupeKey,
     events: [e],
   }));

@@ -85,7 +85,7 @@ export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[], 
             const byReference = event.activityIndex != null;
             return sql`(${eventIds[i]}, ${event.dedupeKey}, ${event.type}, ${event.action ?? null},
               ${event.forUserId ?? null}, ${event.format}, ${event.occurredAt ?? null}, ${d.receivedAt},
-              ${deliveryIds[delivery]}, ${byReference ? null : event.payload}, ${byReference ? null : (event.sideObjects ?? null)},
+              ${deliveryIds[delivery]}, ${byReference ? null : (event.payload ?? 'null')}, ${byReference ? null : (event.sideObjects ?? null)},
               ${byReference ? event.activityIndex : null}, 0, ${stale[i] ? 'stale' : 'pending'}, ${d.receivedAt})`;
           }),
         )}

@@ -21,14 +21,18 @@ export interface EventInput {
   forUserId?: string | null;
   format: string;
   occurredAt?: Date | null;
-  /** The activity as X sent it, as JSON text with 64-bit ids kept as strings. */
-  payload: string;
+  /**
+   * The activity as X sent it, as JSON text with 64-bit ids kept as strings. Absent for an event
+   * kept by reference (`activityIndex`).
+   */
+  payload?: string;
   /** The envelope's side objects (users, apps, ...) as JSON text. */
   sideObjects?: string | null;
   /**
    * The event's position among the activities of its delivery's body, when the normalizer made it
    * from that body: the store then keeps payload and side objects by this reference (read back
-   * with normalize/prepare.ts activitiesOf), not as a second copy. Absent: stored as given.
+   * with normalize/prepare.ts activitiesOf), not as a second copy, and the normalizer does not
+   * write them out as text. Absent: `payload` and `sideObjects` are stored as given.
    */
   activityIndex?: number | null;
 }

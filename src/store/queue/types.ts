@@ -13,8 +13,15 @@ export interface QueuedEvent {
   format: string;
   occurredAt: Date | null;
   receivedAt: Date;
-  payload: string;
+  /** The activity as JSON text; null for an event that comes with `activity` instead. */
+  payload: string | null;
   sideObjects: string | null;
+  /**
+   * An event the SQLite writer pushes to the dispatcher from the commit that stored it: its
+   * delivery's body and its position among the body's activities, parsed only when a handler
+   * reads the payload (normalize/prepare.ts activityOf).
+   */
+  activity?: { body: Uint8Array; index: number };
 }
 
 export interface HandlerRunRow {

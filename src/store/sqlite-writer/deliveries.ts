@@ -114,7 +114,7 @@ export function deliveryStatements(db: Connection, options: { dedupeWindowMs?: n
         e.occurredAt ? sqliteTime(e.occurredAt) : null,
         received,
         deliveryIds[delivery],
-        byReference ? null : e.payload,
+        byReference ? null : (e.payload ?? 'null'),
         byReference ? null : (e.sideObjects ?? null),
         byReference ? e.activityIndex : null,
         state,
@@ -142,8 +142,11 @@ export function deliveryStatements(db: Connection, options: { dedupeWindowMs?: n
               format: e.format,
               occurredAt: e.occurredAt ?? null,
               receivedAt: d.receivedAt,
-              payload: e.payload,
-              sideObjects: e.sideObjects ?? null,
+              // By reference: the body goes along and the dispatcher parses the activity from it
+              // when a handler reads it, so the writer never writes the payload out as text.
+              payload: byReference ? null : (e.payload ?? 'null'),
+              sideObjects: byReference ? null : (e.sideObjects ?? null),
+              activity: byReference ? { body: d.body, index: e.activityIndex! } : undefined,
             },
             runs,
           });
