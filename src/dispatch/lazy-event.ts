@@ -2,7 +2,6 @@ import { inspect } from 'node:util';
 import type { AnyXEvent, EventFormat, ParsedXEvent } from '../events/index.js';
 import { eventData } from '../normalize/event-data/index.js';
 import { activityOf } from '../normalize/prepare.js';
-import { parseJsonLossless } from '../normalize/json.js';
 import type { QueuedEvent } from '../store/index.js';
 import { privateState } from '../runtime/private-state.js';
 
@@ -44,33 +43,38 @@ function storedFields(e: QueuedEvent): StoredFields {
   };
 }
 
+type Activity = NonNullable<QueuedEvent['activity']>;
+
+/** The event's activity, when it came with its delivery's body instead of the activity's text. */
+const bodyActivity = (s: LazyState): Activity | undefined => (s.e.payload === null ? s.e.activity : undefined);
+
 /**
- * Payload and side of an event that came with its delivery's body (`activity`): one parse of the
- * body gives both, so the one not asked for is kept for when it is read (unless already settled).
- * A body that no longer yields the activity gives the whole body as the payload, as the store's
+ * Payload and side of an event that came with its delivery's body: parsed from the body (a fresh
+ * parse each call). Of one parse, only one of the two is ever handed out: they can share objects
+ * (an XAA payload that is the whole `data` holds the `filter` and `includes` its side holds), and
+ * a handler must not see a change to one in the other, as with an event read from the store. A
+ * body that no longer yields the activity gives the whole body as the payload, as the store's
  * read path does (inbox/activity.ts).
  */
-function fromBody(s: LazyState, activity: NonNullable<QueuedEvent['activity']>, want: 'payload' | 'side'): unknown {
-  const parsed = activityOf(activity.body, activity.index) ?? {
-    payload: parseJsonLossless(Buffer.from(activity.body.buffer, activity.body.byteOffset, activity.body.byteLength).toString('utf8')),
-    side: { source: 'unknown' },
-  };
-  if (want === 'payload') {
-    if (!(s.kept && 'side' in s.kept)) s.untouchedSide ??= parsed.side;
-    return parsed.payload;
-  }
-  if (!(s.kept && 'payload' in s.kept)) s.untouchedPayload ??= parsed.payload;
-  return parsed.side;
+function parseActivity(activity: Activity): { payload: unknown; side: unknown } {
+  return (
+    activityOf(activity.body, activity.index) ?? {
+      payload: JSON.parse(Buffer.from(activity.body.buffer, activity.body.byteOffset, activity.body.byteLength).toString('utf8')),
+      side: { source: 'unknown' },
+    }
+  );
 }
 
-const parsePayload = (s: LazyState): unknown =>
-  s.e.payload === null && s.e.activity ? fromBody(s, s.e.activity, 'payload') : JSON.parse(s.e.payload ?? 'null');
-const parseSide = (s: LazyState): unknown =>
-  s.e.payload === null && s.e.activity
-    ? fromBody(s, s.e.activity, 'side')
-    : s.e.sideObjects
-      ? JSON.parse(s.e.sideObjects)
-      : { source: 'unknown' };
+function parsePayload(s: LazyState): unknown {
+  const activity = bodyActivity(s);
+  return activity ? parseActivity(activity).payload : JSON.parse(s.e.payload ?? 'null');
+}
+
+function parseSide(s: LazyState): unknown {
+  const activity = bodyActivity(s);
+  if (activity) return parseActivity(activity).side;
+  return s.e.sideObjects ? JSON.parse(s.e.sideObjects) : { source: 'unknown' };
+}
 
 /**
  * Replaces the accessor with a data property holding `value`. Were the event frozen or sealed
@@ -96,6 +100,15 @@ const first: Record<Field, (event: object, s: LazyState) => unknown> = {
     return settle(event, s, 'side', value);
   },
   data(event, s) {
+    const activity = bodyActivity(s);
+    if (activity) {
+      // One parse of the body for `data`; its payload is kept for a later read of `payload`, its
+      // side is not (see parseActivity).
+      const parsed = parseActivity(activity);
+      if (Object.getOwnPropertyDescriptor(event, 'payload')?.get) s.untouchedPayload ??= parsed.payload;
+      const payload = s.untouchedPayload ?? parsed.payload;
+      return settle(event, s, 'data', eventData({ ...s.stored, payload, side: parsed.side } as ParsedXEvent));
+    }
     // Parse now what `data` needs and keep it for `payload`/`side` if they are read later.
     if (Object.getOwnPropertyDescriptor(event, 'payload')?.get) s.untouchedPayload ??= parsePayload(s);
     if (Object.getOwnPropertyDescriptor(event, 'side')?.get) s.untouchedSide ??= parseSide(s);

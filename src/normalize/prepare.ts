@@ -92,7 +92,10 @@ export function prepareDelivery(raw: RawDelivery): DeliveryInput {
     // Each event knows its position among the body's activities: the store keeps the payload by
     // that reference rather than a second copy of it (activitiesOf reads it back), and a handler
     // gets it parsed from the body when it first reads it (activityOf).
-    const events = envelope.events.map(byReference);
+    // A delivery of several activities keeps their text too, for the dispatcher: parsing the
+    // whole body for each of them would cost it quadratically in their number.
+    const events =
+      envelope.events.length === 1 ? [byReference(envelope.events[0]!, 0)] : envelope.events.map((e, activityIndex) => ({ ...toEventInput(e), activityIndex }));
     return { ...base, format: envelope.format, status: 'accepted', events };
   } catch {
     // Valid JSON that cannot be normalized, such as nesting too deep for JSON.stringify (a

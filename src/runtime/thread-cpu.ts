@@ -30,17 +30,25 @@ export function osThreadId(): number | null {
   }
 }
 
-/** Seconds a thread of this process has run on a CPU (user and system), or null if it is gone. */
-function cpuSeconds(tid: number): number | null {
+/**
+ * Seconds a thread of this process has run on a CPU (user and system); null if the thread is
+ * gone, undefined if it could not be read just now (too many open files, say).
+ */
+function cpuSeconds(tid: number): number | null | undefined {
   try {
     // The first field: nanoseconds on the CPU.
     const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    return Number.isFinite(ns) ? ns / 1e9 : null;
-  } catch {
-    return null;
+    return Number.isFinite(ns) ? ns / 1e9 : undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ESRCH' ? null : undefined;
   }
 }
 
+/**
+ * Keeps a thread's time under its role once it has exited. Its time after the last reading can
+ * no longer be read (the thread is gone when its exit is reported): it counts as "other".
+ */
 function retire(tid: number): void {
   const t = tracked.get(tid);
   if (!t) return;
@@ -67,6 +75,10 @@ export function threadCpuSeconds(): Map<ThreadRole | 'other', number> {
   const byRole = new Map<ThreadRole | 'other', number>(retired);
   for (const [tid, t] of tracked) {
     const now = cpuSeconds(tid);
+    if (now === undefined) {
+      byRole.set(t.role, (byRole.get(t.role) ?? 0) + t.last);
+      continue;
+    }
     if (now === null) {
       retire(tid);
       byRole.set(t.role, (byRole.get(t.role) ?? 0) + t.last);

@@ -14,7 +14,8 @@ const dir = new URL('../fixtures/deliveries/', import.meta.url);
 /**
  * A delivery's events as the dispatcher gets them: claimed from the store (payload and side
  * objects as JSON text, read back from the body), or, with `pushed`, as the SQLite writer pushes
- * them from the commit (the body and the activity's position, parsed on first read).
+ * them from the commit (a delivery of one activity: the body and the activity's position, parsed
+ * on first read; of several: their text, which the normalizer keeps for them).
  */
 function queued(file: string, pushed = false): QueuedEvent[] {
   const body = readFileSync(new URL(file, dir));
@@ -29,9 +30,11 @@ function queued(file: string, pushed = false): QueuedEvent[] {
     format: e.format,
     occurredAt: e.occurredAt ?? null,
     receivedAt: d.receivedAt,
-    ...(pushed
-      ? { payload: null, sideObjects: null, activity: { body: d.body, index: e.activityIndex! } }
-      : { payload: texts[i]!.payload, sideObjects: texts[i]!.sideObjects }),
+    ...(!pushed
+      ? { payload: texts[i]!.payload, sideObjects: texts[i]!.sideObjects }
+      : e.payload === undefined
+        ? { payload: null, sideObjects: null, activity: { body: d.body, index: e.activityIndex! } }
+        : { payload: e.payload, sideObjects: e.sideObjects ?? null }),
   }));
 }
 
@@ -49,6 +52,14 @@ function eager(e: QueuedEvent) {
 }
 
 const fixtures = readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+/** Every object and array reachable from a value. */
+function objectsIn(value: unknown, into = new Set<object>()): Set<object> {
+  if (typeof value !== 'object' || value === null || into.has(value)) return into;
+  into.add(value);
+  for (const v of Object.values(value)) objectsIn(v, into);
+  return into;
+}
 
 describe('the event handed to handlers', () => {
   it.each(fixtures)('reads like the eagerly built event: %s', (file) => {
@@ -79,16 +90,66 @@ describe('the event handed to handlers', () => {
       const b = lazyEvent(p);
       expect([b.data, b.payload, b.side]).toStrictEqual([want.data, want.payload, want.side]);
       expect(JSON.stringify(lazyEvent(p))).toBe(JSON.stringify(want));
-      // Events of one delivery share its body, never their objects.
-      if (i > 0) expect(lazyEvent(p).side).not.toBe(lazyEvent(pushed[0]!).side);
+      // As when read from the store, payload and side share no object, whichever is read first
+      // and whether data was read before them: a change to one never shows in the other.
+      for (const order of [['payload', 'side'], ['side', 'payload'], ['data', 'payload', 'side'], ['data', 'side', 'payload']] as const) {
+        const event = lazyEvent(p);
+        for (const field of order) void event[field];
+        const inPayload = objectsIn(event.payload);
+        expect([...objectsIn(event.side)].filter((o) => inPayload.has(o)), `${file} #${i} ${order.join(', ')}`).toEqual([]);
+      }
+    });
+  });
+
+  it.each([
+    [
+      'an XAA event of a type without mapping (its payload is the whole data, filter and includes too)',
+      { data: { event_type: 'brand.new_thing', filter: { user_id: '2244994945' }, tag: 't', includes: { users: [{ id: '1' }] } } },
+    ],
+    [
+      'a bare XAA dm.read (its payload holds the users map its side holds)',
+      { data: { event_type: 'dm.read', filter: { user_id: '2244994945' }, payload: { id: '77', users: { '1': { data: { id: '1' } } } } } },
+    ],
+  ])('pushed with its body, %s: payload and side share no object, as when claimed', (_what, delivery) => {
+    const body = Buffer.from(JSON.stringify(delivery));
+    const d = prepareDelivery({ receivedAt: new Date(), body, contentType: 'application/json', userAgent: null, remoteAddr: null });
+    expect(d.events).toHaveLength(1);
+    const e = d.events[0]!;
+    expect(e.payload).toBeUndefined();
+    const base = { id: 'ev0', dedupeKey: e.dedupeKey, type: e.type, action: e.action ?? null, forUserId: e.forUserId ?? null, format: e.format, occurredAt: e.occurredAt ?? null, receivedAt: d.receivedAt };
+    const [text] = activitiesOf(body);
+    const want = eager({ ...base, payload: text!.payload, sideObjects: text!.sideObjects });
+    const shared = objectsIn(want.side);
+    expect([...objectsIn(want.payload)].some((o) => shared.has(o))).toBe(false);
+    for (const order of [['payload', 'side'], ['side', 'payload'], ['data', 'payload', 'side'], ['data', 'side', 'payload']] as const) {
+      const event = lazyEvent({ ...base, payload: null, sideObjects: null, activity: { body: d.body, index: 0 } });
+      for (const field of order) void event[field];
+      expect([event.payload, event.side, event.data]).toStrictEqual([want.payload, want.side, want.data]);
+      const inPayload = objectsIn(event.payload);
+      expect([...objectsIn(event.side)].filter((o) => inPayload.has(o)), order.join(', ')).toEqual([]);
+    }
+  });
+
+  it('a delivery of one activity goes to the dispatcher as its body, one of several as their text', () => {
+    const prepare = (file: string) =>
+      prepareDelivery({ receivedAt: new Date(), body: readFileSync(new URL(file, dir)), contentType: 'application/json', userAgent: null, remoteAddr: null });
+    const single = fixtures.map(prepare).find((d) => d.events.length === 1)!;
+    expect(single.events[0]).toMatchObject({ activityIndex: 0 });
+    expect(single.events[0]!.payload).toBeUndefined();
+    const several = fixtures.map(prepare).find((d) => d.events.length > 1)!;
+    expect(several).toBeDefined();
+    several.events.forEach((e, i) => {
+      expect(e.activityIndex).toBe(i);
+      expect(e.payload).toBe(activitiesOf(several.body)[i]!.payload);
     });
   });
 
   it('a pushed event whose body does not yield its activity gets the whole body as its payload', () => {
     const [e] = queued('aaa-follow.json', true);
-    const body = Buffer.from(JSON.stringify({ something: 'else', id: 12345678901234567890n.toString() }));
+    // As the store's read path gives it (JSON.parse of the body's text: the large id rounded).
+    const body = Buffer.from('{"something":"else","id":12345678901234567890}');
     const event = lazyEvent({ ...e!, activity: { body, index: 3 } });
-    expect(event.payload).toEqual(JSON.parse(body.toString()));
+    expect(event.payload).toEqual({ something: 'else', id: 12345678901234567890 });
     expect(event.side).toEqual({ source: 'unknown' });
     const notJson = lazyEvent({ ...e!, activity: { body: Buffer.from('not json'), index: 0 } });
     expect(notJson.type).toBe('follow');

@@ -142,11 +142,11 @@ export function deliveryStatements(db: Connection, options: { dedupeWindowMs?: n
               format: e.format,
               occurredAt: e.occurredAt ?? null,
               receivedAt: d.receivedAt,
-              // By reference: the body goes along and the dispatcher parses the activity from it
-              // when a handler reads it, so the writer never writes the payload out as text.
-              payload: byReference ? null : (e.payload ?? 'null'),
-              sideObjects: byReference ? null : (e.sideObjects ?? null),
-              activity: byReference ? { body: d.body, index: e.activityIndex! } : undefined,
+              // Kept by reference without its text (a delivery of one activity): the body goes along
+              // and the dispatcher parses the activity from it when a handler reads it.
+              payload: e.payload ?? (byReference ? null : 'null'),
+              sideObjects: e.sideObjects ?? null,
+              activity: e.payload === undefined && byReference ? { body: d.body, index: e.activityIndex! } : undefined,
             },
             runs,
           });
