@@ -34,8 +34,8 @@ function storableLabel(label: string | null): string | null {
   return JSON.stringify(label).slice(1, -1).slice(0, MAX_KEY_LENGTH);
 }
 
-/** The stored form of a normalized event, its payload and side objects as JSON text. */
-export function toEventInput(event: ParsedXEvent): EventInput & { payload: string; sideObjects: string } {
+/** The indexed fields of a normalized event, as the store keeps them. */
+function storedFields(event: ParsedXEvent) {
   return {
     dedupeKey: storableKey(event.id),
     type: event.type,
@@ -43,9 +43,12 @@ export function toEventInput(event: ParsedXEvent): EventInput & { payload: strin
     forUserId: storableUserId(event.forUserId),
     format: event.format,
     occurredAt: event.occurredAt,
-    payload: JSON.stringify(event.payload) ?? 'null',
-    sideObjects: JSON.stringify(event.side),
   };
+}
+
+/** The stored form of a normalized event, its payload and side objects as JSON text. */
+export function toEventInput(event: ParsedXEvent): EventInput & { payload: string; sideObjects: string } {
+  return { ...storedFields(event), payload: JSON.stringify(event.payload) ?? 'null', sideObjects: JSON.stringify(event.side) };
 }
 
 /**
@@ -54,15 +57,7 @@ export function toEventInput(event: ParsedXEvent): EventInput & { payload: strin
  * they are not written out as text here.
  */
 function byReference(event: ParsedXEvent, activityIndex: number): EventInput {
-  return {
-    dedupeKey: storableKey(event.id),
-    type: event.type,
-    action: storableLabel(event.action),
-    forUserId: storableUserId(event.forUserId),
-    format: event.format,
-    occurredAt: event.occurredAt,
-    activityIndex,
-  };
+  return { ...storedFields(event), activityIndex };
 }
 
 /**
