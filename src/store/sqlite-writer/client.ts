@@ -85,10 +85,12 @@ export class SqliteWriter {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      // Each body gets its own exact-size buffer: a Buffer sliced from a larger pool would
-      // otherwise clone the whole pool into the message.
-      const message: ToThread = { id, raws: raws.map((r) => ({ ...r, body: new Uint8Array(r.body) })) };
-      this.#worker!.postMessage(message);
+      // Each body gets its own exact-size copy (a Buffer sliced from a larger pool would otherwise
+      // clone the whole pool into the message), which moves to the writer rather than being copied
+      // again: the caller keeps its own buffer.
+      const bodies = raws.map((r) => new Uint8Array(r.body));
+      const message: ToThread = { id, raws: raws.map((r, i) => ({ ...r, body: bodies[i]! })) };
+      this.#worker!.postMessage(message, bodies.map((b) => b.buffer));
     });
   }
 

@@ -9,7 +9,7 @@ import { prepareDelivery } from '../../normalize/prepare.js';
 import { ChurnMap } from '../../runtime/churn-map.js';
 import { osThreadId } from '../../runtime/thread-cpu.js';
 import type { DeliveryInput } from '../inbox/types.js';
-import type { EventOutcome } from '../queue/types.js';
+import type { EventOutcome, PushedWork } from '../queue/types.js';
 import { openConnection, type Connection } from './connection.js';
 import { deliveryStatements, type Attached } from './deliveries.js';
 import type { FromThread, FromWriter, QueueOp, ThreadSettings, ToThread, ToWriter } from './protocol.js';
@@ -97,11 +97,25 @@ function deliveriesJob(id: number, deliveries: DeliveryInput[]): Job {
       port.postMessage({ id, ok: true, results } satisfies FromThread);
       if (pushed.length && target && attached === target) {
         for (const p of pushed) target.outstanding.set(p.event.id, true);
-        target.port.postMessage({ pushed } satisfies FromWriter);
+        target.port.postMessage({ pushed } satisfies FromWriter, bodiesOf(pushed));
       }
     },
     fail: (error) => port.postMessage({ id, ok: false, error: errorOf(error) } satisfies FromThread),
   };
+}
+
+/**
+ * The delivery bodies that pushed events carry, to be moved to the dispatcher rather than copied:
+ * each came from the HTTP thread in its own buffer, and once its commit is done the writer no longer
+ * reads it (the buffer is left empty here).
+ */
+function bodiesOf(pushed: PushedWork[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const p of pushed) {
+    const body = p.event.activity?.body;
+    if (body && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer) buffers.add(body.buffer);
+  }
+  return [...buffers];
 }
 
 /** Event ids whose leases an operation gives up: pushed work that is settled. */
