@@ -29,6 +29,8 @@ const STREAM_EVENTS = quick ? 20_000 : 100_000;
 const longIndex = argv.indexOf('--long');
 const LONG_EVENTS = longIndex >= 0 ? Number(argv[longIndex + 1]) : quick ? 0 : 1_000_000;
 const LONG_STEP = Math.max(10_000, Math.round(LONG_EVENTS / 10));
+/** How long (a) is driven after each step of the long run. */
+const LONG_BASELINE_SECONDS = 4;
 const pgIndex = argv.indexOf('--pg');
 const pgUrl = pgIndex >= 0 ? argv[pgIndex + 1] : process.env.BENCH_POSTGRES_URL;
 const SECRET = 'bench-consumer-secret-0123456789';
@@ -279,6 +281,9 @@ async function longRun(tmp) {
   const url = `file:${file}`;
   execFileSync(process.execPath, ['scripts/prisma/migrate.mjs', 'deploy'], { cwd: root, env: { ...process.env, DATABASE_URL: url }, stdio: 'ignore' });
   const target = await startProcess('receiver, SQLite (long run)', ['dist/src/main.js', 'serve'], { DATABASE_URL: url, LOG_LEVEL: 'warn' }, '/healthz');
+  // (a) again, driven for a few seconds after each step: this shared machine's speed drifts over
+  // the many minutes of the long run, so each step's rate is also given against (a)'s just after it.
+  const baseline = await startProcess('(a) express.raw verify-only (long run)', ['bench/baselines/express-raw.mjs'], {}, '/webhook?crc_token=x');
   const samples = [];
   try {
     let stored = 0;
@@ -297,13 +302,37 @@ async function longRun(tmp) {
       );
       stored += r['2xx'];
       const storeBytes = fileBytes(file);
-      const sample = { stored, requestsPerSecond: Math.round(r.requests.average), p99ms: r.latency.p99, rssMb: residentMb(target.child.pid), storeMb: Math.round(storeBytes / 2 ** 20), bytesPerDelivery: Math.round(storeBytes / stored), non2xx: r.non2xx + r.errors + r.timeouts };
+      const a = await new Promise((resolve, reject) =>
+        autocannon(
+          {
+            url: `http://127.0.0.1:${baseline.port}/webhook`,
+            connections: 32,
+            duration: LONG_BASELINE_SECONDS,
+            requests: [{ method: 'POST', setupRequest: (req) => { const d = signed(SECRET, deliveryBody(sequence++, runId + 2)); return { ...req, body: d.body, headers: d.headers }; } }],
+          },
+          (err, res) => (err ? reject(err) : resolve(res)),
+        ),
+      );
+      const requestsPerSecond = Math.round(r.requests.average);
+      const aRequestsPerSecond = Math.round(a.requests.average);
+      const sample = {
+        stored,
+        requestsPerSecond,
+        aRequestsPerSecond,
+        ratioToA: aRequestsPerSecond > 0 ? Number((requestsPerSecond / aRequestsPerSecond).toFixed(2)) : null,
+        p99ms: r.latency.p99,
+        rssMb: residentMb(target.child.pid),
+        storeMb: Math.round(storeBytes / 2 ** 20),
+        bytesPerDelivery: Math.round(storeBytes / stored),
+        non2xx: r.non2xx + r.errors + r.timeouts,
+      };
       samples.push(sample);
-      process.stderr.write(`  long run: ${sample.stored} stored, ${sample.requestsPerSecond} req/s, p99 ${sample.p99ms} ms, RSS ${sample.rssMb} MB, store ${sample.storeMb} MB (${sample.bytesPerDelivery} B/delivery)\n`);
+      process.stderr.write(`  long run: ${sample.stored} stored, ${sample.requestsPerSecond} req/s ((a) just after: ${aRequestsPerSecond}, ${sample.ratioToA}x), p99 ${sample.p99ms} ms, RSS ${sample.rssMb} MB, store ${sample.storeMb} MB (${sample.bytesPerDelivery} B/delivery)\n`);
       if (r['2xx'] === 0) break;
     }
   } finally {
     await target.stop();
+    await baseline.stop();
   }
   const first = samples[0];
   const last = samples.at(-1);
@@ -314,6 +343,8 @@ async function longRun(tmp) {
     samples,
     rssGrowthPercent: first && last ? Math.round(((last.rssMb - first.rssMb) / first.rssMb) * 100) : null,
     rateAtLastVsFirst: first && last ? Number((last.requestsPerSecond / first.requestsPerSecond).toFixed(2)) : null,
+    // The same, each step's rate taken against (a)'s just after it (the machine's drift taken out).
+    ratioToAAtLastVsFirst: first?.ratioToA && last?.ratioToA ? Number((last.ratioToA / first.ratioToA).toFixed(2)) : null,
     bytesPerDelivery: last ? last.bytesPerDelivery : null,
   };
 }
@@ -459,9 +490,9 @@ async function main() {
     lines.push(`dispatch lag (receive -> handler start), no-op handler, over its ${r.perRound.length} run(s): p50 ${r.lagP50ms?.toFixed(1)} ms, p99 ${r.lagP99ms?.toFixed(1)} ms; queue drained at most ${r.queueDrainedAfterMs} ms after the load stopped`);
   }
   for (const r of results.filter((x) => x.scenario === 'long run')) {
-    lines.push(`\nlong run, ${r.events} deliveries into SQLite at 32 connections (stored: req/s, p99 ms, RSS MB, store MB, bytes per delivery):`);
-    for (const x of r.samples) lines.push(`  ${x.stored}: ${x.requestsPerSecond} req/s, p99 ${x.p99ms}, RSS ${x.rssMb}, store ${x.storeMb}, ${x.bytesPerDelivery} B`);
-    lines.push(`  RSS growth first -> last sample: ${r.rssGrowthPercent}%; rate at the last step / first step: ${r.rateAtLastVsFirst}`);
+    lines.push(`\nlong run, ${r.events} deliveries into SQLite at 32 connections (stored: req/s, (a) just after and the ratio to it, p99 ms, RSS MB, store MB, bytes per delivery):`);
+    for (const x of r.samples) lines.push(`  ${x.stored}: ${x.requestsPerSecond} req/s, (a) ${x.aRequestsPerSecond} (${x.ratioToA}x), p99 ${x.p99ms}, RSS ${x.rssMb}, store ${x.storeMb}, ${x.bytesPerDelivery} B`);
+    lines.push(`  RSS growth first -> last sample: ${r.rssGrowthPercent}%; rate at the last step / first step: ${r.rateAtLastVsFirst}; against (a) at each step: ${r.ratioToAAtLastVsFirst}`);
   }
   for (const r of results.filter((x) => x.twoReceivers !== undefined)) {
     lines.push(`\nPostgreSQL, 32 connections: 1 receiver ${r.oneReceiver} req/s (p99 ${r.p99msOne} ms), 2 receiver processes ${r.twoReceivers} req/s (p99 ${r.p99msTwo} ms): ${(r.twoReceivers / r.oneReceiver).toFixed(2)}x; an xaa worker dispatching meanwhile: ${r.eventsDispatched} of ${r.eventsStored} events done when the load stopped`);
