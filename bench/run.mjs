@@ -275,17 +275,20 @@ function fileBytes(file) {
   return bytes;
 }
 
+const mean = (xs) => xs.reduce((sum, x) => sum + x, 0) / xs.length;
+
 /** The long run: memory and the store's size over LONG_EVENTS deliveries, and the rate as it grows. */
 async function longRun(tmp) {
   const file = path.join(tmp, 'long.db');
   const url = `file:${file}`;
   execFileSync(process.execPath, ['scripts/prisma/migrate.mjs', 'deploy'], { cwd: root, env: { ...process.env, DATABASE_URL: url }, stdio: 'ignore' });
   const target = await startProcess('receiver, SQLite (long run)', ['dist/src/main.js', 'serve'], { DATABASE_URL: url, LOG_LEVEL: 'warn' }, '/healthz');
-  // (a) again, driven for a few seconds after each step: this shared machine's speed drifts over
-  // the many minutes of the long run, so each step's rate is also given against (a)'s just after it.
-  const baseline = await startProcess('(a) express.raw verify-only (long run)', ['bench/baselines/express-raw.mjs'], {}, '/webhook?crc_token=x');
   const samples = [];
+  let baseline;
   try {
+    // (a) again, driven for a few seconds after each step: this shared machine's speed drifts over
+    // the many minutes of the long run, so each step's rate is also given against (a)'s just after it.
+    baseline = await startProcess('(a) express.raw verify-only (long run)', ['bench/baselines/express-raw.mjs'], {}, '/webhook?crc_token=x');
     let stored = 0;
     while (stored < LONG_EVENTS) {
       const amount = Math.min(LONG_STEP, LONG_EVENTS - stored);
@@ -302,6 +305,7 @@ async function longRun(tmp) {
       );
       stored += r['2xx'];
       const storeBytes = fileBytes(file);
+      const rssMb = residentMb(target.child.pid);
       const a = await new Promise((resolve, reject) =>
         autocannon(
           {
@@ -321,7 +325,7 @@ async function longRun(tmp) {
         aRequestsPerSecond,
         ratioToA: aRequestsPerSecond > 0 ? Number((requestsPerSecond / aRequestsPerSecond).toFixed(2)) : null,
         p99ms: r.latency.p99,
-        rssMb: residentMb(target.child.pid),
+        rssMb,
         storeMb: Math.round(storeBytes / 2 ** 20),
         bytesPerDelivery: Math.round(storeBytes / stored),
         non2xx: r.non2xx + r.errors + r.timeouts,
@@ -332,7 +336,7 @@ async function longRun(tmp) {
     }
   } finally {
     await target.stop();
-    await baseline.stop();
+    await baseline?.stop();
   }
   const first = samples[0];
   const last = samples.at(-1);
@@ -343,8 +347,11 @@ async function longRun(tmp) {
     samples,
     rssGrowthPercent: first && last ? Math.round(((last.rssMb - first.rssMb) / first.rssMb) * 100) : null,
     rateAtLastVsFirst: first && last ? Number((last.requestsPerSecond / first.requestsPerSecond).toFixed(2)) : null,
-    // The same, each step's rate taken against (a)'s just after it (the machine's drift taken out).
+    // The same, each step's rate taken against (a)'s just after it (the machine's drift taken out):
+    // the last step's over the first's, and the mean of the last three over that of the first three
+    // (one 4 s probe of (a) is noisy itself).
     ratioToAAtLastVsFirst: first?.ratioToA && last?.ratioToA ? Number((last.ratioToA / first.ratioToA).toFixed(2)) : null,
+    ratioToALastThreeVsFirstThree: samples.length >= 6 && samples.every((x) => x.ratioToA) ? Number((mean(samples.slice(-3).map((x) => x.ratioToA)) / mean(samples.slice(0, 3).map((x) => x.ratioToA))).toFixed(2)) : null,
     bytesPerDelivery: last ? last.bytesPerDelivery : null,
   };
 }
@@ -492,7 +499,7 @@ async function main() {
   for (const r of results.filter((x) => x.scenario === 'long run')) {
     lines.push(`\nlong run, ${r.events} deliveries into SQLite at 32 connections (stored: req/s, (a) just after and the ratio to it, p99 ms, RSS MB, store MB, bytes per delivery):`);
     for (const x of r.samples) lines.push(`  ${x.stored}: ${x.requestsPerSecond} req/s, (a) ${x.aRequestsPerSecond} (${x.ratioToA}x), p99 ${x.p99ms}, RSS ${x.rssMb}, store ${x.storeMb}, ${x.bytesPerDelivery} B`);
-    lines.push(`  RSS growth first -> last sample: ${r.rssGrowthPercent}%; rate at the last step / first step: ${r.rateAtLastVsFirst}; against (a) at each step: ${r.ratioToAAtLastVsFirst}`);
+    lines.push(`  RSS growth first -> last sample: ${r.rssGrowthPercent}%; rate at the last step / first step: ${r.rateAtLastVsFirst}; against (a) at each step: ${r.ratioToAAtLastVsFirst} (last three / first three: ${r.ratioToALastThreeVsFirstThree})`);
   }
   for (const r of results.filter((x) => x.twoReceivers !== undefined)) {
     lines.push(`\nPostgreSQL, 32 connections: 1 receiver ${r.oneReceiver} req/s (p99 ${r.p99msOne} ms), 2 receiver processes ${r.twoReceivers} req/s (p99 ${r.p99msTwo} ms): ${(r.twoReceivers / r.oneReceiver).toFixed(2)}x; an xaa worker dispatching meanwhile: ${r.eventsDispatched} of ${r.eventsStored} events done when the load stopped`);
