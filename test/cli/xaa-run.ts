@@ -24,7 +24,8 @@ export function runXaa(args: string[], env: Record<string, string | undefined>, 
       child.kill('SIGKILL');
       reject(new Error(`xaa ${args.join(' ')} did not finish within ${timeoutMs} ms\n${stdout}\n${stderr}`));
     }, timeoutMs);
-    child.once('exit', (code) => {
+    // 'close', not 'exit': its output is read whole only once its streams have closed.
+    child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });

@@ -59,16 +59,18 @@ describe.each(providersUnderTest())('intake with a handler plugin on %s', (provi
     expect(counts).toEqual({ 200: 2_000 });
 
     await until(() => lines(path.join(dir, 'finishes.log')).length >= 2_000, 60_000);
-    // Nothing more arrives later: a second run of any event would show up here.
-    await new Promise((r) => setTimeout(r, 500));
-    const starts = lines(path.join(dir, 'starts.log'));
-    const finishes = lines(path.join(dir, 'finishes.log'));
-    expect(starts).toHaveLength(2_000);
-    expect(new Set(starts).size).toBe(2_000);
-    expect(new Set(finishes).size).toBe(2_000);
-
     const db = await openDatabase(testDb.config);
     try {
+      // A handler's finish line is written before its outcome is committed: wait for the commits.
+      await until(async () => (await db.prisma.event.count({ where: { state: 'done' } })) === 2_000, 60_000);
+      // Nothing more arrives later: a second run of any event would show up here.
+      await new Promise((r) => setTimeout(r, 500));
+      const starts = lines(path.join(dir, 'starts.log'));
+      const finishes = lines(path.join(dir, 'finishes.log'));
+      expect(starts).toHaveLength(2_000);
+      expect(new Set(starts).size).toBe(2_000);
+      expect(new Set(finishes).size).toBe(2_000);
+
       expect(await db.prisma.event.count()).toBe(2_000);
       expect(await db.prisma.event.count({ where: { state: 'done' } })).toBe(2_000);
       expect(await db.prisma.handlerRun.count({ where: { state: 'done', attempts: 1 } })).toBe(2_000);
@@ -95,11 +97,12 @@ describe.each(providersUnderTest())('intake with a handler plugin on %s', (provi
     const statuses = await postAll(port, bodies, 32);
     expect(statuses.every((s) => s === 200)).toBe(true);
     await until(() => new Set(lines(path.join(dir, 'finishes.log'))).size >= total, 60_000);
-    await new Promise((r) => setTimeout(r, 500));
-
     const db = await openDatabase(testDb.config);
     let order: Map<string, string>;
     try {
+      // A handler's finish line is written before its outcome is committed: wait for the commits.
+      await until(async () => (await db.prisma.event.count({ where: { state: 'done' } })) === total, 60_000);
+      await new Promise((r) => setTimeout(r, 500));
       const events = await db.prisma.event.findMany({ select: { id: true, dedupeKey: true, state: true } });
       expect(events).toHaveLength(total);
       expect(events.every((e) => e.state === 'done')).toBe(true);

@@ -216,7 +216,9 @@ describe('webhook body limits', () => {
 
   it('readRawBody: a body arriving steadily above the minimum rate, over many windows, is read whole', async () => {
     const server = http.createServer((req, res) => {
-      readRawBody(req, { limit: 1024 * KIB, minBytesPerSecond: 500, windowMs: 200 }).then(
+      // Windows of 500 ms: a stall of this process (it runs the sender too) shorter than that does not
+      // look like a slow body.
+      readRawBody(req, { limit: 1024 * KIB, minBytesPerSecond: 500, windowMs: 500 }).then(
         (body) => res.writeHead(200, { 'content-length': String(body.length).length }).end(String(body.length)),
         (error: unknown) => res.writeHead(error instanceof BodyTooSlow ? 408 : 500, { 'content-length': 0 }).end(),
       );
@@ -225,16 +227,16 @@ describe('webhook body limits', () => {
     await new Promise<void>((resolve) => server.once('listening', resolve));
     try {
       const port = (server.address() as AddressInfo).port;
-      // 200 bytes every 10 ms (about 20 KB/s) for about 1.5 s: seven windows or more, each far above 100 bytes.
-      const req = openRequest({ port, path: '/', headers: { 'content-length': 150 * 200 } });
-      for (let i = 0; i < 150; i++) {
+      // 200 bytes every 10 ms (about 20 KB/s) for about 2.5 s: five windows or more, each far above 250 bytes.
+      const req = openRequest({ port, path: '/', headers: { 'content-length': 250 * 200 } });
+      for (let i = 0; i < 250; i++) {
         await req.write(Buffer.alloc(200, 0x61));
         await new Promise((r) => setTimeout(r, 10));
       }
       const answer = await req.answer;
       req.abort();
       expect(answer.status).toBe(200);
-      expect(answer.body).toBe(String(150 * 200));
+      expect(answer.body).toBe(String(250 * 200));
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -104,8 +104,11 @@ describe.each(providersUnderTest())('CRC challenge on %s', (provider) => {
   });
 
   it('records answered CRCs (time and latency, never the token), at most one write a second', async () => {
+    // An earlier test's CRC may still be waiting out its one-second window: let it land first.
+    await new Promise((r) => setTimeout(r, 1_100));
     const before = await app.db.prisma.crcCheck.count({ where: { outcome: 'ok' } });
     const tokens = Array.from({ length: 3 }, () => randomBytes(24).toString('base64url'));
+    const firstSent = Date.now();
     let lastSent = 0;
     for (const token of tokens) {
       lastSent = Date.now();
@@ -119,7 +122,9 @@ describe.each(providersUnderTest())('CRC challenge on %s', (provider) => {
 
     const rows = await app.db.prisma.crcCheck.findMany({ where: { outcome: 'ok' }, orderBy: { answeredAt: 'asc' } });
     expect(rows.length).toBeGreaterThan(before);
-    expect(rows.length).toBeLessThan(before + tokens.length);
+    // One write, then at most one a second: three CRCs within a second make two rows, not three
+    // (a busy machine may spread them over more seconds).
+    expect(rows.length).toBeLessThanOrEqual(before + 2 + Math.floor((lastSent - firstSent) / 1000));
     const now = Date.now();
     for (const row of rows) {
       expect(row.answeredAt.getTime()).toBeGreaterThanOrEqual(startedAt.getTime() - 1000);

@@ -126,7 +126,9 @@ describe.each(providersUnderTest())('lease takeover on %s', (provider) => {
     const took = performance.now() - t0;
     release();
     await holder;
-    expect(took).toBeLessThan(500);
+    // Had the renewal waited for the held row lock, it would have returned only at the holder's
+    // 10 s timeout (the lock is released after it returns): any bound well below that tells.
+    expect(took).toBeLessThan(5_000);
     const leases = await db.prisma.event.findMany({ select: { id: true, leaseUntil: true } });
     expect(leases.find((e) => e.id === e2!.id)?.leaseUntil?.getTime()).toBe(until.getTime());
     expect(leases.find((e) => e.id === e1!.id)?.leaseUntil?.getTime()).toBe(t + 1000);

@@ -423,7 +423,8 @@ describe.each(providersUnderTest())('delivery inbox contract on %s', (provider) 
     const after = posts(1);
     const started = Date.now();
     await expect(inbox.write(raw(after.body))).rejects.toThrow(/closed/);
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Refused at once rather than left waiting (a hang would never end): a bound with room for a busy machine.
+    expect(Date.now() - started).toBeLessThan(5000);
     await inbox.drain(); // nothing queued: resolves
     await inbox.close(); // a second close is harmless
 

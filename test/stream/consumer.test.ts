@@ -78,7 +78,8 @@ describe('StreamConsumer', () => {
   it('keeps a quiet connection open on keep-alives, which move the saved position forward', async () => {
     await standIn(50);
     const c = consume({ XAA_STREAM_IDLE_TIMEOUT_MS: '2000' });
-    await until(() => x.stream.connections === 1, 20_000);
+    // Connected once the consumer has handled X's answer (the stand-in counts it at its headers).
+    await until(() => c.status().connected, 20_000);
     const first = await streamLastSeen(db.prisma);
     expect(first).not.toBeNull();
     await until(async () => ((await streamLastSeen(db.prisma))?.getTime() ?? 0) > first!.getTime(), 20_000);
@@ -139,7 +140,7 @@ describe('StreamConsumer', () => {
     const resetAt = Math.ceil((Date.now() + 1000) / 1000) * 1000;
     x.setRateLimit('GET /2/activity/stream', { limit: 1, remaining: 0, resetInSeconds: 1 });
     const c = consume();
-    await until(() => x.stream.connections === 1, 20_000);
+    await until(() => c.status().connected, 20_000);
     expect(x.requests.filter((r) => r.route === 'GET /2/activity/stream').map((r) => r.status)).toEqual([429, 200]);
     expect(x.streamRequests[0]!.at.getTime()).toBeGreaterThanOrEqual(resetAt - 5);
     expect(await metric('xaa_stream_reconnects_total{reason="rate_limited"}')).toMatch(/ 1$/);
@@ -152,7 +153,8 @@ describe('StreamConsumer', () => {
     await saveStreamLastSeen(db.prisma, lastSeen);
     x.failNext('GET /2/activity/stream', { status: 503, times: 3 });
     const c = consume();
-    await until(() => x.stream.connections === 1, 20_000);
+    // Connected is set after the gap is recorded, counted and logged.
+    await until(() => c.status().connected, 20_000);
     expect(c.status().attempts).toBe(4);
     expect(x.streamRequests).toEqual([expect.objectContaining({ backfillMinutes: 5 })]);
     const gaps = await db.prisma.streamGap.findMany();

@@ -115,9 +115,11 @@ describe.each(providersUnderTest())('the XAA persistent stream on %s', (provider
   async function expectHandledOnce(postIds: string[]): Promise<void> {
     const keys = postIds.map((id) => `${USER}:post:${id}`);
     await until(async () => new Set(lines(path.join(dir, 'finishes.log'))).size >= postIds.length, 60_000);
-    // Nothing more arrives later: a second run of any event would show up.
-    await new Promise((r) => setTimeout(r, 300));
     await withDb(async (prisma) => {
+      // A handler's finish line is written before its outcome is committed: wait for the commits.
+      await until(async () => (await prisma.event.count({ where: { state: 'done' } })) >= postIds.length, 60_000);
+      // Nothing more arrives later: a second run of any event would show up.
+      await new Promise((r) => setTimeout(r, 300));
       const events = await prisma.event.findMany({ select: { id: true, dedupeKey: true, state: true } });
       expect(events.map((e) => e.dedupeKey).sort()).toEqual([...keys].sort());
       expect(events.every((e) => e.state === 'done')).toBe(true);

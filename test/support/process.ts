@@ -22,7 +22,8 @@ export function spawnXaa(args: string[], env: Record<string, string | undefined>
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    // 'close', not 'exit': the output is whole only once the child's streams have closed.
+    child.once('close', (code, signal) => resolve({ code, signal })),
   );
   return { child, output: () => out, exited };
 }

@@ -112,7 +112,8 @@ async function runHandlerTest(
   let out = '';
   running.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   running.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number | null>((resolve) => running.once('exit', resolve));
+  // 'close', not 'exit': the output is whole only once the child's streams have closed.
+  const code = await new Promise<number | null>((resolve) => running.once('close', resolve));
   return { out, code };
 }
 
