@@ -31,6 +31,8 @@ const LONG_EVENTS = longIndex >= 0 ? Number(argv[longIndex + 1]) : quick ? 0 : 1
 const LONG_STEP = Math.max(10_000, Math.round(LONG_EVENTS / 10));
 /** How long (a) is driven after each step of the long run. */
 const LONG_BASELINE_SECONDS = 4;
+/** Rounds of the long run's receiver at its end against one on an empty store. */
+const LONG_END_ROUNDS = quick ? 2 : 6;
 const pgIndex = argv.indexOf('--pg');
 const pgUrl = pgIndex >= 0 ? argv[pgIndex + 1] : process.env.BENCH_POSTGRES_URL;
 const SECRET = 'bench-consumer-secret-0123456789';
@@ -285,6 +287,7 @@ async function longRun(tmp) {
   const target = await startProcess('receiver, SQLite (long run)', ['dist/src/main.js', 'serve'], { DATABASE_URL: url, LOG_LEVEL: 'warn' }, '/healthz');
   const samples = [];
   let baseline;
+  let endVsFresh;
   try {
     // (a) again, driven for a few seconds after each step: this shared machine's speed drifts over
     // the many minutes of the long run, so each step's rate is also given against (a)'s just after it.
@@ -334,6 +337,9 @@ async function longRun(tmp) {
       process.stderr.write(`  long run: ${sample.stored} stored, ${sample.requestsPerSecond} req/s ((a) just after: ${aRequestsPerSecond}, ${sample.ratioToA}x), p99 ${sample.p99ms} ms, RSS ${sample.rssMb} MB, store ${sample.storeMb} MB (${sample.bytesPerDelivery} B/delivery)\n`);
       if (r['2xx'] === 0) break;
     }
+    await baseline.stop();
+    baseline = undefined;
+    endVsFresh = await endAgainstFreshStore(tmp, target);
   } finally {
     await target.stop();
     await baseline?.stop();
@@ -353,7 +359,40 @@ async function longRun(tmp) {
     ratioToAAtLastVsFirst: first?.ratioToA && last?.ratioToA ? Number((last.ratioToA / first.ratioToA).toFixed(2)) : null,
     ratioToALastThreeVsFirstThree: samples.length >= 6 && samples.every((x) => x.ratioToA) ? Number((mean(samples.slice(-3).map((x) => x.ratioToA)) / mean(samples.slice(0, 3).map((x) => x.ratioToA))).toFixed(2)) : null,
     bytesPerDelivery: last ? last.bytesPerDelivery : null,
+    endVsFresh,
   };
+}
+
+/**
+ * The long run's receiver on its full store against the same receiver on an empty store, driven
+ * in alternating rounds of `duration` s in the same minutes: the store's size is then the only
+ * difference between them, not the machine's drift over the long run (the fresh receiver is
+ * warmed up first, as the long-run one is).
+ */
+async function endAgainstFreshStore(tmp, full) {
+  const file = path.join(tmp, 'long-fresh.db');
+  const url = `file:${file}`;
+  execFileSync(process.execPath, ['scripts/prisma/migrate.mjs', 'deploy'], { cwd: root, env: { ...process.env, DATABASE_URL: url }, stdio: 'ignore' });
+  const fresh = await startProcess('receiver, SQLite (empty store)', ['dist/src/main.js', 'serve'], { DATABASE_URL: url, LOG_LEVEL: 'warn' }, '/healthz');
+  const post = { connections: 32, kind: 'post' };
+  const perRound = { full: [], fresh: [] };
+  try {
+    await load(fresh, post);
+    for (let round = 0; round < LONG_END_ROUNDS; round++) {
+      const order = round % 2 === 0 ? [['full', full], ['fresh', fresh]] : [['fresh', fresh], ['full', full]];
+      for (const [key, t] of order) perRound[key].push(Math.round((await load(t, post)).requests.average));
+    }
+  } finally {
+    await fresh.stop();
+  }
+  const result = {
+    rounds: LONG_END_ROUNDS,
+    fullRequestsPerSecond: perRound.full,
+    freshRequestsPerSecond: perRound.fresh,
+    ratio: Number((mean(perRound.full) / mean(perRound.fresh)).toFixed(2)),
+  };
+  process.stderr.write(`  long run, its full store against an empty one in alternating rounds: ${perRound.full.join('/')} vs ${perRound.fresh.join('/')} req/s, ${result.ratio}x\n`);
+  return result;
 }
 
 async function storedDeliveries(target) {
@@ -500,6 +539,10 @@ async function main() {
     lines.push(`\nlong run, ${r.events} deliveries into SQLite at 32 connections (stored: req/s, (a) just after and the ratio to it, p99 ms, RSS MB, store MB, bytes per delivery):`);
     for (const x of r.samples) lines.push(`  ${x.stored}: ${x.requestsPerSecond} req/s, (a) ${x.aRequestsPerSecond} (${x.ratioToA}x), p99 ${x.p99ms}, RSS ${x.rssMb}, store ${x.storeMb}, ${x.bytesPerDelivery} B`);
     lines.push(`  RSS growth first -> last sample: ${r.rssGrowthPercent}%; rate at the last step / first step: ${r.rateAtLastVsFirst}; against (a) at each step: ${r.ratioToAAtLastVsFirst} (last three / first three: ${r.ratioToALastThreeVsFirstThree})`);
+    if (r.endVsFresh) {
+      const e = r.endVsFresh;
+      lines.push(`  at the end, its ${r.samples.at(-1)?.stored} stored deliveries against an empty store, ${e.rounds} alternating rounds of ${duration} s: ${e.fullRequestsPerSecond.join('/')} vs ${e.freshRequestsPerSecond.join('/')} req/s, ${e.ratio}x`);
+    }
   }
   for (const r of results.filter((x) => x.twoReceivers !== undefined)) {
     lines.push(`\nPostgreSQL, 32 connections: 1 receiver ${r.oneReceiver} req/s (p99 ${r.p99msOne} ms), 2 receiver processes ${r.twoReceivers} req/s (p99 ${r.p99msTwo} ms): ${(r.twoReceivers / r.oneReceiver).toFixed(2)}x; an xaa worker dispatching meanwhile: ${r.eventsDispatched} of ${r.eventsStored} events done when the load stopped`);
