@@ -323,14 +323,19 @@ export class Dispatcher {
     const due = runs.filter((r) => r.state === 'pending' && r.nextAttemptAt.getTime() <= now);
     const xEvent = due.length > 0 ? lazyEvent(event) : undefined;
     const tried = await Promise.all(due.map((run) => this.#attempt(xEvent!, event, run, abort)));
-    // When a shutdown released the event, the runs that did finish are still recorded (each
-    // completes once; the event's own update is skipped, it is no longer ours) and the rest
-    // run again later.
+    // When a shutdown gave up on the event (a run that did not finish: null), the runs that did
+    // finish are still recorded (each completes once) and the rest run again later: the event is
+    // due again now. Its own update applies only while its lease is still this dispatcher's: the
+    // shutdown's release may commit before or after this outcome (on PostgreSQL they run on two
+    // connections), and either way the event ends pending and unleased, never done with a run
+    // left undone.
     const results = tried.filter((r): r is NonNullable<typeof r> => r !== null);
-    // Still pending afterwards: runs that were not due, and failures with a retry time.
+    const givenUp = results.length < tried.length;
+    // Still pending afterwards: runs that were not due, failures with a retry time, runs given up.
     const waiting = [
       ...runs.filter((r) => r.state === 'pending' && !due.includes(r)).map((r) => r.nextAttemptAt.getTime()),
       ...results.flatMap((r) => (!r.ok && r.retryAt ? [r.retryAt.getTime()] : [])),
+      ...(givenUp ? [this.#o.now()] : []),
     ];
     const nextAt = waiting.length ? new Date(Math.min(...waiting)) : null;
     if (nextAt && this.#o.perUserOrder && event.forUserId) this.#holdBack(event.forUserId);

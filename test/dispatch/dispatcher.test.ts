@@ -4,7 +4,7 @@ import { Dispatcher } from '../../src/dispatch/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { registerPlugin, type RegisteredPlugin } from '../../src/plugins/registry.js';
 import { MissingCredentialError, type Plugin } from '../../src/plugins/index.js';
-import { openDatabase, type Database } from '../../src/store/index.js';
+import { openDatabase, prismaWorkQueue, type Database, type WorkQueue } from '../../src/store/index.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { eventInput, storeEvents } from '../support/events.js';
 
@@ -236,6 +236,47 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
     expect(events.map((e) => [e.state, e.leaseOwner])).toEqual(Array(4).fill(['pending', null]));
     expect(await db.prisma.handlerAttempt.count({ where: { outcome: 'released' } })).toBe(4);
     expect((await run()).every((r) => r.state === 'pending' && r.completedAt === null)).toBe(true);
+  });
+
+  it('leaves an event it gave up on at shutdown pending, even when its outcome commits before the release', async () => {
+    // The shutdown's release and the event's outcome are two writes that PostgreSQL may commit
+    // in either order (two pooled connections): here the release waits for the outcome, on the
+    // real store. An event whose run did not finish must not be recorded done.
+    const store = prismaWorkQueue(db);
+    let outcomeRecorded!: () => void;
+    const recorded = new Promise<void>((r) => (outcomeRecorded = r));
+    const queue: WorkQueue = {
+      claim: (o) => store.claim(o),
+      ensureRuns: (w, now) => store.ensureRuns(w, now),
+      renew: (ids, owner, until) => store.renew(ids, owner, until),
+      recordReleasedAttempt: (a) => store.recordReleasedAttempt(a),
+      recordOutcomes: async (outcomes) => {
+        await store.recordOutcomes(outcomes);
+        outcomeRecorded();
+      },
+      release: async (ids, owner) => {
+        await recorded;
+        await store.release(ids, owner);
+      },
+    };
+    const d = await dispatcher([['waits', (h) => h.on('follow', (_e, ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve())))]], { queue });
+    await storeEvents(db, [eventInput()]);
+    d.start();
+    for (let i = 0; i < 200 && d.inFlight < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(d.inFlight).toBe(1);
+    await d.stop(50);
+    const [event] = await db.prisma.event.findMany();
+    expect([event!.state, event!.leaseOwner]).toEqual(['pending', null]);
+    expect(event!.availableAt.getTime()).toBeLessThanOrEqual(now);
+    const [r] = await run();
+    expect([r!.state, r!.completedAt]).toEqual(['pending', null]);
+    expect(await db.prisma.handlerAttempt.count({ where: { outcome: 'released' } })).toBe(1);
+    // The next start runs it.
+    let ran = 0;
+    const next = await dispatcher([['waits', (h) => h.on('follow', () => void ran++)]]);
+    expect(await next.runOnce()).toBe(1);
+    expect(ran).toBe(1);
+    expect((await db.prisma.event.findMany())[0]!.state).toBe('done');
   });
 
   it('keeps each user in order: 1,000 events over 10 users', async () => {
