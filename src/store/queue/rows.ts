@@ -19,7 +19,7 @@ export function storedActivity(r: EventRow): StoredActivity {
 }
 
 /** The claimed row as the dispatcher takes it, with its payload read. */
-export function toQueuedEvent(r: EventRow, activity: { payload: string; sideObjects: string | null }): QueuedEvent {
+export function toQueuedEvent(r: EventRow, activity: { payload: string | null; sideObjects: string | null }): QueuedEvent {
   return {
     id: String(r.id),
     dedupeKey: String(r.dedupe_key),

@@ -17,9 +17,10 @@ export interface QueuedEvent {
   payload: string | null;
   sideObjects: string | null;
   /**
-   * An event the SQLite writer pushes to the dispatcher from the commit that stored it: its
-   * delivery's body and its position among the body's activities, parsed only when a handler
-   * reads the payload (normalize/prepare.ts activityOf).
+   * An event the SQLite writer hands the dispatcher with its delivery's body (pushed from the
+   * commit that stored it, or claimed when it is its delivery's only activity): the body and the
+   * event's position among the body's activities, parsed only when a handler reads the payload
+   * (normalize/prepare.ts activityOf).
    */
   activity?: { body: Uint8Array; index: number };
 }

@@ -1,5 +1,6 @@
 import { newId } from '../ids.js';
-import { deliveriesToLoad, readActivities, type StoredBodyRow } from '../inbox/activity.js';
+import { deliveriesToLoad, readActivities, type StoredActivity, type StoredBodyRow } from '../inbox/activity.js';
+import { decodeBody } from '../inbox/body-codec.js';
 import type { AttemptRecord, ClaimOptions, EventOutcome, HandlerRunRow, QueuedEvent } from '../queue/types.js';
 import { CLAIM_COLUMNS, storedActivity, toQueuedEvent, type EventRow } from '../queue/rows.js';
 import { sqliteTime, type Connection } from './connection.js';
@@ -18,12 +19,20 @@ function toRun(r: Row): HandlerRunRow {
 }
 
 /**
+ * A body in a buffer of its own, so that it can be moved to the dispatch thread rather than
+ * copied (a view into a larger buffer would take all of it along).
+ */
+function ownedBody(body: Buffer): Uint8Array {
+  return body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer ? body : new Uint8Array(body);
+}
+
+/**
  * The work queue on the writer's own connection: the same rows and rules as the Prisma queue
  * (queue/prisma-queue.ts), as synchronous prepared statements that run inside the writer's
  * transactions, so that claims and outcomes share commits with deliveries.
  */
 export function queueStatements(db: Connection) {
-  const bodyOf = db.prepare('SELECT body, body_encoding AS bodyEncoding FROM deliveries WHERE id = ?');
+  const bodyOf = db.prepare('SELECT body, body_encoding AS bodyEncoding, event_count AS eventCount FROM deliveries WHERE id = ?');
   const claimAny = db.prepare(`
     UPDATE events SET lease_owner = ?, lease_until = ?
     WHERE id IN (
@@ -66,9 +75,26 @@ export function queueStatements(db: Connection) {
       const until = sqliteTime(new Date(o.now.getTime() + o.leaseMs));
       const rows = (o.perUserOrder ? claimPerUser : claimAny).all(o.owner, until, now, now, o.limit) as Row[];
       const refs = rows.map(storedActivity);
-      const bodies = new Map(deliveriesToLoad(refs).map((id) => [id, bodyOf.get(id) as StoredBodyRow]));
-      const activities = readActivities(refs, bodies);
-      return rows.map((r, i) => toQueuedEvent(r, activities[i]!)).sort((a, b) => (a.id < b.id ? -1 : 1));
+      const bodies = new Map(deliveriesToLoad(refs).map((id) => [id, bodyOf.get(id) as StoredBodyRow & { eventCount: number }]));
+      // An event that is its delivery's only activity goes with the body, as a pushed event does:
+      // the dispatcher parses it when a handler reads it, instead of this thread parsing the body
+      // and writing the activity out as text. A delivery of several activities is parsed here
+      // once for all of them (the dispatcher would parse the body once per activity).
+      const withBody = refs.map((ref) => {
+        const stored = ref.payload === null && ref.activityIndex !== null ? bodies.get(ref.deliveryId) : undefined;
+        return stored && Number(stored.eventCount) === 1 ? ownedBody(decodeBody(stored.body, stored.bodyEncoding)) : undefined;
+      });
+      const rest: StoredActivity[] = refs.filter((_, i) => !withBody[i]);
+      const texts = rest.length ? readActivities(rest, bodies) : [];
+      let next = 0;
+      return rows
+        .map((r, i) => {
+          const body = withBody[i];
+          return body
+            ? { ...toQueuedEvent(r, { payload: null, sideObjects: null }), activity: { body, index: refs[i]!.activityIndex! } }
+            : toQueuedEvent(r, texts[next++]!);
+        })
+        .sort((a, b) => (a.id < b.id ? -1 : 1));
     },
 
     ensureRuns(wanted: Array<{ eventId: string; handlers: string[] }>, now: Date): HandlerRunRow[] {

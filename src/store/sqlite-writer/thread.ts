@@ -9,7 +9,7 @@ import { prepareDelivery } from '../../normalize/prepare.js';
 import { ChurnMap } from '../../runtime/churn-map.js';
 import { osThreadId } from '../../runtime/thread-cpu.js';
 import type { DeliveryInput } from '../inbox/types.js';
-import type { EventOutcome, PushedWork } from '../queue/types.js';
+import type { EventOutcome, PushedWork, QueuedEvent } from '../queue/types.js';
 import { openConnection, type Connection } from './connection.js';
 import { deliveryStatements, type Attached } from './deliveries.js';
 import type { FromThread, FromWriter, QueueOp, ThreadSettings, ToThread, ToWriter } from './protocol.js';
@@ -105,11 +105,12 @@ function deliveriesJob(id: number, deliveries: DeliveryInput[]): Job {
 }
 
 /**
- * The delivery bodies that pushed events carry, to be moved to the dispatcher rather than copied:
- * each came from the HTTP thread in its own buffer, and once its commit is done the writer no longer
- * reads it (the buffer is left empty here).
+ * The delivery bodies that pushed or claimed events carry, to be moved to the dispatcher rather
+ * than copied: each is in its own buffer (a pushed event's came from the HTTP thread, a claimed
+ * one's was read for the claim), and once its commit is done the writer no longer reads it (the
+ * buffer is left empty here).
  */
-function bodiesOf(pushed: PushedWork[]): ArrayBuffer[] {
+function bodiesOf(pushed: Array<Pick<PushedWork, 'event'>>): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
   for (const p of pushed) {
     const body = p.event.activity?.body;
@@ -140,7 +141,8 @@ function attachDispatcher(dispatchPort: MessagePort): void {
       run: () => fn(...args),
       done(result) {
         for (const id of settledBy(op, args)) mine.attached?.outstanding.delete(id);
-        dispatchPort.postMessage({ reply: call, ok: true, result } satisfies FromWriter);
+        const transfer = op === 'claim' ? bodiesOf((result as QueuedEvent[]).map((event) => ({ event }))) : [];
+        dispatchPort.postMessage({ reply: call, ok: true, result } satisfies FromWriter, transfer);
       },
       fail: (error) => dispatchPort.postMessage({ reply: call, ok: false, error: errorOf(error) } satisfies FromWriter),
     });
