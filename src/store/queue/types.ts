@@ -88,7 +88,10 @@ export interface DispatchAttachment {
 }
 
 export interface WorkQueue {
-  /** Leases up to `limit` events that are due, oldest first. */
+  /**
+   * Leases up to `limit` events that are due, the earliest due first (a new event is due when it
+   * arrives, a retry at its retry time), ties in id order.
+   */
   claim(o: ClaimOptions): Promise<QueuedEvent[]>;
   /** Creates the missing (event, handler) runs and returns all runs of these events. */
   ensureRuns(wanted: Array<{ eventId: string; handlers: string[] }>, now: Date): Promise<HandlerRunRow[]>;

@@ -33,12 +33,13 @@ function ownedBody(body: Buffer): Uint8Array {
  */
 export function queueStatements(db: Connection) {
   const bodyOf = db.prepare('SELECT body, body_encoding AS bodyEncoding, event_count AS eventCount FROM deliveries WHERE id = ?');
+  // Claims in the order of the (state, available_at) index, as the Prisma queue does (see there).
   const claimAny = db.prepare(`
     UPDATE events SET lease_owner = ?, lease_until = ?
     WHERE id IN (
       SELECT e.id FROM events e
       WHERE e.state = 'pending' AND e.available_at <= ? AND (e.lease_until IS NULL OR e.lease_until < ?)
-      ORDER BY e.id LIMIT ?)
+      ORDER BY e.available_at, e.id LIMIT ?)
     RETURNING ${CLAIM_COLUMNS}`);
   const claimPerUser = db.prepare(`
     UPDATE events SET lease_owner = ?, lease_until = ?
@@ -46,7 +47,7 @@ export function queueStatements(db: Connection) {
       SELECT e.id FROM events e
       WHERE e.state = 'pending' AND e.available_at <= ? AND (e.lease_until IS NULL OR e.lease_until < ?)
         AND NOT EXISTS (SELECT 1 FROM events p WHERE p.for_user_id = e.for_user_id AND p.state = 'pending' AND p.id < e.id)
-      ORDER BY e.id LIMIT ?)
+      ORDER BY e.available_at, e.id LIMIT ?)
     RETURNING ${CLAIM_COLUMNS}`);
   const insertRun = db.prepare(`
     INSERT INTO handler_runs (id, event_id, handler, state, attempts, next_attempt_at)
