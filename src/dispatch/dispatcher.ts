@@ -100,6 +100,8 @@ export class Dispatcher {
   #renewTimer: NodeJS.Timeout | undefined;
   /** Runs whose handlers returned, so that a shutdown does not record them as released. */
   readonly #finishedRuns = new ChurnMap<true>();
+  /** Runs a shutdown stopped waiting for, with their start: recorded as released tries. */
+  readonly #givenUp = new Map<string, { run: HandlerRunRow; startedAt: Date }>();
   /** Group commit of outcomes: events finished together are recorded in one transaction. */
   readonly #outcomes: GroupCommit<EventOutcome, null>;
   readonly #byName: Map<string, RegisteredPlugin>;
@@ -377,6 +379,7 @@ export class Dispatcher {
     try {
       if ((await Promise.race([running, aborted])) === 'aborted') {
         running.catch(() => {});
+        this.#givenUp.set(run.id, { run, startedAt });
         return null;
       }
     } catch (e) {
@@ -447,17 +450,33 @@ export class Dispatcher {
     if (timedOut) {
       const left = this.#inFlight.values();
       for (const f of left) f.abort.abort();
-      await this.#queue.release(left.map((f) => f.event.id), this.owner);
-      const finishedAt = new Date(this.#o.now());
-      for (const f of left) {
-        for (const run of f.runs.filter((r) => r.state === 'pending' && !this.#finishedRuns.has(r.id) && r.nextAttemptAt.getTime() <= f.startedAt.getTime())) {
-          await this.#queue.recordReleasedAttempt({ run, worker: this.owner, startedAt: f.startedAt, finishedAt });
+      // An event given up on still gets its outcome (#process): the runs that finished are
+      // recorded done and the event goes back to the queue, due now and unleased. That outcome is
+      // waited for (up to a grace) before any lease is given back: released first, the event
+      // could be claimed by another process and a handler that had finished run again before its
+      // completion was recorded. Only events whose outcome did not come in time are released.
+      const settled = new Set<InFlight>();
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(left.map((f) => f.done.then(() => void settled.add(f)))),
+        new Promise((r) => (grace = setTimeout(r, 1_000))),
+      ]);
+      clearTimeout(grace);
+      const stuck = left.filter((f) => !settled.has(f));
+      if (stuck.length) await this.#queue.release(stuck.map((f) => f.event.id), this.owner);
+      const released = new Map(this.#givenUp);
+      this.#givenUp.clear();
+      for (const f of stuck) {
+        for (const run of f.runs) {
+          const due = run.state === 'pending' && run.nextAttemptAt.getTime() <= f.startedAt.getTime();
+          if (due && !this.#finishedRuns.has(run.id) && !released.has(run.id)) released.set(run.id, { run, startedAt: f.startedAt });
         }
       }
+      const finishedAt = new Date(this.#o.now());
+      for (const { run, startedAt } of released.values()) {
+        await this.#queue.recordReleasedAttempt({ run, worker: this.owner, startedAt, finishedAt });
+      }
       this.#o.logger.warn({ released: left.length }, 'released in-flight events at shutdown');
-      let grace: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(left.map((f) => f.done)), new Promise((r) => (grace = setTimeout(r, 1_000)))]);
-      clearTimeout(grace);
     }
     if (this.#renewTimer) clearInterval(this.#renewTimer);
   }

@@ -279,6 +279,58 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
     expect((await db.prisma.event.findMany())[0]!.state).toBe('done');
   });
 
+  it('records a handler that finished before a shutdown gave up on its event before another process can claim the event', async () => {
+    // Two plugins on one event: 'quick' finishes, 'waits' outlives the shutdown. The event's
+    // outcome (quick done) is slow to commit here; were the lease given back first, another
+    // process (the second dispatcher below, with its own owner) could claim the event in between
+    // and run 'quick' a second time.
+    const store = prismaWorkQueue(db);
+    let quick = 0;
+    let waits = 0;
+    const other = await dispatcher([
+      ['quick', (h) => h.on('follow', () => void quick++)],
+      ['waits', (h) => h.on('follow', () => void waits++)],
+    ]);
+    let claimedInBetween = 0;
+    const queue: WorkQueue = {
+      claim: (o) => store.claim(o),
+      ensureRuns: (w, now) => store.ensureRuns(w, now),
+      renew: (ids, owner, until) => store.renew(ids, owner, until),
+      recordReleasedAttempt: (a) => store.recordReleasedAttempt(a),
+      recordOutcomes: async (outcomes) => {
+        await new Promise((r) => setTimeout(r, 300));
+        await store.recordOutcomes(outcomes);
+      },
+      release: async (ids, owner) => {
+        await store.release(ids, owner);
+        claimedInBetween += await other.runOnce();
+      },
+    };
+    const d = await dispatcher(
+      [
+        ['quick', (h) => h.on('follow', () => void quick++)],
+        ['waits', (h) => h.on('follow', (_e, ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve())))],
+      ],
+      { queue },
+    );
+    await storeEvents(db, [eventInput()]);
+    d.start();
+    for (let i = 0; i < 200 && quick < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(quick).toBe(1);
+    await d.stop(50);
+    expect(claimedInBetween).toBe(0);
+    const [q, w] = await run();
+    expect([q!.handler, q!.state]).toEqual(['quick', 'done']);
+    expect([w!.handler, w!.state, w!.completedAt]).toEqual(['waits', 'pending', null]);
+    const [event] = await db.prisma.event.findMany();
+    expect([event!.state, event!.leaseOwner]).toEqual(['pending', null]);
+    expect(await db.prisma.handlerAttempt.findMany({ select: { runId: true, outcome: true } })).toEqual([{ runId: w!.id, outcome: 'released' }]);
+    // The next claim runs only the handler that did not finish.
+    expect(await other.runOnce()).toBe(1);
+    expect([quick, waits]).toEqual([1, 1]);
+    expect((await db.prisma.event.findMany())[0]!.state).toBe('done');
+  });
+
   it('keeps each user in order: 1,000 events over 10 users', async () => {
     const order = new Map<string, number[]>();
     const d = await dispatcher(
