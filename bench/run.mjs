@@ -31,6 +31,9 @@ const LONG_EVENTS = longIndex >= 0 ? Number(argv[longIndex + 1]) : quick ? 0 : 1
 const LONG_STEP = Math.max(10_000, Math.round(LONG_EVENTS / 10));
 /** How long (a) is driven after each step of the long run. */
 const LONG_BASELINE_SECONDS = 4;
+/** Backlog drain: this many deliveries stored with no plugin, then drained by the plugin receiver. */
+const DRAIN_DELIVERIES = quick ? 20_000 : 60_000;
+const DRAIN_ROUNDS = quick ? 1 : 3;
 /** Rounds of the long run's receiver at its end against one on an empty store. */
 const LONG_END_ROUNDS = quick ? 2 : 6;
 const pgIndex = argv.indexOf('--pg');
@@ -218,6 +221,88 @@ async function streamIntake(tmp) {
     await target.stop();
     await feeder.close();
   }
+}
+
+/** Handler runs finished so far (every plugin and outcome), from the server's metrics text. */
+function handlerRunsOf(metricsText) {
+  return [...metricsText.matchAll(/^xaa_handler_duration_seconds_count\{[^}]*\} (\d+)$/gm)].reduce((s, m) => s + Number(m[1]), 0);
+}
+
+/**
+ * Backlog drain: DRAIN_DELIVERIES deliveries stored by a receiver without plugins (the backlog a
+ * restart, a plugin added later, or a burst beyond what the dispatcher holds leaves), then, for
+ * each round on a fresh copy of that store, the receiver with the no-op plugin started on it: the
+ * events reach the dispatcher through claims from the store, not pushed from the commit that
+ * stored them. Rate: handler runs over the time from the first read of the server's metrics (once
+ * it answers) until its queue is empty, polled every 200 ms; CPU per event over the same time.
+ */
+async function backlogDrain(tmp) {
+  const base = path.join(tmp, 'backlog.db');
+  const fill = await receiverTarget('receiver, SQLite (backlog fill)', `file:${base}`);
+  let stored = 0;
+  try {
+    const r = await new Promise((resolve, reject) =>
+      autocannon(
+        {
+          url: `http://127.0.0.1:${fill.port}/webhook`,
+          connections: 32,
+          amount: DRAIN_DELIVERIES,
+          requests: [{ method: 'POST', setupRequest: (req) => { const d = signed(SECRET, deliveryBody(sequence++, runId + 3)); return { ...req, body: d.body, headers: d.headers }; } }],
+        },
+        (err, res) => (err ? reject(err) : resolve(res)),
+      ),
+    );
+    stored = r['2xx'];
+  } finally {
+    await fill.stop();
+  }
+  const perRound = [];
+  for (let round = 0; round < DRAIN_ROUNDS; round++) {
+    const file = path.join(tmp, `backlog-${round}.db`);
+    for (const suffix of ['', '-wal', '-shm']) if (fs.existsSync(base + suffix)) fs.copyFileSync(base + suffix, file + suffix);
+    const target = await startProcess(
+      'receiver, SQLite + no-op handler (backlog drain)',
+      ['dist/src/main.js', 'serve'],
+      { DATABASE_URL: `file:${file}`, LOG_LEVEL: 'warn', ADMIN_TOKEN, HANDLERS: './bench/noop-plugin.mjs', DISPATCH_CONCURRENCY: '32' },
+      '/healthz',
+    );
+    target.metrics = true;
+    try {
+      let text = await metricsOf(target);
+      const first = { at: performance.now(), runs: handlerRunsOf(text), cpu: cpuSnapshot(target.child.pid, text) };
+      const deadline = Date.now() + 600_000;
+      while (!/^xaa_queue_depth 0$/m.test(text) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        text = await metricsOf(target);
+      }
+      const last = { at: performance.now(), runs: handlerRunsOf(text), cpu: cpuSnapshot(target.child.pid, text) };
+      const events = last.runs - first.runs;
+      const seconds = (last.at - first.at) / 1000;
+      const cpu = cpuBetween(first.cpu, last.cpu);
+      const us = (s) => (events > 0 ? Math.round((s / events) * 1e6) : null);
+      perRound.push({
+        eventsPerSecond: seconds > 0 ? Math.round(events / seconds) : null,
+        events,
+        beforeFirstRead: first.runs,
+        handled: last.runs,
+        seconds: Number(seconds.toFixed(2)),
+        cpu: cpu && { serverUs: us(cpu.server), threadsUs: Object.fromEntries(Object.entries(cpu.threads).map(([t, s]) => [t, us(s)])), machineIdlePercent: cpu.machineIdle === null ? null : Math.round(cpu.machineIdle * 100) },
+        drained: /^xaa_queue_depth 0$/m.test(text),
+      });
+      process.stderr.write(`  backlog drain: ${perRound.at(-1).eventsPerSecond} events/s (${events} events in ${perRound.at(-1).seconds} s, ${first.runs} before the first read), CPU ${perRound.at(-1).cpu?.serverUs} us an event\n`);
+    } finally {
+      await target.stop();
+      for (const suffix of ['', '-wal', '-shm']) fs.rmSync(file + suffix, { force: true });
+    }
+  }
+  return {
+    scenario: 'backlog drain',
+    target: 'receiver, SQLite + no-op handler (backlog drain)',
+    deliveries: stored,
+    rounds: perRound,
+    eventsPerSecond: Math.round(mean(perRound.map((r) => r.eventsPerSecond ?? 0))),
+    cpuServerUs: perRound.every((r) => r.cpu) ? Math.round(mean(perRound.map((r) => r.cpu.serverUs))) : null,
+  };
 }
 
 /**
@@ -488,6 +573,7 @@ async function main() {
     process.stderr.write(`  stream intake: ${stream.eventsPerSecond} events/s (${stream.stored} of ${stream.events} stored in ${stream.seconds} s)\n`);
     results.push(stream);
     if (only !== 'stream') {
+      results.push(await backlogDrain(tmp));
       if (LONG_EVENTS > 0) results.push(await longRun(tmp));
       const pgTarget = targets.find((t) => t.databaseUrl?.startsWith('postgres'));
       if (pgTarget) results.push(await twoReceivers(pgTarget));
@@ -534,6 +620,13 @@ async function main() {
       lines.push(`  each round, to the receiver without plugins / to (a): ${each.join(', ')}`);
     }
     lines.push(`dispatch lag (receive -> handler start), no-op handler, over its ${r.perRound.length} run(s): p50 ${r.lagP50ms?.toFixed(1)} ms, p99 ${r.lagP99ms?.toFixed(1)} ms; queue drained at most ${r.queueDrainedAfterMs} ms after the load stopped`);
+  }
+  for (const r of results.filter((x) => x.scenario === 'backlog drain')) {
+    const intake = results.find((x) => x.scenario === 'POST x32' && x.target === PLUGIN_TARGET);
+    lines.push(
+      `\nbacklog drain, ${r.deliveries} deliveries stored without plugins, then drained by the receiver with the no-op plugin (claimed from the store): ${r.eventsPerSecond} events/s (rounds ${r.rounds.map((x) => x.eventsPerSecond).join(', ')}), CPU ${r.cpuServerUs} us an event` +
+        (intake ? `; the same receiver's webhook intake in this run (POST x32, events pushed from their commit): ${intake.requestsPerSecond} req/s, CPU ${intake.cpu?.serverUs} us a delivery` : ''),
+    );
   }
   for (const r of results.filter((x) => x.scenario === 'long run')) {
     lines.push(`\nlong run, ${r.events} deliveries into SQLite at 32 connections (stored: req/s, (a) just after and the ratio to it, p99 ms, RSS MB, store MB, bytes per delivery):`);
