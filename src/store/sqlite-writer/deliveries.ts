@@ -6,6 +6,14 @@ import { isStale, planBatch, planResults, type FirstOutcome } from '../inbox/pla
 import type { DispatchAttachment, HandlerRunRow, PushedWork } from '../queue/types.js';
 import { sqliteTime, type Connection } from './connection.js';
 
+/**
+ * Per-user order: whether the user has an older pending event this dispatcher does not hold. A
+ * seek in the (for_user_id, state, id) index, whatever the user's history (one per new event).
+ */
+export const OLDER_PENDING_ELSEWHERE_SQL = `
+    SELECT 1 FROM events WHERE for_user_id = ? AND state = 'pending' AND id < ?
+      AND (lease_owner IS NULL OR lease_owner <> ?) LIMIT 1`;
+
 export interface StoredBatch {
   results: RecordedDelivery[];
   /** New events leased to the attached dispatcher, to hand to it once the transaction commits. */
@@ -51,9 +59,7 @@ export function deliveryStatements(db: Connection, options: { dedupeWindowMs?: n
   // Per-user order: an older pending event of the same user that the dispatcher does not hold
   // (a retry waiting, one stored unleased, one of another process) must run first, so the new
   // one is left to the claim query, which keeps that order.
-  const olderElsewhere = db.prepare(`
-    SELECT 1 FROM events WHERE for_user_id = ? AND state = 'pending' AND id < ?
-      AND (lease_owner IS NULL OR lease_owner <> ?) LIMIT 1`);
+  const olderElsewhere = db.prepare(OLDER_PENDING_ELSEWHERE_SQL);
 
   return function write(deliveries: DeliveryInput[], attached: Attached | undefined): StoredBatch {
     const plan = planBatch(deliveries);

@@ -27,6 +27,19 @@ function ownedBody(body: Buffer): Uint8Array {
 }
 
 /**
+ * A claim that keeps each user's order: an event whose user has an older pending event is not
+ * taken. That check is a seek in the (for_user_id, state, id) index, whatever the user's history.
+ */
+export const CLAIM_PER_USER_SQL = `
+    UPDATE events SET lease_owner = ?, lease_until = ?
+    WHERE id IN (
+      SELECT e.id FROM events e
+      WHERE e.state = 'pending' AND e.available_at <= ? AND (e.lease_until IS NULL OR e.lease_until < ?)
+        AND NOT EXISTS (SELECT 1 FROM events p WHERE p.for_user_id = e.for_user_id AND p.state = 'pending' AND p.id < e.id)
+      ORDER BY e.available_at, e.id LIMIT ?)
+    RETURNING ${CLAIM_COLUMNS}`;
+
+/**
  * The work queue on the writer's own connection: the same rows and rules as the Prisma queue
  * (queue/prisma-queue.ts), as synchronous prepared statements that run inside the writer's
  * transactions, so that claims and outcomes share commits with deliveries.
@@ -41,14 +54,7 @@ export function queueStatements(db: Connection) {
       WHERE e.state = 'pending' AND e.available_at <= ? AND (e.lease_until IS NULL OR e.lease_until < ?)
       ORDER BY e.available_at, e.id LIMIT ?)
     RETURNING ${CLAIM_COLUMNS}`);
-  const claimPerUser = db.prepare(`
-    UPDATE events SET lease_owner = ?, lease_until = ?
-    WHERE id IN (
-      SELECT e.id FROM events e
-      WHERE e.state = 'pending' AND e.available_at <= ? AND (e.lease_until IS NULL OR e.lease_until < ?)
-        AND NOT EXISTS (SELECT 1 FROM events p WHERE p.for_user_id = e.for_user_id AND p.state = 'pending' AND p.id < e.id)
-      ORDER BY e.available_at, e.id LIMIT ?)
-    RETURNING ${CLAIM_COLUMNS}`);
+  const claimPerUser = db.prepare(CLAIM_PER_USER_SQL);
   const insertRun = db.prepare(`
     INSERT INTO handler_runs (id, event_id, handler, state, attempts, next_attempt_at)
     VALUES (?, ?, ?, 'pending', 0, ?) ON CONFLICT (event_id, handler) DO NOTHING`);
