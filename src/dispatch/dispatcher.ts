@@ -37,6 +37,11 @@ export interface DispatcherOptions {
   leaseMs?: number;
   /** How often to look for work when nothing woke the dispatcher. */
   pollMs?: number;
+  /**
+   * At a shutdown that gave up on handlers: how long to wait for the outcomes of their events
+   * (the runs that did finish) before giving the leases back anyway.
+   */
+  outcomeGraceMs?: number;
   /** The clock (tests drive a fake one). */
   now?: () => number;
   random?: () => number;
@@ -114,6 +119,7 @@ export class Dispatcher {
       perUserOrder: false,
       leaseMs: 30_000,
       pollMs: 250,
+      outcomeGraceMs: 1_000,
       now: Date.now,
       random: Math.random,
       ...options,
@@ -452,18 +458,22 @@ export class Dispatcher {
       for (const f of left) f.abort.abort();
       // An event given up on still gets its outcome (#process): the runs that finished are
       // recorded done and the event goes back to the queue, due now and unleased. That outcome is
-      // waited for (up to a grace) before any lease is given back: released first, the event
+      // waited for (up to a grace) before the leases are given back: released first, the event
       // could be claimed by another process and a handler that had finished run again before its
-      // completion was recorded. Only events whose outcome did not come in time are released.
+      // completion was recorded. The release then covers events whose outcome did not come or did
+      // not commit; for the others it changes nothing (it applies only to this owner's leases).
       const settled = new Set<InFlight>();
       let grace: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.all(left.map((f) => f.done.then(() => void settled.add(f)))),
-        new Promise((r) => (grace = setTimeout(r, 1_000))),
+        new Promise((r) => (grace = setTimeout(r, this.#o.outcomeGraceMs))),
       ]);
       clearTimeout(grace);
       const stuck = left.filter((f) => !settled.has(f));
-      if (stuck.length) await this.#queue.release(stuck.map((f) => f.event.id), this.owner);
+      await this.#queue.release(left.map((f) => f.event.id), this.owner).catch((error: unknown) => {
+        // The leases run out instead: the events are claimed again after DISPATCH_LEASE_MS.
+        this.#o.logger.warn({ err: error, events: left.length }, 'could not give leases back at shutdown');
+      });
       const released = new Map(this.#givenUp);
       this.#givenUp.clear();
       for (const f of stuck) {
@@ -473,10 +483,14 @@ export class Dispatcher {
         }
       }
       const finishedAt = new Date(this.#o.now());
-      for (const { run, startedAt } of released.values()) {
-        await this.#queue.recordReleasedAttempt({ run, worker: this.owner, startedAt, finishedAt });
+      try {
+        for (const { run, startedAt } of released.values()) {
+          await this.#queue.recordReleasedAttempt({ run, worker: this.owner, startedAt, finishedAt });
+        }
+      } catch (error) {
+        this.#o.logger.warn({ err: error }, 'could not record the tries cut short at shutdown');
       }
-      this.#o.logger.warn({ released: left.length }, 'released in-flight events at shutdown');
+      this.#o.logger.warn({ events: left.length, handlerRuns: released.size, outcomesLate: stuck.length }, 'released in-flight events at shutdown');
     }
     if (this.#renewTimer) clearInterval(this.#renewTimer);
   }
