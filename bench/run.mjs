@@ -257,51 +257,58 @@ async function backlogDrain(tmp) {
     await fill.stop();
   }
   const perRound = [];
-  for (let round = 0; round < DRAIN_ROUNDS; round++) {
-    const file = path.join(tmp, `backlog-${round}.db`);
-    for (const suffix of ['', '-wal', '-shm']) if (fs.existsSync(base + suffix)) fs.copyFileSync(base + suffix, file + suffix);
-    const target = await startProcess(
-      'receiver, SQLite + no-op handler (backlog drain)',
-      ['dist/src/main.js', 'serve'],
-      { DATABASE_URL: `file:${file}`, LOG_LEVEL: 'warn', ADMIN_TOKEN, HANDLERS: './bench/noop-plugin.mjs', DISPATCH_CONCURRENCY: '32' },
-      '/healthz',
-    );
-    target.metrics = true;
-    try {
-      let text = await metricsOf(target);
-      const first = { at: performance.now(), runs: handlerRunsOf(text), cpu: cpuSnapshot(target.child.pid, text) };
-      const deadline = Date.now() + 600_000;
-      while (!/^xaa_queue_depth 0$/m.test(text) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 200));
-        text = await metricsOf(target);
+  try {
+    for (let round = 0; round < DRAIN_ROUNDS; round++) {
+      const file = path.join(tmp, `backlog-${round}.db`);
+      for (const suffix of ['', '-wal', '-shm']) if (fs.existsSync(base + suffix)) fs.copyFileSync(base + suffix, file + suffix);
+      const target = await startProcess(
+        'receiver, SQLite + no-op handler (backlog drain)',
+        ['dist/src/main.js', 'serve'],
+        { DATABASE_URL: `file:${file}`, LOG_LEVEL: 'warn', ADMIN_TOKEN, HANDLERS: './bench/noop-plugin.mjs', DISPATCH_CONCURRENCY: '32' },
+        '/healthz',
+      );
+      target.metrics = true;
+      try {
+        let text = await metricsOf(target);
+        const first = { at: performance.now(), runs: handlerRunsOf(text), cpu: cpuSnapshot(target.child.pid, text) };
+        const deadline = Date.now() + 600_000;
+        while (!/^xaa_queue_depth 0$/m.test(text) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+          text = await metricsOf(target);
+        }
+        const last = { at: performance.now(), runs: handlerRunsOf(text), cpu: cpuSnapshot(target.child.pid, text) };
+        const events = last.runs - first.runs;
+        const seconds = (last.at - first.at) / 1000;
+        const cpu = cpuBetween(first.cpu, last.cpu);
+        const us = (s) => (events > 0 ? Math.round((s / events) * 1e6) : null);
+        perRound.push({
+          eventsPerSecond: seconds > 0 ? Math.round(events / seconds) : null,
+          events,
+          beforeFirstRead: first.runs,
+          handled: last.runs,
+          seconds: Number(seconds.toFixed(2)),
+          cpu: cpu && { serverUs: us(cpu.server), threadsUs: Object.fromEntries(Object.entries(cpu.threads).map(([t, s]) => [t, us(s)])), machineIdlePercent: cpu.machineIdle === null ? null : Math.round(cpu.machineIdle * 100) },
+          drained: /^xaa_queue_depth 0$/m.test(text),
+        });
+        process.stderr.write(`  backlog drain: ${perRound.at(-1).eventsPerSecond} events/s (${events} events in ${perRound.at(-1).seconds} s, ${first.runs} before the first read), CPU ${perRound.at(-1).cpu?.serverUs} us an event\n`);
+      } finally {
+        await target.stop();
+        for (const suffix of ['', '-wal', '-shm']) fs.rmSync(file + suffix, { force: true });
       }
-      const last = { at: performance.now(), runs: handlerRunsOf(text), cpu: cpuSnapshot(target.child.pid, text) };
-      const events = last.runs - first.runs;
-      const seconds = (last.at - first.at) / 1000;
-      const cpu = cpuBetween(first.cpu, last.cpu);
-      const us = (s) => (events > 0 ? Math.round((s / events) * 1e6) : null);
-      perRound.push({
-        eventsPerSecond: seconds > 0 ? Math.round(events / seconds) : null,
-        events,
-        beforeFirstRead: first.runs,
-        handled: last.runs,
-        seconds: Number(seconds.toFixed(2)),
-        cpu: cpu && { serverUs: us(cpu.server), threadsUs: Object.fromEntries(Object.entries(cpu.threads).map(([t, s]) => [t, us(s)])), machineIdlePercent: cpu.machineIdle === null ? null : Math.round(cpu.machineIdle * 100) },
-        drained: /^xaa_queue_depth 0$/m.test(text),
-      });
-      process.stderr.write(`  backlog drain: ${perRound.at(-1).eventsPerSecond} events/s (${events} events in ${perRound.at(-1).seconds} s, ${first.runs} before the first read), CPU ${perRound.at(-1).cpu?.serverUs} us an event\n`);
-    } finally {
-      await target.stop();
-      for (const suffix of ['', '-wal', '-shm']) fs.rmSync(file + suffix, { force: true });
     }
+  } finally {
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(base + suffix, { force: true });
   }
+  // A round whose queue did not empty before the deadline has no rate to report.
+  const drained = perRound.filter((r) => r.drained);
   return {
     scenario: 'backlog drain',
     target: 'receiver, SQLite + no-op handler (backlog drain)',
     deliveries: stored,
     rounds: perRound,
-    eventsPerSecond: Math.round(mean(perRound.map((r) => r.eventsPerSecond ?? 0))),
-    cpuServerUs: perRound.every((r) => r.cpu) ? Math.round(mean(perRound.map((r) => r.cpu.serverUs))) : null,
+    eventsPerSecond: drained.length ? Math.round(mean(drained.map((r) => r.eventsPerSecond ?? 0))) : null,
+    cpuServerUs: drained.length && drained.every((r) => r.cpu) ? Math.round(mean(drained.map((r) => r.cpu.serverUs))) : null,
+    undrainedRounds: perRound.length - drained.length,
   };
 }
 
@@ -624,7 +631,7 @@ async function main() {
   for (const r of results.filter((x) => x.scenario === 'backlog drain')) {
     const intake = results.find((x) => x.scenario === 'POST x32' && x.target === PLUGIN_TARGET);
     lines.push(
-      `\nbacklog drain, ${r.deliveries} deliveries stored without plugins, then drained by the receiver with the no-op plugin (claimed from the store): ${r.eventsPerSecond} events/s (rounds ${r.rounds.map((x) => x.eventsPerSecond).join(', ')}), CPU ${r.cpuServerUs} us an event` +
+      `\nbacklog drain, ${r.deliveries} deliveries stored without plugins, then drained by the receiver with the no-op plugin (claimed from the store): ${r.eventsPerSecond} events/s (rounds ${r.rounds.map((x) => x.eventsPerSecond).join(', ')}${r.undrainedRounds ? `; ${r.undrainedRounds} not drained within 600 s, left out` : ''}), CPU ${r.cpuServerUs} us an event` +
         (intake ? `; the same receiver's webhook intake in this run (POST x32, events pushed from their commit): ${intake.requestsPerSecond} req/s, CPU ${intake.cpu?.serverUs} us a delivery` : ''),
     );
   }
