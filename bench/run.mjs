@@ -153,6 +153,18 @@ function load(target, scenario) {
   return new Promise((resolve, reject) => autocannon(options, (err, result) => (err ? reject(err) : resolve(result))));
 }
 
+/**
+ * Signed deliveries POSTed at 32 connections, their ids from `series` (distinct per scenario, so
+ * that no scenario's deliveries are duplicates of another's): `{ amount }` requests or
+ * `{ duration }` seconds.
+ */
+function post32(target, series, until) {
+  const requests = [{ method: 'POST', setupRequest: (req) => { const d = signed(SECRET, deliveryBody(sequence++, series)); return { ...req, body: d.body, headers: d.headers }; } }];
+  return new Promise((resolve, reject) =>
+    autocannon({ url: `http://127.0.0.1:${target.port}/webhook`, connections: 32, ...until, requests }, (err, res) => (err ? reject(err) : resolve(res))),
+  );
+}
+
 /** p-quantile from a Prometheus histogram (linear inside the bucket), in ms. */
 function histogramQuantile(text, name, q) {
   const buckets = [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+(?:\\.\\d+)?)$`, 'gm'))].map((m) => [m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
@@ -241,17 +253,7 @@ async function backlogDrain(tmp) {
   const fill = await receiverTarget('receiver, SQLite (backlog fill)', `file:${base}`);
   let stored = 0;
   try {
-    const r = await new Promise((resolve, reject) =>
-      autocannon(
-        {
-          url: `http://127.0.0.1:${fill.port}/webhook`,
-          connections: 32,
-          amount: DRAIN_DELIVERIES,
-          requests: [{ method: 'POST', setupRequest: (req) => { const d = signed(SECRET, deliveryBody(sequence++, runId + 3)); return { ...req, body: d.body, headers: d.headers }; } }],
-        },
-        (err, res) => (err ? reject(err) : resolve(res)),
-      ),
-    );
+    const r = await post32(fill, runId + 3, { amount: DRAIN_DELIVERIES });
     stored = r['2xx'];
   } finally {
     await fill.stop();
@@ -387,31 +389,11 @@ async function longRun(tmp) {
     let stored = 0;
     while (stored < LONG_EVENTS) {
       const amount = Math.min(LONG_STEP, LONG_EVENTS - stored);
-      const r = await new Promise((resolve, reject) =>
-        autocannon(
-          {
-            url: `http://127.0.0.1:${target.port}/webhook`,
-            connections: 32,
-            amount,
-            requests: [{ method: 'POST', setupRequest: (req) => { const d = signed(SECRET, deliveryBody(sequence++, runId + 1)); return { ...req, body: d.body, headers: d.headers }; } }],
-          },
-          (err, res) => (err ? reject(err) : resolve(res)),
-        ),
-      );
+      const r = await post32(target, runId + 1, { amount });
       stored += r['2xx'];
       const storeBytes = fileBytes(file);
       const rssMb = residentMb(target.child.pid);
-      const a = await new Promise((resolve, reject) =>
-        autocannon(
-          {
-            url: `http://127.0.0.1:${baseline.port}/webhook`,
-            connections: 32,
-            duration: LONG_BASELINE_SECONDS,
-            requests: [{ method: 'POST', setupRequest: (req) => { const d = signed(SECRET, deliveryBody(sequence++, runId + 2)); return { ...req, body: d.body, headers: d.headers }; } }],
-          },
-          (err, res) => (err ? reject(err) : resolve(res)),
-        ),
-      );
+      const a = await post32(baseline, runId + 2, { duration: LONG_BASELINE_SECONDS });
       const requestsPerSecond = Math.round(r.requests.average);
       const aRequestsPerSecond = Math.round(a.requests.average);
       const sample = {

@@ -246,10 +246,7 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
     let outcomeRecorded!: () => void;
     const recorded = new Promise<void>((r) => (outcomeRecorded = r));
     const queue: WorkQueue = {
-      claim: (o) => store.claim(o),
-      ensureRuns: (w, now) => store.ensureRuns(w, now),
-      renew: (ids, owner, until) => store.renew(ids, owner, until),
-      recordReleasedAttempt: (a) => store.recordReleasedAttempt(a),
+      ...store,
       recordOutcomes: async (outcomes) => {
         await store.recordOutcomes(outcomes);
         outcomeRecorded();
@@ -292,10 +289,7 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
       ['waits', (h) => h.on('follow', () => void waits++)],
     ]);
     const queue: WorkQueue = {
-      claim: (o) => store.claim(o),
-      ensureRuns: (w, now) => store.ensureRuns(w, now),
-      renew: (ids, owner, until) => store.renew(ids, owner, until),
-      recordReleasedAttempt: (a) => store.recordReleasedAttempt(a),
+      ...store,
       recordOutcomes: async (outcomes) => {
         await new Promise((r) => setTimeout(r, 300));
         await store.recordOutcomes(outcomes);
@@ -334,10 +328,7 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
     let outcomeDone!: () => void;
     const lateOutcome = new Promise<void>((r) => (outcomeDone = r));
     const queue: WorkQueue = {
-      claim: (o) => store.claim(o),
-      ensureRuns: (w, now) => store.ensureRuns(w, now),
-      renew: (ids, owner, until) => store.renew(ids, owner, until),
-      recordReleasedAttempt: (a) => store.recordReleasedAttempt(a),
+      ...store,
       recordOutcomes: async (outcomes) => {
         await new Promise((r) => setTimeout(r, 500));
         await store.recordOutcomes(outcomes);
@@ -379,14 +370,10 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
   it('gives the lease of an event back at shutdown when its outcome could not be written', async () => {
     const store = prismaWorkQueue(db);
     const queue: WorkQueue = {
-      claim: (o) => store.claim(o),
-      ensureRuns: (w, now) => store.ensureRuns(w, now),
-      renew: (ids, owner, until) => store.renew(ids, owner, until),
-      recordReleasedAttempt: (a) => store.recordReleasedAttempt(a),
+      ...store,
       recordOutcomes: async () => {
         throw new Error('the store is unavailable');
       },
-      release: (ids, owner) => store.release(ids, owner),
     };
     const d = await dispatcher([['waits', (h) => h.on('follow', (_e, ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve())))]], { queue });
     await storeEvents(db, [eventInput()]);
