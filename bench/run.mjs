@@ -245,9 +245,16 @@ function handlerRunsOf(metricsText) {
  * restart, a plugin added later, or a burst beyond what the dispatcher holds leaves), then, for
  * each round on a fresh copy of that store, the receiver with the no-op plugin started on it: the
  * events reach the dispatcher through claims from the store, not pushed from the commit that
- * stored them. Rate: handler runs over the time from the first read of the server's metrics (once
- * it answers) until its queue is empty, polled every 200 ms; CPU per event over the same time.
+ * stored them. Each round drains it twice, once as is and once with DISPATCH_PER_USER_ORDER (the
+ * bench's deliveries are all for one subscribed user: one event at a time, the worst case). Rate:
+ * handler runs over the time from the first read of the server's metrics (once it answers) until
+ * its queue is empty, polled every 200 ms; CPU per event over the same time.
  */
+const DRAIN_VARIANTS = [
+  { scenario: 'backlog drain', env: {} },
+  { scenario: 'backlog drain, per-user order', env: { DISPATCH_PER_USER_ORDER: 'true' } },
+];
+
 async function backlogDrain(tmp) {
   const base = path.join(tmp, 'backlog.db');
   const fill = await receiverTarget('receiver, SQLite (backlog fill)', `file:${base}`);
@@ -258,60 +265,68 @@ async function backlogDrain(tmp) {
   } finally {
     await fill.stop();
   }
-  const perRound = [];
+  const perRound = DRAIN_VARIANTS.map(() => []);
   try {
     for (let round = 0; round < DRAIN_ROUNDS; round++) {
-      const file = path.join(tmp, `backlog-${round}.db`);
-      for (const suffix of ['', '-wal', '-shm']) if (fs.existsSync(base + suffix)) fs.copyFileSync(base + suffix, file + suffix);
-      const target = await startProcess(
-        'receiver, SQLite + no-op handler (backlog drain)',
-        ['dist/src/main.js', 'serve'],
-        { DATABASE_URL: `file:${file}`, LOG_LEVEL: 'warn', ADMIN_TOKEN, HANDLERS: './bench/noop-plugin.mjs', DISPATCH_CONCURRENCY: '32' },
-        '/healthz',
-      );
-      target.metrics = true;
-      try {
-        let text = await metricsOf(target);
-        const first = { at: performance.now(), runs: handlerRunsOf(text), cpu: cpuSnapshot(target.child.pid, text) };
-        const deadline = Date.now() + 600_000;
-        while (!/^xaa_queue_depth 0$/m.test(text) && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 200));
-          text = await metricsOf(target);
-        }
-        const last = { at: performance.now(), runs: handlerRunsOf(text), cpu: cpuSnapshot(target.child.pid, text) };
-        const events = last.runs - first.runs;
-        const seconds = (last.at - first.at) / 1000;
-        const cpu = cpuBetween(first.cpu, last.cpu);
-        const us = (s) => (events > 0 ? Math.round((s / events) * 1e6) : null);
-        perRound.push({
-          eventsPerSecond: seconds > 0 ? Math.round(events / seconds) : null,
-          events,
-          beforeFirstRead: first.runs,
-          handled: last.runs,
-          seconds: Number(seconds.toFixed(2)),
-          cpu: cpu && { serverUs: us(cpu.server), threadsUs: Object.fromEntries(Object.entries(cpu.threads).map(([t, s]) => [t, us(s)])), machineIdlePercent: cpu.machineIdle === null ? null : Math.round(cpu.machineIdle * 100) },
-          drained: /^xaa_queue_depth 0$/m.test(text),
-        });
-        process.stderr.write(`  backlog drain: ${perRound.at(-1).eventsPerSecond} events/s (${events} events in ${perRound.at(-1).seconds} s, ${first.runs} before the first read), CPU ${perRound.at(-1).cpu?.serverUs} us an event\n`);
-      } finally {
-        await target.stop();
-        for (const suffix of ['', '-wal', '-shm']) fs.rmSync(file + suffix, { force: true });
-      }
+      for (const [v, variant] of DRAIN_VARIANTS.entries()) perRound[v].push(await drainOnce(base, path.join(tmp, `backlog-${round}-${v}.db`), variant));
     }
   } finally {
     for (const suffix of ['', '-wal', '-shm']) fs.rmSync(base + suffix, { force: true });
   }
-  // A round whose queue did not empty before the deadline has no rate to report.
-  const drained = perRound.filter((r) => r.drained);
-  return {
-    scenario: 'backlog drain',
-    target: 'receiver, SQLite + no-op handler (backlog drain)',
-    deliveries: stored,
-    rounds: perRound,
-    eventsPerSecond: drained.length ? Math.round(mean(drained.map((r) => r.eventsPerSecond ?? 0))) : null,
-    cpuServerUs: drained.length && drained.every((r) => r.cpu) ? Math.round(mean(drained.map((r) => r.cpu.serverUs))) : null,
-    undrainedRounds: perRound.length - drained.length,
-  };
+  return DRAIN_VARIANTS.map((variant, v) => {
+    // A round whose queue did not empty before the deadline has no rate to report.
+    const drained = perRound[v].filter((r) => r.drained);
+    return {
+      scenario: variant.scenario,
+      target: 'receiver, SQLite + no-op handler (backlog drain)',
+      env: variant.env,
+      deliveries: stored,
+      rounds: perRound[v],
+      eventsPerSecond: drained.length ? Math.round(mean(drained.map((r) => r.eventsPerSecond ?? 0))) : null,
+      cpuServerUs: drained.length && drained.every((r) => r.cpu) ? Math.round(mean(drained.map((r) => r.cpu.serverUs))) : null,
+      undrainedRounds: perRound[v].length - drained.length,
+    };
+  });
+}
+
+/** One drain of a copy of the backlog store at `base`, by the receiver with the no-op plugin. */
+async function drainOnce(base, file, variant) {
+  for (const suffix of ['', '-wal', '-shm']) if (fs.existsSync(base + suffix)) fs.copyFileSync(base + suffix, file + suffix);
+  const target = await startProcess(
+    'receiver, SQLite + no-op handler (backlog drain)',
+    ['dist/src/main.js', 'serve'],
+    { DATABASE_URL: `file:${file}`, LOG_LEVEL: 'warn', ADMIN_TOKEN, HANDLERS: './bench/noop-plugin.mjs', DISPATCH_CONCURRENCY: '32', ...variant.env },
+    '/healthz',
+  );
+  target.metrics = true;
+  try {
+    let text = await metricsOf(target);
+    const first = { at: performance.now(), runs: handlerRunsOf(text), cpu: cpuSnapshot(target.child.pid, text) };
+    const deadline = Date.now() + 600_000;
+    while (!/^xaa_queue_depth 0$/m.test(text) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      text = await metricsOf(target);
+    }
+    const last = { at: performance.now(), runs: handlerRunsOf(text), cpu: cpuSnapshot(target.child.pid, text) };
+    const events = last.runs - first.runs;
+    const seconds = (last.at - first.at) / 1000;
+    const cpu = cpuBetween(first.cpu, last.cpu);
+    const us = (s) => (events > 0 ? Math.round((s / events) * 1e6) : null);
+    const result = {
+      eventsPerSecond: seconds > 0 ? Math.round(events / seconds) : null,
+      events,
+      beforeFirstRead: first.runs,
+      handled: last.runs,
+      seconds: Number(seconds.toFixed(2)),
+      cpu: cpu && { serverUs: us(cpu.server), threadsUs: Object.fromEntries(Object.entries(cpu.threads).map(([t, s]) => [t, us(s)])), machineIdlePercent: cpu.machineIdle === null ? null : Math.round(cpu.machineIdle * 100) },
+      drained: /^xaa_queue_depth 0$/m.test(text),
+    };
+    process.stderr.write(`  ${variant.scenario}: ${result.eventsPerSecond} events/s (${events} events in ${result.seconds} s, ${first.runs} before the first read), CPU ${result.cpu?.serverUs} us an event\n`);
+    return result;
+  } finally {
+    await target.stop();
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(file + suffix, { force: true });
+  }
 }
 
 /**
@@ -562,7 +577,7 @@ async function main() {
     process.stderr.write(`  stream intake: ${stream.eventsPerSecond} events/s (${stream.stored} of ${stream.events} stored in ${stream.seconds} s)\n`);
     results.push(stream);
     if (only !== 'stream') {
-      results.push(await backlogDrain(tmp));
+      results.push(...(await backlogDrain(tmp)));
       if (LONG_EVENTS > 0) results.push(await longRun(tmp));
       const pgTarget = targets.find((t) => t.databaseUrl?.startsWith('postgres'));
       if (pgTarget) results.push(await twoReceivers(pgTarget));
@@ -610,10 +625,10 @@ async function main() {
     }
     lines.push(`dispatch lag (receive -> handler start), no-op handler, over its ${r.perRound.length} run(s): p50 ${r.lagP50ms?.toFixed(1)} ms, p99 ${r.lagP99ms?.toFixed(1)} ms; queue drained at most ${r.queueDrainedAfterMs} ms after the load stopped`);
   }
-  for (const r of results.filter((x) => x.scenario === 'backlog drain')) {
+  for (const r of results.filter((x) => x.scenario.startsWith('backlog drain'))) {
     const intake = results.find((x) => x.scenario === 'POST x32' && x.target === PLUGIN_TARGET);
     lines.push(
-      `\nbacklog drain, ${r.deliveries} deliveries stored without plugins, then drained by the receiver with the no-op plugin (claimed from the store): ${r.eventsPerSecond} events/s (rounds ${r.rounds.map((x) => x.eventsPerSecond).join(', ')}${r.undrainedRounds ? `; ${r.undrainedRounds} not drained within 600 s, left out` : ''}), CPU ${r.cpuServerUs} us an event` +
+      `\n${r.scenario}, ${r.deliveries} deliveries stored without plugins, then drained by the receiver with the no-op plugin (claimed from the store${r.env.DISPATCH_PER_USER_ORDER ? '; DISPATCH_PER_USER_ORDER=true, all for one user' : ''}): ${r.eventsPerSecond} events/s (rounds ${r.rounds.map((x) => x.eventsPerSecond).join(', ')}${r.undrainedRounds ? `; ${r.undrainedRounds} not drained within 600 s, left out` : ''}), CPU ${r.cpuServerUs} us an event` +
         (intake ? `; the same receiver's webhook intake in this run (POST x32, events pushed from their commit): ${intake.requestsPerSecond} req/s, CPU ${intake.cpu?.serverUs} us a delivery` : ''),
     );
   }

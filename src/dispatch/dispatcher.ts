@@ -92,11 +92,13 @@ export class Dispatcher {
   readonly #o: Required<Omit<DispatcherOptions, 'onHandled' | 'queue'>> & Pick<DispatcherOptions, 'onHandled'>;
   readonly #queue: WorkQueue;
   /** Work in memory, not started yet: pushed by the writer, or claimed and waiting behind its user. */
-  #ready: PushedWork[] = [];
+  /** Work to start: pushed by the writer, or claimed (`claimed`: taken from a backlog in the store). */
+  #ready: Array<PushedWork & { claimed?: boolean }> = [];
   /** Look in the store for due work (poll timer, notify, or the last claim was full). */
   #claimWanted = true;
   /** Per-user order: users with an event in flight, and users whose older event waits for a retry. */
-  readonly #busyUsers = new ChurnMap<true>();
+  /** Per-user order: the user of each event whose handlers are running, to that event's id. */
+  readonly #busyUsers = new ChurnMap<string>();
   readonly #blockedUsers = new Set<string>();
   readonly #inFlight = new ChurnMap<InFlight>();
   #running = false;
@@ -204,7 +206,9 @@ export class Dispatcher {
         }
       }
       if (!this.#running) break;
-      if (started === 0) {
+      // Something asked for a claim while this one ran (an event finished, notify()): it may
+      // have missed what that made claimable, so look again rather than sleep until the poll.
+      if (started === 0 && !(this.#claimWanted && this.#room() > 0)) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => {
             this.#claimWanted = true;
@@ -233,7 +237,7 @@ export class Dispatcher {
     if (!this.#o.perUserOrder) {
       while (this.#ready.length > 0 && this.#inFlight.size < this.#o.concurrency) {
         const w = this.#ready.shift()!;
-        this.#begin(w.event, w.runs);
+        this.#begin(w);
         started++;
       }
       return started;
@@ -246,7 +250,7 @@ export class Dispatcher {
         continue;
       }
       this.#ready.splice(i, 1);
-      this.#begin(w.event, w.runs);
+      this.#begin(w);
       started++;
     }
     return started;
@@ -272,7 +276,7 @@ export class Dispatcher {
     for (const event of events) {
       // The claim query hands out a user's events in order: whatever held the user back is over.
       if (event.forUserId) this.#blockedUsers.delete(event.forUserId);
-      this.#ready.push({ event, runs: runs.filter((r) => r.eventId === event.id) });
+      this.#ready.push({ event, runs: runs.filter((r) => r.eventId === event.id), claimed: true });
     }
     if (this.#o.perUserOrder) this.#ready.sort((a, b) => (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
     return this.#startReady();
@@ -298,18 +302,25 @@ export class Dispatcher {
     return mine;
   }
 
-  #begin(event: QueuedEvent, runs: HandlerRunRow[]): void {
+  #begin({ event, runs, claimed }: PushedWork & { claimed?: boolean }): void {
     const mine = this.#loadedOnly(runs);
     const abort = new LazyAbort();
     const user = this.#o.perUserOrder ? event.forUserId : null;
-    if (user) this.#busyUsers.set(user, true);
+    if (user) this.#busyUsers.set(user, event.id);
     const entry: InFlight = { event, runs: mine, startedAt: new Date(this.#o.now()), abort, done: Promise.resolve() };
     entry.done = this.#process(event, mine, abort)
       .catch((error: unknown) => this.#o.logger.error({ err: error, event: event.dedupeKey }, 'dispatch failed'))
       .finally(() => {
         for (const r of mine) this.#finishedRuns.delete(r.id);
         this.#inFlight.delete(event.id);
-        if (user) this.#busyUsers.delete(user);
+        if (user) {
+          // The user may already run its next event (see #process): that one keeps it busy.
+          if (this.#busyUsers.get(user) === event.id) this.#busyUsers.delete(user);
+          // Per-user order: the user's next events wait in the store (a backlog is claimed, not
+          // pushed, and a claim takes only the first ones of each user). Claim them now rather
+          // than at the next poll, once the user has nothing else ready here.
+          if (claimed && !this.#ready.some((w) => w.event.forUserId === user)) this.#claimWanted = true;
+        }
         this.#wake?.();
       });
     this.#inFlight.set(event.id, entry);
@@ -347,6 +358,13 @@ export class Dispatcher {
     ];
     const nextAt = waiting.length ? new Date(Math.min(...waiting)) : null;
     if (nextAt && this.#o.perUserOrder && event.forUserId) this.#holdBack(event.forUserId);
+    // Per-user order is the order handlers start in: the user's next event may start once these
+    // handlers have returned (a retry has held the user back above), without waiting for this
+    // outcome's commit. One user's events then run as fast as its handlers, not one commit each.
+    if (!givenUp && this.#o.perUserOrder && event.forUserId && this.#busyUsers.get(event.forUserId) === event.id) {
+      this.#busyUsers.delete(event.forUserId);
+      this.#wake?.();
+    }
     await this.#outcomes.write({
       eventId: event.id,
       owner: this.owner,

@@ -419,4 +419,43 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
       expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
     }
   });
+
+  it('drains a per-user backlog over few users without waiting for the poll between events', async () => {
+    // Before: each claim took one event per user, and the next claim waited for the poll, so a
+    // backlog drained at (users x 1000 / DISPATCH_POLL_MS) events a second (20 for 5 users) and
+    // never caught up with a busy account. The poll here is a minute: only claims made when a
+    // user's events finish can drain the backlog in time.
+    const order = new Map<string, number[]>();
+    const d = await dispatcher(
+      [
+        [
+          'ordered',
+          (h) =>
+            h.on('follow', (e) => {
+              const seq = (e.payload as { seq: number }).seq;
+              order.set(e.forUserId!, [...(order.get(e.forUserId!) ?? []), seq]);
+            }),
+        ],
+      ],
+      { perUserOrder: true, concurrency: 8, now: Date.now, pollMs: 60_000 },
+    );
+    const users = ['user-a', 'user-b', 'user-c'];
+    await storeEvents(
+      db,
+      Array.from({ length: 300 }, (_, i) => eventInput({ forUserId: users[i % users.length], payload: JSON.stringify({ seq: i }) })),
+    );
+    d.start();
+    const deadline = Date.now() + 20_000;
+    while ((await db.prisma.event.count({ where: { state: 'pending' } })) > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await d.stop();
+    expect(await db.prisma.event.count({ where: { state: 'done' } })).toBe(300);
+    expect(await db.prisma.handlerRun.count({ where: { state: 'done', attempts: 1 } })).toBe(300);
+    for (const user of users) {
+      const seqs = order.get(user)!;
+      expect(seqs).toHaveLength(100);
+      expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    }
+  });
 });

@@ -31,6 +31,31 @@ async function postAll(port: number, bodies: Buffer[], concurrency: number): Pro
   return statuses;
 }
 
+/**
+ * Per user in a recorder trace: one event at a time (start, then its finish or failure, before the
+ * next start), and events completed in the order they were stored (`order`: dedupe key to id).
+ */
+function expectPerUserOrder(traceLines: string[], order: Map<string, string>, total: number): void {
+  const trace = traceLines.map((l) => l.split(' ') as [string, string, string]);
+  for (const user of USERS) {
+    const mine = trace.filter(([, u]) => u === user);
+    let open: string | undefined;
+    const completed: string[] = [];
+    for (const [kind, , id] of mine) {
+      if (kind === 'S') {
+        expect(open, `user ${user}: ${id} started while ${open} was running`).toBeUndefined();
+        open = id;
+      } else {
+        expect(open).toBe(id);
+        open = undefined;
+        if (kind === 'F') completed.push(order.get(id)!);
+      }
+    }
+    expect(completed).toHaveLength(total / USERS.length);
+    expect(completed).toEqual([...completed].sort());
+  }
+}
+
 describe.each(providersUnderTest())('intake with a handler plugin on %s', (provider) => {
   let testDb: TestDatabase;
   let dir: string;
@@ -114,25 +139,29 @@ describe.each(providersUnderTest())('intake with a handler plugin on %s', (provi
       await db.close();
     }
 
-    // Per user: one event at a time (start, then its finish or failure, before the next start),
-    // and events completed in the order they were stored.
-    const trace = lines(path.join(dir, 'trace.log')).map((l) => l.split(' ') as [string, string, string]);
-    for (const user of USERS) {
-      const mine = trace.filter(([, u]) => u === user);
-      let open: string | undefined;
-      const completed: string[] = [];
-      for (const [kind, , id] of mine) {
-        if (kind === 'S') {
-          expect(open, `user ${user}: ${id} started while ${open} was running`).toBeUndefined();
-          open = id;
-        } else {
-          expect(open).toBe(id);
-          open = undefined;
-          if (kind === 'F') completed.push(order.get(id)!);
-        }
-      }
-      expect(completed).toHaveLength(total / USERS.length);
-      expect(completed).toEqual([...completed].sort());
+    expectPerUserOrder(lines(path.join(dir, 'trace.log')), order!, total);
+  });
+  it('drains a per-user backlog stored while no plugin was loaded, without waiting for the poll', async () => {
+    // Stored by a server without plugins, then dispatched by one with the plugin whose poll is a
+    // minute: only claims made as each user's events finish can drain it in time (before, a
+    // backlog drained one event per user per poll).
+    const total = 500;
+    const plain = await spawnServe(testDb.url, { LOG_LEVEL: 'warn' });
+    const bodies = Array.from({ length: total }, (_, i) => followDelivery(i, USERS[i % USERS.length]!));
+    expect((await postAll(plain.port, bodies, 16)).every((s) => s === 200)).toBe(true);
+    await stopSpawned(plain);
+    await start({ DISPATCH_CONCURRENCY: '8', DISPATCH_PER_USER_ORDER: 'true', DISPATCH_POLL_MS: '60000', RECORDER_TRACE: '1' });
+    const db = await openDatabase(testDb.config);
+    let order: Map<string, string>;
+    try {
+      await until(async () => (await db.prisma.event.count({ where: { state: 'done' } })) === total, 30_000);
+      const events = await db.prisma.event.findMany({ select: { id: true, dedupeKey: true } });
+      order = new Map(events.map((e) => [e.dedupeKey, e.id]));
+      expect(await db.prisma.handlerRun.count({ where: { state: 'done', attempts: 1 } })).toBe(total);
+    } finally {
+      await db.close();
     }
+    expect(lines(path.join(dir, 'starts.log'))).toHaveLength(total);
+    expectPerUserOrder(lines(path.join(dir, 'trace.log')), order, total);
   });
 });

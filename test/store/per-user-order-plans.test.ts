@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OLDER_PENDING_ELSEWHERE_SQL } from '../../src/store/sqlite-writer/deliveries.js';
+import { FOLLOWERS_SQL } from '../../src/store/queue/per-user-runs.js';
 import { CLAIM_PER_USER_SQL } from '../../src/store/sqlite-writer/queue.js';
 import { migratedDatabase, type TestDatabase } from '../support/databases.js';
 
@@ -29,6 +30,12 @@ describe('per-user order on SQLite: the older-pending checks are index seeks', (
     const subquery = steps.findIndex((s) => s.startsWith('CORRELATED'));
     expect(subquery, steps.join('\n')).toBeGreaterThanOrEqual(0);
     expect(steps[subquery + 1], steps.join('\n')).toMatch(seek);
+  });
+
+  it("the read of a claimed head's followers", () => {
+    const steps = plan(FOLLOWERS_SQL, '2026-01-01', '2026-01-01', 'user', 'id', 8);
+    expect(steps, steps.join('\n')).toHaveLength(1);
+    expect(steps[0]).toMatch(/USING INDEX events_for_user_id_state_id_idx \(for_user_id=\? AND state=\? AND id>\?\)/);
   });
 
   it('the check of each new event the writer would push to the dispatcher', () => {

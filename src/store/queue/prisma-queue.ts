@@ -2,6 +2,7 @@ import type { Database } from '../database.js';
 import { newId } from '../ids.js';
 import { chunks, empty, join, raw, ROWS_PER_STATEMENT, sql } from '../sql.js';
 import { deliveriesToLoad, readActivities } from '../inbox/activity.js';
+import { followersPerUser, takeableFollowers } from './per-user-runs.js';
 import { CLAIM_COLUMNS, storedActivity, toQueuedEvent, type EventRow as Row } from './rows.js';
 import type { AttemptRecord, ClaimOptions, EventOutcome, HandlerRunRow, QueuedEvent, WorkQueue } from './types.js';
 
@@ -36,6 +37,7 @@ export async function claimEvents(db: Database, o: ClaimOptions): Promise<Queued
       ${lock}
     )
     RETURNING ${raw(CLAIM_COLUMNS)}`);
+  if (o.perUserOrder) rows.push(...(await claimFollowers(db, rows, o, until)));
   const refs = rows.map(storedActivity);
   const ids = deliveriesToLoad(refs);
   const bodies = ids.length
@@ -43,6 +45,39 @@ export async function claimEvents(db: Database, o: ClaimOptions): Promise<Queued
     : [];
   const activities = readActivities(refs, new Map(bodies.map((b) => [b.id, b])));
   return rows.map((r, i) => toQueuedEvent(r, activities[i]!)).sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+/**
+ * Per-user order: the events that follow each claimed head, as many as the room leaves
+ * (per-user-runs.ts). Should a follower have been leased by someone else between the read and
+ * the update (a process claiming without per-user order), the user's run ends before it and
+ * what was leased after it is given back.
+ */
+async function claimFollowers(db: Database, heads: Row[], o: ClaimOptions, until: Date): Promise<Row[]> {
+  const share = followersPerUser(o.limit, heads.length);
+  const taken: Row[] = [];
+  if (share === 0) return taken;
+  for (const head of heads) {
+    const want = Math.min(share, o.limit - heads.length - taken.length);
+    if (want <= 0 || head.for_user_id == null) continue;
+    const ids = takeableFollowers(
+      await db.prisma.$queryRaw<Array<{ id: unknown; free: unknown }>>(sql`
+        SELECT id, CASE WHEN available_at <= ${o.now} AND (lease_until IS NULL OR lease_until < ${o.now}) THEN 1 ELSE 0 END AS free
+        FROM events WHERE for_user_id = ${String(head.for_user_id)} AND state = 'pending' AND id > ${String(head.id)}
+        ORDER BY id LIMIT ${want}`),
+    );
+    if (ids.length === 0) continue;
+    const leased = await db.prisma.$queryRaw<Row[]>(sql`
+      UPDATE events SET lease_owner = ${o.owner}, lease_until = ${until}
+      WHERE id IN (${join(ids)}) AND state = 'pending' AND (lease_until IS NULL OR lease_until < ${o.now})
+      RETURNING ${raw(CLAIM_COLUMNS)}`);
+    const byId = new Map(leased.map((r) => [String(r.id), r]));
+    const gap = ids.findIndex((id) => !byId.has(id));
+    const kept = gap === -1 ? ids : ids.slice(0, gap);
+    taken.push(...kept.map((id) => byId.get(id)!));
+    if (gap !== -1) await releaseEvents(db, ids.slice(gap).filter((id) => byId.has(id)), o.owner);
+  }
+  return taken;
 }
 
 /** Creates the missing (event, handler) runs and returns all runs of these events. */

@@ -2,6 +2,7 @@ import { newId } from '../ids.js';
 import { deliveriesToLoad, readActivities, type StoredActivity, type StoredBodyRow } from '../inbox/activity.js';
 import { decodeBody } from '../inbox/body-codec.js';
 import type { AttemptRecord, ClaimOptions, EventOutcome, HandlerRunRow, QueuedEvent } from '../queue/types.js';
+import { FOLLOWERS_SQL, followersPerUser, takeableFollowers } from '../queue/per-user-runs.js';
 import { CLAIM_COLUMNS, storedActivity, toQueuedEvent, type EventRow } from '../queue/rows.js';
 import { sqliteTime, type Connection } from './connection.js';
 
@@ -55,6 +56,29 @@ export function queueStatements(db: Connection) {
       ORDER BY e.available_at, e.id LIMIT ?)
     RETURNING ${CLAIM_COLUMNS}`);
   const claimPerUser = db.prepare(CLAIM_PER_USER_SQL);
+  const followers = db.prepare(FOLLOWERS_SQL);
+  const leaseOne = db.prepare(`
+    UPDATE events SET lease_owner = ?, lease_until = ?
+    WHERE id = ? AND state = 'pending' AND (lease_until IS NULL OR lease_until < ?)
+    RETURNING ${CLAIM_COLUMNS}`);
+
+  /** Per-user order: each claimed head's followers, as many as the room leaves (queue/per-user-runs.ts). */
+  function withFollowers(heads: Row[], o: ClaimOptions, now: string, until: string): Row[] {
+    const share = followersPerUser(o.limit, heads.length);
+    if (share === 0) return heads;
+    const rows = [...heads];
+    for (const head of heads) {
+      const want = Math.min(share, o.limit - rows.length);
+      if (want <= 0 || head.for_user_id == null) continue;
+      const ids = takeableFollowers(followers.all(now, now, head.for_user_id, head.id, want) as Array<{ id: unknown; free: unknown }>);
+      for (const id of ids) {
+        const row = leaseOne.get(o.owner, until, id, now) as Row | undefined;
+        if (!row) break;
+        rows.push(row);
+      }
+    }
+    return rows;
+  }
   const insertRun = db.prepare(`
     INSERT INTO handler_runs (id, event_id, handler, state, attempts, next_attempt_at)
     VALUES (?, ?, ?, 'pending', 0, ?) ON CONFLICT (event_id, handler) DO NOTHING`);
@@ -80,7 +104,9 @@ export function queueStatements(db: Connection) {
     claim(o: ClaimOptions): QueuedEvent[] {
       const now = sqliteTime(o.now);
       const until = sqliteTime(new Date(o.now.getTime() + o.leaseMs));
-      const rows = (o.perUserOrder ? claimPerUser : claimAny).all(o.owner, until, now, now, o.limit) as Row[];
+      const rows = o.perUserOrder
+        ? withFollowers(claimPerUser.all(o.owner, until, now, now, o.limit) as Row[], o, now, until)
+        : (claimAny.all(o.owner, until, now, now, o.limit) as Row[]);
       const refs = rows.map(storedActivity);
       const bodies = new Map(deliveriesToLoad(refs).map((id) => [id, bodyOf.get(id) as StoredBodyRow & { eventCount: number }]));
       // An event that is its delivery's only activity goes with the body, as a pushed event does:
