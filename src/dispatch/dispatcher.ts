@@ -97,13 +97,14 @@ export class Dispatcher {
   /** Look in the store for due work (poll timer, notify, or the last claim was full). */
   #claimWanted = true;
   /** Per-user order: users with an event in flight, and users whose older event waits for a retry. */
-  /** Per-user order: the user of each event whose handlers are running, to that event's id. */
-  readonly #busyUsers = new ChurnMap<string>();
+  readonly #busyUsers = new ChurnMap<true>();
   readonly #blockedUsers = new Set<string>();
   readonly #inFlight = new ChurnMap<InFlight>();
   #running = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  /** A wake-up that came while the loop was not asleep (during a claim): it does not sleep then. */
+  #woken = false;
   #renewTimer: NodeJS.Timeout | undefined;
   /** Runs whose handlers returned, so that a shutdown does not record them as released. */
   readonly #finishedRuns = new ChurnMap<true>();
@@ -169,7 +170,7 @@ export class Dispatcher {
       else this.#ready.push(w);
     }
     if (giveBack.length) this.#release(giveBack);
-    this.#wake?.();
+    this.#signal();
   }
 
   #release(eventIds: string[]): void {
@@ -191,11 +192,18 @@ export class Dispatcher {
   /** New work was committed: look now instead of at the next poll. */
   notify(): void {
     this.#claimWanted = true;
-    this.#wake?.();
+    this.#signal();
+  }
+
+  /** Wakes the loop: work may be startable or claimable (pushed work, a finished event, notify, stop). */
+  #signal(): void {
+    if (this.#wake) this.#wake();
+    else this.#woken = true;
   }
 
   async #run(): Promise<void> {
     while (this.#running) {
+      this.#woken = false;
       let started = this.#startReady();
       if (this.#claimWanted && this.#room() > 0) {
         this.#claimWanted = false;
@@ -206,9 +214,9 @@ export class Dispatcher {
         }
       }
       if (!this.#running) break;
-      // Something asked for a claim while this one ran (an event finished, notify()): it may
-      // have missed what that made claimable, so look again rather than sleep until the poll.
-      if (started === 0 && !(this.#claimWanted && this.#room() > 0)) {
+      // Something happened while this claim ran (an event finished, work was pushed, notify()):
+      // what it made startable or claimable is looked at now, not at the next poll.
+      if (started === 0 && !this.#woken && !(this.#claimWanted && this.#room() > 0)) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => {
             this.#claimWanted = true;
@@ -269,10 +277,18 @@ export class Dispatcher {
     // A full batch: more may be waiting.
     if (events.length === room) this.#claimWanted = true;
     if (events.length === 0) return 0;
-    const runs = await this.#queue.ensureRuns(
-      events.map((e) => ({ eventId: e.id, handlers: this.#o.plugins.filter((p) => wants(p, e.type)).map((p) => p.name) })),
-      new Date(this.#o.now()),
-    );
+    let runs: HandlerRunRow[];
+    try {
+      runs = await this.#queue.ensureRuns(
+        events.map((e) => ({ eventId: e.id, handlers: this.#o.plugins.filter((p) => wants(p, e.type)).map((p) => p.name) })),
+        new Date(this.#o.now()),
+      );
+    } catch (error) {
+      // Not held here: give the leases back rather than keep the events (and, per-user order,
+      // their users' later events) waiting out the lease.
+      this.#release(events.map((e) => e.id));
+      throw error;
+    }
     for (const event of events) {
       // The claim query hands out a user's events in order: whatever held the user back is over.
       if (event.forUserId) this.#blockedUsers.delete(event.forUserId);
@@ -306,7 +322,7 @@ export class Dispatcher {
     const mine = this.#loadedOnly(runs);
     const abort = new LazyAbort();
     const user = this.#o.perUserOrder ? event.forUserId : null;
-    if (user) this.#busyUsers.set(user, event.id);
+    if (user) this.#busyUsers.set(user, true);
     const entry: InFlight = { event, runs: mine, startedAt: new Date(this.#o.now()), abort, done: Promise.resolve() };
     entry.done = this.#process(event, mine, abort)
       .catch((error: unknown) => this.#o.logger.error({ err: error, event: event.dedupeKey }, 'dispatch failed'))
@@ -314,14 +330,13 @@ export class Dispatcher {
         for (const r of mine) this.#finishedRuns.delete(r.id);
         this.#inFlight.delete(event.id);
         if (user) {
-          // The user may already run its next event (see #process): that one keeps it busy.
-          if (this.#busyUsers.get(user) === event.id) this.#busyUsers.delete(user);
+          this.#busyUsers.delete(user);
           // Per-user order: the user's next events wait in the store (a backlog is claimed, not
           // pushed, and a claim takes only the first ones of each user). Claim them now rather
           // than at the next poll, once the user has nothing else ready here.
           if (claimed && !this.#ready.some((w) => w.event.forUserId === user)) this.#claimWanted = true;
         }
-        this.#wake?.();
+        this.#signal();
       });
     this.#inFlight.set(event.id, entry);
   }
@@ -358,21 +373,25 @@ export class Dispatcher {
     ];
     const nextAt = waiting.length ? new Date(Math.min(...waiting)) : null;
     if (nextAt && this.#o.perUserOrder && event.forUserId) this.#holdBack(event.forUserId);
-    // Per-user order is the order handlers start in: the user's next event may start once these
-    // handlers have returned (a retry has held the user back above), without waiting for this
-    // outcome's commit. One user's events then run as fast as its handlers, not one commit each.
-    if (!givenUp && this.#o.perUserOrder && event.forUserId && this.#busyUsers.get(event.forUserId) === event.id) {
-      this.#busyUsers.delete(event.forUserId);
-      this.#wake?.();
+    try {
+      await this.#outcomes.write({
+        eventId: event.id,
+        owner: this.owner,
+        worker: this.owner,
+        runs: results,
+        nextAt,
+        now: new Date(this.#o.now()),
+      });
+    } catch (error) {
+      // Per-user order: the user's later events must not run before this one is settled. It is
+      // given back (to be claimed again, first of its user, and run again: its outcome is not
+      // recorded), and the user is held back as for a retry until then.
+      if (this.#o.perUserOrder && event.forUserId) {
+        this.#holdBack(event.forUserId);
+        this.#release([event.id]);
+      }
+      throw error;
     }
-    await this.#outcomes.write({
-      eventId: event.id,
-      owner: this.owner,
-      worker: this.owner,
-      runs: results,
-      nextAt,
-      now: new Date(this.#o.now()),
-    });
   }
 
   /** Per-user order: the user's event waits for a retry, so its later events go back to the store. */
@@ -455,7 +474,7 @@ export class Dispatcher {
    */
   async stop(timeoutMs = 10_000): Promise<void> {
     this.#running = false;
-    this.#wake?.();
+    this.#signal();
     await this.#loop;
     // Work not started yet goes back at once.
     const notStarted = this.#ready.splice(0).map((w) => w.event.id);

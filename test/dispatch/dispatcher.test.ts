@@ -458,4 +458,111 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
       expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
     }
   });
+  /** Waits until `check` holds, polling every 20 ms, for at most `ms`. */
+  async function waitFor(check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!(await check()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  it('starts work that became startable while a claim was running, without waiting for the poll', async () => {
+    // u1 and its follower u2 are claimed together with v1. v1 finishes at once and asks for a
+    // claim, which takes 300 ms here; u1 finishes during it (u2 is ready, so u1 asks for no
+    // claim of its own). The claim finds nothing: the loop must still start u2, not sleep out
+    // the one-minute poll.
+    const store = prismaWorkQueue(db);
+    let claims = 0;
+    const queue: WorkQueue = {
+      ...store,
+      claim: async (o) => {
+        if (claims++ > 0) await new Promise((r) => setTimeout(r, 300));
+        return store.claim(o);
+      },
+    };
+    const handled: string[] = [];
+    const d = await dispatcher(
+      [
+        [
+          'p',
+          (h) =>
+            h.on('follow', async (e) => {
+              const name = (e.payload as { name: string }).name;
+              if (name === 'u1') await new Promise((r) => setTimeout(r, 100));
+              handled.push(name);
+            }),
+        ],
+      ],
+      { queue, perUserOrder: true, concurrency: 8, now: Date.now, pollMs: 60_000 },
+    );
+    await storeEvents(db, [
+      eventInput({ forUserId: 'u', payload: JSON.stringify({ name: 'u1' }) }),
+      eventInput({ forUserId: 'v', payload: JSON.stringify({ name: 'v1' }) }),
+      eventInput({ forUserId: 'u', payload: JSON.stringify({ name: 'u2' }) }),
+    ]);
+    d.start();
+    await waitFor(() => handled.length === 3, 5_000);
+    await d.stop();
+    expect(handled).toEqual(['v1', 'u1', 'u2']);
+  });
+
+  it('gives claimed events back when their runs cannot be created', async () => {
+    const store = prismaWorkQueue(db);
+    let failures = 0;
+    const queue: WorkQueue = {
+      ...store,
+      ensureRuns: async (wanted, at) => {
+        if (failures++ === 0) throw new Error('planned ensureRuns failure');
+        return store.ensureRuns(wanted, at);
+      },
+    };
+    const d = await dispatcher([['p', (h) => h.on('follow', () => {})]], { queue, now: Date.now, pollMs: 60_000 });
+    await storeEvents(db, [eventInput()]);
+    d.start();
+    await waitFor(async () => failures > 0 && (await db.prisma.event.count({ where: { leaseOwner: null } })) === 1, 5_000);
+    expect(await db.prisma.event.findMany({ select: { state: true, leaseOwner: true } })).toEqual([{ state: 'pending', leaseOwner: null }]);
+    d.notify();
+    await waitFor(async () => (await db.prisma.event.count({ where: { state: 'done' } })) === 1, 5_000);
+    await d.stop();
+    expect(await db.prisma.event.count({ where: { state: 'done' } })).toBe(1);
+  });
+
+  it("keeps a user's later events back when an event's outcome cannot be written, and runs that event again first", async () => {
+    const store = prismaWorkQueue(db);
+    let failing = 1;
+    let firstId = '';
+    const queue: WorkQueue = {
+      ...store,
+      // The first write of u1's outcome fails (it is alone in its batch: one user, one at a time).
+      recordOutcomes: async (outcomes) => {
+        if (failing > 0 && outcomes.some((o) => o.eventId === firstId)) {
+          failing--;
+          throw new Error('planned outcome failure');
+        }
+        return store.recordOutcomes(outcomes);
+      },
+    };
+    const handled: string[] = [];
+    const d = await dispatcher(
+      [
+        [
+          'p',
+          (h) =>
+            h.on('follow', (e) => {
+              handled.push((e.payload as { name: string }).name);
+            }),
+        ],
+      ],
+      { queue, perUserOrder: true, concurrency: 8, now: Date.now, pollMs: 50 },
+    );
+    await storeEvents(db, [
+      eventInput({ forUserId: 'u', payload: JSON.stringify({ name: 'u1' }) }),
+      eventInput({ forUserId: 'u', payload: JSON.stringify({ name: 'u2' }) }),
+      eventInput({ forUserId: 'u', payload: JSON.stringify({ name: 'u3' }) }),
+    ]);
+    firstId = (await db.prisma.event.findFirstOrThrow({ orderBy: { id: 'asc' } })).id;
+    d.start();
+    await waitFor(async () => (await db.prisma.event.count({ where: { state: 'done' } })) === 3, 10_000);
+    await d.stop();
+    expect(handled).toEqual(['u1', 'u1', 'u2', 'u3']);
+    expect(await db.prisma.handlerRun.count({ where: { state: 'done', attempts: 1 } })).toBe(3);
+  });
 });

@@ -37,28 +37,35 @@ export async function claimEvents(db: Database, o: ClaimOptions): Promise<Queued
       ${lock}
     )
     RETURNING ${raw(CLAIM_COLUMNS)}`);
-  if (o.perUserOrder) rows.push(...(await claimFollowers(db, rows, o, until)));
-  const refs = rows.map(storedActivity);
-  const ids = deliveriesToLoad(refs);
-  const bodies = ids.length
-    ? await db.prisma.delivery.findMany({ where: { id: { in: ids } }, select: { id: true, body: true, bodyEncoding: true } })
-    : [];
-  const activities = readActivities(refs, new Map(bodies.map((b) => [b.id, b])));
-  return rows.map((r, i) => toQueuedEvent(r, activities[i]!)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  try {
+    if (o.perUserOrder) await claimFollowers(db, rows, o, until);
+    const refs = rows.map(storedActivity);
+    const ids = deliveriesToLoad(refs);
+    const bodies = ids.length
+      ? await db.prisma.delivery.findMany({ where: { id: { in: ids } }, select: { id: true, body: true, bodyEncoding: true } })
+      : [];
+    const activities = readActivities(refs, new Map(bodies.map((b) => [b.id, b])));
+    return rows.map((r, i) => toQueuedEvent(r, activities[i]!)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  } catch (error) {
+    // The leases taken are committed already (one statement each): give them back rather than
+    // leave the events, and per-user order their users, waiting out the lease.
+    await releaseEvents(db, rows.map((r) => String(r.id)), o.owner).catch(() => {});
+    throw error;
+  }
 }
 
 /**
- * Per-user order: the events that follow each claimed head, as many as the room leaves
- * (per-user-runs.ts). Should a follower have been leased by someone else between the read and
- * the update (a process claiming without per-user order), the user's run ends before it and
- * what was leased after it is given back.
+ * Per-user order: adds to `rows` (the claimed heads) the events that follow each head, as many as
+ * the room leaves (per-user-runs.ts), as they are leased. Should a follower have been leased by
+ * someone else between the read and the update (a process claiming without per-user order), the
+ * user's run ends before it and what was leased after it is given back.
  */
-async function claimFollowers(db: Database, heads: Row[], o: ClaimOptions, until: Date): Promise<Row[]> {
+async function claimFollowers(db: Database, rows: Row[], o: ClaimOptions, until: Date): Promise<void> {
+  const heads = [...rows];
   const share = followersPerUser(o.limit, heads.length);
-  const taken: Row[] = [];
-  if (share === 0) return taken;
+  if (share === 0) return;
   for (const head of heads) {
-    const want = Math.min(share, o.limit - heads.length - taken.length);
+    const want = Math.min(share, o.limit - rows.length);
     if (want <= 0 || head.for_user_id == null) continue;
     const ids = takeableFollowers(
       await db.prisma.$queryRaw<Array<{ id: unknown; free: unknown }>>(sql`
@@ -74,10 +81,9 @@ async function claimFollowers(db: Database, heads: Row[], o: ClaimOptions, until
     const byId = new Map(leased.map((r) => [String(r.id), r]));
     const gap = ids.findIndex((id) => !byId.has(id));
     const kept = gap === -1 ? ids : ids.slice(0, gap);
-    taken.push(...kept.map((id) => byId.get(id)!));
+    rows.push(...kept.map((id) => byId.get(id)!));
     if (gap !== -1) await releaseEvents(db, ids.slice(gap).filter((id) => byId.has(id)), o.owner);
   }
-  return taken;
 }
 
 /** Creates the missing (event, handler) runs and returns all runs of these events. */

@@ -1,3 +1,4 @@
+import { inOwnBuffer } from '../../runtime/owned-buffer.js';
 import { newId } from '../ids.js';
 import { deliveriesToLoad, readActivities, type StoredActivity, type StoredBodyRow } from '../inbox/activity.js';
 import { decodeBody } from '../inbox/body-codec.js';
@@ -17,14 +18,6 @@ function toRun(r: Row): HandlerRunRow {
     attempts: Number(r.attempts),
     nextAttemptAt: new Date(String(r.next_attempt_at)),
   };
-}
-
-/**
- * A body in a buffer of its own, so that it can be moved to the dispatch thread rather than
- * copied (a view into a larger buffer would take all of it along).
- */
-function ownedBody(body: Buffer): Uint8Array {
-  return body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer ? body : new Uint8Array(body);
 }
 
 /**
@@ -115,7 +108,7 @@ export function queueStatements(db: Connection) {
       // once for all of them (the dispatcher would parse the body once per activity).
       const withBody = refs.map((ref) => {
         const stored = ref.payload === null && ref.activityIndex !== null ? bodies.get(ref.deliveryId) : undefined;
-        return stored && Number(stored.eventCount) === 1 ? ownedBody(decodeBody(stored.body, stored.bodyEncoding)) : undefined;
+        return stored && Number(stored.eventCount) === 1 ? inOwnBuffer(decodeBody(stored.body, stored.bodyEncoding)) : undefined;
       });
       const rest: StoredActivity[] = refs.filter((_, i) => !withBody[i]);
       const texts = rest.length ? readActivities(rest, bodies) : [];

@@ -7,6 +7,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { prepareDelivery } from '../../normalize/prepare.js';
 import { ChurnMap } from '../../runtime/churn-map.js';
+import { ownsItsBuffer } from '../../runtime/owned-buffer.js';
 import { osThreadId } from '../../runtime/thread-cpu.js';
 import type { DeliveryInput } from '../inbox/types.js';
 import type { EventOutcome, PushedWork, QueuedEvent } from '../queue/types.js';
@@ -114,7 +115,7 @@ function bodiesOf(pushed: Array<Pick<PushedWork, 'event'>>): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
   for (const p of pushed) {
     const body = p.event.activity?.body;
-    if (body && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer) buffers.add(body.buffer);
+    if (body && ownsItsBuffer(body)) buffers.add(body.buffer);
   }
   return [...buffers];
 }
