@@ -33,6 +33,16 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
     return new Dispatcher({ db, plugins: registered, logger, retrySchedule: [1_000, 5_000], now: clock, random: () => 0.5, ...extra });
   }
 
+  /** A dispatcher started on one stored event, whose handler runs until a shutdown aborts it: in flight when this returns. */
+  async function oneEventUntilShutdown(queue: WorkQueue) {
+    const d = await dispatcher([['waits', (h) => h.on('follow', (_e, ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve())))]], { queue });
+    await storeEvents(db, [eventInput()]);
+    d.start();
+    for (let i = 0; i < 200 && d.inFlight < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(d.inFlight).toBe(1);
+    return d;
+  }
+
   async function run(eventId?: string) {
     return db.prisma.handlerRun.findMany({ where: eventId ? { eventId } : {}, orderBy: { handler: 'asc' } });
   }
@@ -256,11 +266,7 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
         await store.release(ids, owner);
       },
     };
-    const d = await dispatcher([['waits', (h) => h.on('follow', (_e, ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve())))]], { queue });
-    await storeEvents(db, [eventInput()]);
-    d.start();
-    for (let i = 0; i < 200 && d.inFlight < 1; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(d.inFlight).toBe(1);
+    const d = await oneEventUntilShutdown(queue);
     await d.stop(50);
     const [event] = await db.prisma.event.findMany();
     expect([event!.state, event!.leaseOwner]).toEqual(['pending', null]);
@@ -375,11 +381,7 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
         throw new Error('the store is unavailable');
       },
     };
-    const d = await dispatcher([['waits', (h) => h.on('follow', (_e, ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve())))]], { queue });
-    await storeEvents(db, [eventInput()]);
-    d.start();
-    for (let i = 0; i < 200 && d.inFlight < 1; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(d.inFlight).toBe(1);
+    const d = await oneEventUntilShutdown(queue);
     await d.stop(50);
     const [event] = await db.prisma.event.findMany();
     expect([event!.state, event!.leaseOwner]).toEqual(['pending', null]);
