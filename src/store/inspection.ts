@@ -14,6 +14,9 @@ import { loadActivities } from './inbox/activity.js';
  *   body, or a very late redelivery): kept for inspection, never dispatched (unless redispatched).
  */
 export const EVENT_STATUSES = ['pending', 'failing', 'dead', 'done', 'stale'] as const;
+
+/** Every value of an events row's dispatch state. */
+const EVENT_STATES = ['pending', 'done', 'stale'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 export function isEventStatus(value: string): value is EventStatus {
@@ -93,11 +96,15 @@ export interface EventFilter {
 export async function listEvents(prisma: Db, f: EventFilter = {}): Promise<EventSummary[]> {
   const rows = await prisma.event.findMany({
     where: {
-      ...(f.type ? { type: f.type } : {}),
-      ...(f.state ? statusWhere(f.state) : {}),
-      ...(f.forUserId ? { forUserId: f.forUserId } : {}),
-      ...(f.format ? { format: f.format } : {}),
-      ...(f.since ? { receivedAt: { gte: f.since } } : {}),
+      AND: [
+        f.type ? { type: f.type } : {},
+        f.state ? statusWhere(f.state) : {},
+        // Every state named, so that the user filter is a seek per state in the events' (state,
+        // for_user_id, id) index, not a walk through every user's events.
+        f.forUserId ? { forUserId: f.forUserId, state: { in: [...EVENT_STATES] } } : {},
+        f.format ? { format: f.format } : {},
+        f.since ? { receivedAt: { gte: f.since } } : {},
+      ],
     },
     orderBy: { id: 'desc' },
     take: f.limit ?? 50,

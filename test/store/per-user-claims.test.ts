@@ -95,4 +95,32 @@ describe.each(queues)('per-user claims through %s', (_name, provider, kind) => {
     expect(got).toHaveLength(3);
     expect([['a1', 'a2', 'b1'], ['a1', 'b1', 'b2']]).toContainEqual(got);
   });
+
+  // A window of due events (twice the room, 32 at least) is read in due order; when it is full of
+  // events that wait behind their user's head, the claim looks user by user instead of reading the
+  // rest of the backlog.
+  const busy = (n: number) => Array.from({ length: n }, () => 'a');
+  async function holdElsewhere(id: string) {
+    await db.prisma.event.update({ where: { id }, data: { leaseOwner: 'other', leaseUntil: new Date(now.getTime() + 60_000) } });
+  }
+
+  it("finds the heads of users whose events come after a window's worth of another user's", async () => {
+    const ids = await store([...busy(40), 'b', 'c', 'c']);
+    await holdElsewhere(ids.get('a1')!);
+    expect(names(ids, await claim({ owner: 'me', limit: 4 }))).toEqual(['b1', 'c1', 'c2']);
+  });
+
+  it('beyond the window, users take turns from one claim to the next', async () => {
+    const ids = await store([...busy(40), 'b', 'b', 'b', 'c', 'c', 'c', 'd', 'd', 'd']);
+    await holdElsewhere(ids.get('a1')!);
+    const order: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const got = await claim({ owner: 'me', limit: 1 });
+      expect(got).toHaveLength(1);
+      order.push(...names(ids, got).map(String));
+      await db.prisma.event.update({ where: { id: got[0]!.id }, data: { state: 'done', leaseOwner: null, leaseUntil: null } });
+    }
+    // In due order b's three would come first and c and d would wait for all of b's backlog.
+    expect(order).toEqual(['b1', 'c1', 'd1', 'b2', 'c2', 'd2']);
+  });
 });

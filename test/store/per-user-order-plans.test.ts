@@ -1,14 +1,14 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OLDER_PENDING_ELSEWHERE_SQL } from '../../src/store/sqlite-writer/deliveries.js';
-import { FOLLOWERS_SQL } from '../../src/store/queue/per-user-runs.js';
-import { CLAIM_PER_USER_SQL } from '../../src/store/sqlite-writer/queue.js';
+import { FOLLOWERS_SQL, USER_HEADS_SQL, WINDOW_SQL } from '../../src/store/queue/per-user-runs.js';
 import { migratedDatabase, type TestDatabase } from '../support/databases.js';
 
 // Per-user order asks, for every new event and every claimed one, whether the user has an older
 // pending event. Through an index on the user alone that meant reading the user's whole history
 // (done events included): 42 s a claim with 2,000 events pending and 200,000 done over 5 users.
-// The questions must be seeks in the (for_user_id, state, id) index.
+// The questions must be seeks in the (state, for_user_id, id) index, and a claim must find users'
+// heads without reading their backlogs.
 describe('per-user order on SQLite: the older-pending checks are index seeks', () => {
   let testDb: TestDatabase;
   let db: Database.Database;
@@ -23,19 +23,28 @@ describe('per-user order on SQLite: the older-pending checks are index seeks', (
 
   const plan = (sql: string, ...params: unknown[]) =>
     (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail);
-  const seek = /USING (COVERING )?INDEX events_for_user_id_state_id_idx \(for_user_id=\? AND state=\? AND id<\?\)/;
+  const seek = /USING (COVERING )?INDEX events_state_for_user_id_id_idx \(state=\? AND for_user_id=\? AND id<\?\)/;
 
-  it('the claim that keeps each user in order', () => {
-    const steps = plan(CLAIM_PER_USER_SQL, 'owner', '2026-01-01', '2026-01-01', '2026-01-01', 64);
+  it("the claim's window: due events in due order, each checked for an older pending event of its user", () => {
+    const steps = plan(WINDOW_SQL, '2026-01-01', '2026-01-01', 64);
+    expect(steps[0], steps.join('\n')).toMatch(/SEARCH e USING INDEX events_state_available_at_idx \(state=\? AND available_at<\?\)/);
     const subquery = steps.findIndex((s) => s.startsWith('CORRELATED'));
     expect(subquery, steps.join('\n')).toBeGreaterThanOrEqual(0);
     expect(steps[subquery + 1], steps.join('\n')).toMatch(seek);
   });
 
+  it("the claim's look user by user: a seek to each next user and one to its head, no scan, no sort", () => {
+    const steps = plan(USER_HEADS_SQL, 'user', '2026-01-01', '2026-01-01', 64);
+    const reads = steps.filter((s) => /^(SEARCH|SCAN) (events|h|e|p)\b/.test(s));
+    expect(reads, steps.join('\n')).toHaveLength(4);
+    for (const r of reads) expect(r, steps.join('\n')).toMatch(/^SEARCH .* USING (COVERING )?INDEX /);
+    expect(steps.filter((s) => /TEMP B-TREE/.test(s)), steps.join('\n')).toEqual([]);
+  });
+
   it("the read of a claimed head's followers", () => {
     const steps = plan(FOLLOWERS_SQL, '2026-01-01', '2026-01-01', 'user', 'id', 8);
     expect(steps, steps.join('\n')).toHaveLength(1);
-    expect(steps[0]).toMatch(/USING INDEX events_for_user_id_state_id_idx \(for_user_id=\? AND state=\? AND id>\?\)/);
+    expect(steps[0]).toMatch(/USING INDEX events_state_for_user_id_id_idx \(state=\? AND for_user_id=\? AND id>\?\)/);
   });
 
   it('the check of each new event the writer would push to the dispatcher', () => {

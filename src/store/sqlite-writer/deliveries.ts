@@ -8,7 +8,7 @@ import { sqliteTime, type Connection } from './connection.js';
 
 /**
  * Per-user order: whether the user has an older pending event this dispatcher does not hold. A
- * seek in the (for_user_id, state, id) index, whatever the user's history (one per new event).
+ * seek in the (state, for_user_id, id) index, whatever the user's history (one per new event).
  */
 export const OLDER_PENDING_ELSEWHERE_SQL = `
     SELECT 1 FROM events WHERE for_user_id = ? AND state = 'pending' AND id < ?

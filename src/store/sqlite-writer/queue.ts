@@ -3,7 +3,16 @@ import { newId } from '../ids.js';
 import { deliveriesToLoad, readActivities, type StoredActivity, type StoredBodyRow } from '../inbox/activity.js';
 import { decodeBody } from '../inbox/body-codec.js';
 import type { AttemptRecord, ClaimOptions, EventOutcome, HandlerRunRow, QueuedEvent } from '../queue/types.js';
-import { FOLLOWERS_SQL, followersPerUser, takeableFollowers } from '../queue/per-user-runs.js';
+import {
+  FOLLOWERS_SQL,
+  followersPerUser,
+  headWindow,
+  HeadPicker,
+  takeableFollowers,
+  USER_HEADS_SQL,
+  WINDOW_SQL,
+  type HeadRow,
+} from '../queue/per-user-runs.js';
 import { CLAIM_COLUMNS, storedActivity, toQueuedEvent, type EventRow } from '../queue/rows.js';
 import { sqliteTime, type Connection } from './connection.js';
 
@@ -21,19 +30,6 @@ function toRun(r: Row): HandlerRunRow {
 }
 
 /**
- * A claim that keeps each user's order: an event whose user has an older pending event is not
- * taken. That check is a seek in the (for_user_id, state, id) index, whatever the user's history.
- */
-export const CLAIM_PER_USER_SQL = `
-    UPDATE events SET lease_owner = ?, lease_until = ?
-    WHERE id IN (
-      SELECT e.id FROM events e
-      WHERE e.state = 'pending' AND e.available_at <= ? AND (e.lease_until IS NULL OR e.lease_until < ?)
-        AND NOT EXISTS (SELECT 1 FROM events p WHERE p.for_user_id = e.for_user_id AND p.state = 'pending' AND p.id < e.id)
-      ORDER BY e.available_at, e.id LIMIT ?)
-    RETURNING ${CLAIM_COLUMNS}`;
-
-/**
  * The work queue on the writer's own connection: the same rows and rules as the Prisma queue
  * (queue/prisma-queue.ts), as synchronous prepared statements that run inside the writer's
  * transactions, so that claims and outcomes share commits with deliveries.
@@ -48,12 +44,29 @@ export function queueStatements(db: Connection) {
       WHERE e.state = 'pending' AND e.available_at <= ? AND (e.lease_until IS NULL OR e.lease_until < ?)
       ORDER BY e.available_at, e.id LIMIT ?)
     RETURNING ${CLAIM_COLUMNS}`);
-  const claimPerUser = db.prepare(CLAIM_PER_USER_SQL);
+  const headsInWindow = db.prepare(WINDOW_SQL);
+  const headsByUser = db.prepare(USER_HEADS_SQL);
+  const leaseIds = db.prepare(`
+    UPDATE events SET lease_owner = ?, lease_until = ?
+    WHERE id IN (SELECT value FROM json_each(?)) AND state = 'pending'
+    RETURNING ${CLAIM_COLUMNS}`);
   const followers = db.prepare(FOLLOWERS_SQL);
   const leaseOne = db.prepare(`
     UPDATE events SET lease_owner = ?, lease_until = ?
     WHERE id = ? AND state = 'pending' AND (lease_until IS NULL OR lease_until < ?)
     RETURNING ${CLAIM_COLUMNS}`);
+
+  /** Per-user order: the users' heads that are due and free (queue/per-user-runs.ts), leased. */
+  const picker = new HeadPicker();
+  function claimHeads(o: ClaimOptions, now: string, until: string): Row[] {
+    const window = headsInWindow.all(now, now, headWindow(o.limit)) as HeadRow[];
+    const byUser: HeadRow[] = [];
+    for (const after of picker.userPasses(window, o.limit)) {
+      if (byUser.length < o.limit) byUser.push(...(headsByUser.all(after, now, now, o.limit) as HeadRow[]));
+    }
+    const ids = picker.choose(window, o.limit, byUser);
+    return ids.length ? (leaseIds.all(o.owner, until, JSON.stringify(ids)) as Row[]) : [];
+  }
 
   /** Per-user order: each claimed head's followers, as many as the room leaves (queue/per-user-runs.ts). */
   function withFollowers(heads: Row[], o: ClaimOptions, now: string, until: string): Row[] {
@@ -98,7 +111,7 @@ export function queueStatements(db: Connection) {
       const now = sqliteTime(o.now);
       const until = sqliteTime(new Date(o.now.getTime() + o.leaseMs));
       const rows = o.perUserOrder
-        ? withFollowers(claimPerUser.all(o.owner, until, now, now, o.limit) as Row[], o, now, until)
+        ? withFollowers(claimHeads(o, now, until), o, now, until)
         : (claimAny.all(o.owner, until, now, now, o.limit) as Row[]);
       const refs = rows.map(storedActivity);
       const bodies = new Map(deliveriesToLoad(refs).map((id) => [id, bodyOf.get(id) as StoredBodyRow & { eventCount: number }]));
