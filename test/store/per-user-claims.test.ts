@@ -123,4 +123,31 @@ describe.each(queues)('per-user claims through %s', (_name, provider, kind) => {
     // In due order b's three would come first and c and d would wait for all of b's backlog.
     expect(order).toEqual(['b1', 'c1', 'd1', 'b2', 'c2', 'd2']);
   });
+
+  // Prisma queue only: its read of the followers and their lease are two statements, and another
+  // process (one claiming without per-user order, or `xaa events redispatch`) may lease one of
+  // them in between. The real database and a real second write, made right after the read.
+  it.runIf(kind === 'prisma')('ends a run before a follower leased elsewhere between the read and the lease', async () => {
+    const ids = await store(['a', 'a', 'a', 'a', 'a']);
+    let interposed = false;
+    const prisma = new Proxy(db.prisma, {
+      get(target, key, receiver) {
+        if (key !== '$queryRaw') return Reflect.get(target, key, receiver);
+        return async (query: { sql: string }) => {
+          const rows = await target.$queryRaw(query as never);
+          if (!interposed && /\bAS free\b/.test(query.sql)) {
+            interposed = true;
+            await holdElsewhere(ids.get('a3')!);
+          }
+          return rows;
+        };
+      },
+    });
+    const got = await claimEvents({ ...db, prisma }, { now, leaseMs: 60_000, perUserOrder: true, owner: 'me', limit: 8 });
+    expect(interposed).toBe(true);
+    expect(names(ids, got)).toEqual(['a1', 'a2']);
+    // What was leased after the gap is given back, not left waiting out the lease.
+    const leases = await db.prisma.event.findMany({ where: { id: { in: [ids.get('a4')!, ids.get('a5')!] } }, select: { leaseOwner: true } });
+    expect(leases).toEqual([{ leaseOwner: null }, { leaseOwner: null }]);
+  });
 });
