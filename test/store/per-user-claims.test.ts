@@ -50,7 +50,8 @@ describe.each(queues)('per-user claims through %s', (_name, provider, kind) => {
       counts.set(u, n);
       return `${u}${n}`;
     });
-    const inputs = users.map((u, i) => eventInput({ forUserId: u, dedupeKey: `claims:${names[i]}:${Date.now()}` }));
+    // 'n' stands for no user (a filtered-stream match, news).
+    const inputs = users.map((u, i) => eventInput({ forUserId: u === 'n' ? null : u, dedupeKey: `claims:${names[i]}:${Date.now()}` }));
     await storeEvents(db, inputs);
     now = new Date(Date.now() + 1_000);
     const rows = await db.prisma.event.findMany({ select: { id: true, dedupeKey: true } });
@@ -108,6 +109,13 @@ describe.each(queues)('per-user claims through %s', (_name, provider, kind) => {
     const ids = await store([...busy(40), 'b', 'c', 'c']);
     await holdElsewhere(ids.get('a1')!);
     expect(names(ids, await claim({ owner: 'me', limit: 4 }))).toEqual(['b1', 'c1', 'c2']);
+  });
+
+  it('beyond the window, takes events without a user in turn with the users\' heads', async () => {
+    const ids = await store([...busy(40), 'b', 'n', 'c', 'n', 'n']);
+    await holdElsewhere(ids.get('a1')!);
+    expect(names(ids, await claim({ owner: 'me', limit: 3 }))).toEqual(['b1', 'c1', 'n1']);
+    expect(names(ids, await claim({ owner: 'me', limit: 8 }))).toEqual(['n2', 'n3']);
   });
 
   it('beyond the window, users take turns from one claim to the next', async () => {

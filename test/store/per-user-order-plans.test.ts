@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OLDER_PENDING_ELSEWHERE_SQL } from '../../src/store/sqlite-writer/deliveries.js';
-import { FOLLOWERS_SQL, USER_HEADS_SQL, WINDOW_SQL } from '../../src/store/queue/per-user-runs.js';
+import { FOLLOWERS_SQL, NO_USER_SQL, USER_HEADS_SQL, WINDOW_SQL } from '../../src/store/queue/per-user-runs.js';
 import { migratedDatabase, type TestDatabase } from '../support/databases.js';
 
 // Per-user order asks, for every new event and every claimed one, whether the user has an older
@@ -39,6 +39,12 @@ describe('per-user order on SQLite: the older-pending checks are index seeks', (
     expect(reads, steps.join('\n')).toHaveLength(4);
     for (const r of reads) expect(r, steps.join('\n')).toMatch(/^SEARCH .* USING (COVERING )?INDEX /);
     expect(steps.filter((s) => /TEMP B-TREE/.test(s)), steps.join('\n')).toEqual([]);
+  });
+
+  it("the claim's look beyond the window for events without a user: one seek", () => {
+    const steps = plan(NO_USER_SQL, '2026-01-01', '2026-01-01', 64);
+    expect(steps, steps.join('\n')).toHaveLength(1);
+    expect(steps[0]).toMatch(/USING INDEX events_state_for_user_id_id_idx \(state=\? AND for_user_id=\?\)/);
   });
 
   it("the read of a claimed head's followers", () => {

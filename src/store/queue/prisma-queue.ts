@@ -7,6 +7,7 @@ import {
   followersPerUser,
   headWindow,
   HeadPicker,
+  NO_USER_SQL,
   takeableFollowers,
   USER_HEADS_SQL,
   WINDOW_SQL,
@@ -75,12 +76,14 @@ async function claimHeads(db: Database, o: ClaimOptions, until: Date): Promise<R
   let picker = pickers.get(db);
   if (!picker) pickers.set(db, (picker = new HeadPicker()));
   const window = await db.prisma.$queryRaw<HeadRow[]>(withValues(WINDOW_SQL, o.now, o.now, headWindow(o.limit)));
+  const beyond = picker.beyondWindow(window, o.limit);
   const byUser: HeadRow[] = [];
-  for (const after of picker.userPasses(window, o.limit)) {
+  for (const after of beyond ? picker.userPasses() : []) {
     if (byUser.length >= o.limit) break;
     byUser.push(...(await db.prisma.$queryRaw<HeadRow[]>(withValues(USER_HEADS_SQL, after, o.now, o.now, o.limit))));
   }
-  const ids = picker.choose(window, o.limit, byUser);
+  const noUser = beyond ? await db.prisma.$queryRaw<HeadRow[]>(withValues(NO_USER_SQL, o.now, o.now, o.limit)) : [];
+  const ids = picker.choose(window, o.limit, byUser, noUser);
   if (ids.length === 0) return [];
   return db.prisma.$queryRaw<Row[]>(sql`
     UPDATE events SET lease_owner = ${o.owner}, lease_until = ${until}

@@ -8,6 +8,7 @@ import {
   followersPerUser,
   headWindow,
   HeadPicker,
+  NO_USER_SQL,
   takeableFollowers,
   USER_HEADS_SQL,
   WINDOW_SQL,
@@ -46,6 +47,7 @@ export function queueStatements(db: Connection) {
     RETURNING ${CLAIM_COLUMNS}`);
   const headsInWindow = db.prepare(WINDOW_SQL);
   const headsByUser = db.prepare(USER_HEADS_SQL);
+  const withoutUser = db.prepare(NO_USER_SQL);
   const leaseIds = db.prepare(`
     UPDATE events SET lease_owner = ?, lease_until = ?
     WHERE id IN (SELECT value FROM json_each(?)) AND state = 'pending'
@@ -60,11 +62,13 @@ export function queueStatements(db: Connection) {
   const picker = new HeadPicker();
   function claimHeads(o: ClaimOptions, now: string, until: string): Row[] {
     const window = headsInWindow.all(now, now, headWindow(o.limit)) as HeadRow[];
+    const beyond = picker.beyondWindow(window, o.limit);
     const byUser: HeadRow[] = [];
-    for (const after of picker.userPasses(window, o.limit)) {
+    for (const after of beyond ? picker.userPasses() : []) {
       if (byUser.length < o.limit) byUser.push(...(headsByUser.all(after, now, now, o.limit) as HeadRow[]));
     }
-    const ids = picker.choose(window, o.limit, byUser);
+    const noUser = beyond ? (withoutUser.all(now, now, o.limit) as HeadRow[]) : [];
+    const ids = picker.choose(window, o.limit, byUser, noUser);
     return ids.length ? (leaseIds.all(o.owner, until, JSON.stringify(ids)) as Row[]) : [];
   }
 
