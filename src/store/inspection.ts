@@ -14,10 +14,10 @@ import { loadActivities } from './inbox/activity.js';
  *   body, or a very late redelivery): kept for inspection, never dispatched (unless redispatched).
  */
 export const EVENT_STATUSES = ['pending', 'failing', 'dead', 'done', 'stale'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 /** Every value of an events row's dispatch state. */
 const EVENT_STATES = ['pending', 'done', 'stale'] as const;
-export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 export function isEventStatus(value: string): value is EventStatus {
   return (EVENT_STATUSES as readonly string[]).includes(value);

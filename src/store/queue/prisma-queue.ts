@@ -64,14 +64,15 @@ async function claimDue(db: Database, o: ClaimOptions, until: Date): Promise<Row
     RETURNING ${raw(CLAIM_COLUMNS)}`);
 }
 
+/** One head picker per database (per-user-runs.ts: it remembers where its look by user stopped). */
+const pickers = new WeakMap<Database, HeadPicker>();
+
 /**
  * Per-user order: the users' heads that are due and free (per-user-runs.ts), leased. They are read
  * first and leased after, so the lease checks again that each is still due, free and its user's
  * head: another process may have claimed or finished events in between (PostgreSQL locks each row
  * as it updates it and checks the row again as committed).
  */
-const pickers = new WeakMap<Database, HeadPicker>();
-
 async function claimHeads(db: Database, o: ClaimOptions, until: Date): Promise<Row[]> {
   let picker = pickers.get(db);
   if (!picker) pickers.set(db, (picker = new HeadPicker()));
