@@ -27,7 +27,7 @@ describe('per-user order on SQLite: the older-pending checks are index seeks', (
 
   it("the claim's window: due events in due order, each checked for an older pending event of its user", () => {
     const steps = plan(WINDOW_SQL, '2026-01-01', '2026-01-01', 64);
-    expect(steps[0], steps.join('\n')).toMatch(/SEARCH e USING INDEX events_state_available_at_idx \(state=\? AND available_at<\?\)/);
+    expect(steps[0], steps.join('\n')).toMatch(/SEARCH e USING INDEX events_state_available_at_id_idx \(state=\? AND available_at<\?\)/);
     const subquery = steps.findIndex((s) => s.startsWith('CORRELATED'));
     expect(subquery, steps.join('\n')).toBeGreaterThanOrEqual(0);
     expect(steps[subquery + 1], steps.join('\n')).toMatch(seek);

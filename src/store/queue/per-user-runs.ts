@@ -82,9 +82,9 @@ function heads(window: HeadRow[]): HeadRow[] {
 }
 
 /**
- * The window: the first due, free events in due order (the (state, available_at) index), each with
- * whether it is its user's head (a seek in the (state, for_user_id, id) index). Placeholders: now,
- * now, window size.
+ * The window: the first due, free events in due order (the (state, available_at, id) index), each
+ * with whether it is its user's head (a seek in the (state, for_user_id, id) index). Placeholders:
+ * now, now, window size.
  */
 export const WINDOW_SQL = `
     SELECT e.id, e.for_user_id,
@@ -117,7 +117,7 @@ export const USER_HEADS_SQL = `
  * (state, for_user_id, id) index, read in its order until `limit` are found. `for_user_id` (all
  * NULL) is in the ORDER BY so that PostgreSQL reads the index in order rather than sort every
  * match, and the due time is compared through COALESCE so that SQLite does not walk every due
- * event in the (state, available_at) index instead. Placeholders: now, now, limit.
+ * event in the (state, available_at, id) index instead. Placeholders: now, now, limit.
  */
 export const NO_USER_SQL = `
     SELECT id, for_user_id FROM events

@@ -37,3 +37,13 @@ export function toQueuedEvent(r: EventRow, activity: { payload: string | null; s
 /** The columns a claim returns. */
 export const CLAIM_COLUMNS =
   'id, dedupe_key, type, action, for_user_id, format, occurred_at, received_at, payload, side_objects, delivery_id, activity_index';
+
+/**
+ * The due, free events a claim takes, earliest due first and then in id order: read in the order
+ * of the (state, available_at, id) index, as many rows as the claim takes, however many events
+ * share one due time (a bulk redrive sets one on all of them). Placeholders: now, now, limit.
+ */
+export const DUE_EVENTS_SQL = `
+      SELECT e.id FROM events e
+      WHERE e.state = 'pending' AND e.available_at <= ? AND (e.lease_until IS NULL OR e.lease_until < ?)
+      ORDER BY e.available_at, e.id LIMIT ?`;

@@ -14,7 +14,7 @@ import {
   WINDOW_SQL,
   type HeadRow,
 } from '../queue/per-user-runs.js';
-import { CLAIM_COLUMNS, storedActivity, toQueuedEvent, type EventRow } from '../queue/rows.js';
+import { CLAIM_COLUMNS, DUE_EVENTS_SQL, storedActivity, toQueuedEvent, type EventRow } from '../queue/rows.js';
 import { sqliteTime, type Connection } from './connection.js';
 
 type Row = EventRow;
@@ -37,13 +37,10 @@ function toRun(r: Row): HandlerRunRow {
  */
 export function queueStatements(db: Connection) {
   const bodyOf = db.prepare('SELECT body, body_encoding AS bodyEncoding, event_count AS eventCount FROM deliveries WHERE id = ?');
-  // Claims in the order of the (state, available_at) index, as the Prisma queue does (see there).
+  // The same due events as the Prisma queue claims (queue/rows.ts).
   const claimAny = db.prepare(`
     UPDATE events SET lease_owner = ?, lease_until = ?
-    WHERE id IN (
-      SELECT e.id FROM events e
-      WHERE e.state = 'pending' AND e.available_at <= ? AND (e.lease_until IS NULL OR e.lease_until < ?)
-      ORDER BY e.available_at, e.id LIMIT ?)
+    WHERE id IN (${DUE_EVENTS_SQL})
     RETURNING ${CLAIM_COLUMNS}`);
   const headsInWindow = db.prepare(WINDOW_SQL);
   const headsByUser = db.prepare(USER_HEADS_SQL);
