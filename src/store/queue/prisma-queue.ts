@@ -1,6 +1,6 @@
 import type { Database } from '../database.js';
 import { newId } from '../ids.js';
-import { chunks, empty, join, raw, ROWS_PER_STATEMENT, sql, withValues } from '../sql.js';
+import { chunks, empty, join, raw, ROWS_PER_STATEMENT, sql, withValues, type Sql } from '../sql.js';
 import { deliveriesToLoad, readActivities } from '../inbox/activity.js';
 import {
   FOLLOWERS_SQL,
@@ -50,11 +50,16 @@ export async function claimEvents(db: Database, o: ClaimOptions): Promise<Queued
  * a claim with 60,000 waiting, against 0.06 ms).
  */
 async function claimDue(db: Database, o: ClaimOptions, until: Date): Promise<Row[]> {
-  const lock = db.provider === 'postgresql' ? ' FOR UPDATE SKIP LOCKED' : '';
-  return db.prisma.$queryRaw<Row[]>(sql`
+  return db.prisma.$queryRaw<Row[]>(claimDueStatement(db.provider, o, until));
+}
+
+/** The statement claimDue runs (its query plan is tested). */
+export function claimDueStatement(provider: Database['provider'], o: Pick<ClaimOptions, 'owner' | 'now' | 'limit'>, until: Date): Sql {
+  const lock = provider === 'postgresql' ? ' FOR UPDATE SKIP LOCKED' : '';
+  return sql`
     UPDATE events SET lease_owner = ${o.owner}, lease_until = ${until}
     WHERE id IN (${withValues(DUE_EVENTS_SQL + lock, o.now, o.now, o.limit)})
-    RETURNING ${raw(CLAIM_COLUMNS)}`);
+    RETURNING ${raw(CLAIM_COLUMNS)}`;
 }
 
 /** One head picker per database (per-user-runs.ts: it remembers where its look by user stopped). */

@@ -31,17 +31,22 @@ function toRun(r: Row): HandlerRunRow {
 }
 
 /**
+ * The claim without per-user order: the same due events as the Prisma queue claims (queue/rows.ts),
+ * leased. Placeholders: owner, lease until, now, now, limit.
+ */
+export const CLAIM_DUE_SQL = `
+    UPDATE events SET lease_owner = ?, lease_until = ?
+    WHERE id IN (${DUE_EVENTS_SQL})
+    RETURNING ${CLAIM_COLUMNS}`;
+
+/**
  * The work queue on the writer's own connection: the same rows and rules as the Prisma queue
  * (queue/prisma-queue.ts), as synchronous prepared statements that run inside the writer's
  * transactions, so that claims and outcomes share commits with deliveries.
  */
 export function queueStatements(db: Connection) {
   const bodyOf = db.prepare('SELECT body, body_encoding AS bodyEncoding, event_count AS eventCount FROM deliveries WHERE id = ?');
-  // The same due events as the Prisma queue claims (queue/rows.ts).
-  const claimAny = db.prepare(`
-    UPDATE events SET lease_owner = ?, lease_until = ?
-    WHERE id IN (${DUE_EVENTS_SQL})
-    RETURNING ${CLAIM_COLUMNS}`);
+  const claimAny = db.prepare(CLAIM_DUE_SQL);
   const headsInWindow = db.prepare(WINDOW_SQL);
   const headsByUser = db.prepare(USER_HEADS_SQL);
   const withoutUser = db.prepare(NO_USER_SQL);
