@@ -1,44 +1,16 @@
-import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { claimEvents, openDatabase, type ClaimOptions, type Database as Db, type QueuedEvent } from '../../src/store/index.js';
 import { WINDOW_SQL } from '../../src/store/queue/per-user-runs.js';
 import { claimDueStatement } from '../../src/store/queue/prisma-queue.js';
 import { sql, withValues } from '../../src/store/sql.js';
 import { openConnection, type Connection } from '../../src/store/sqlite-writer/connection.js';
-import { CLAIM_DUE_SQL, queueStatements } from '../../src/store/sqlite-writer/queue.js';
+import { queueStatements } from '../../src/store/sqlite-writer/queue.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { eventInput, storeEvents } from '../support/events.js';
 
-// A claim takes due events earliest due first, then by id, and must read only the rows it takes.
-// Events often share one due time: a bulk redrive or redispatch sets the same time on all of them.
-// Read through an index without the id, every claim read and sorted all of them: with 50,000
-// such events, 7.9 ms a claim (32 ms under per-user order) on the SQLite writer's thread, which
-// every delivery waits on, against 0.05 ms (0.13 ms) read in the order of (state, available_at, id).
-describe('due order on SQLite: a claim reads due events in index order, no sort', () => {
-  let testDb: TestDatabase;
-  let db: Database.Database;
-  beforeAll(async () => {
-    testDb = await migratedDatabase('sqlite');
-    db = new Database(testDb.url.slice('file:'.length));
-  });
-  afterAll(async () => {
-    db.close();
-    await testDb.drop();
-  });
-
-  const plan = (text: string, ...params: unknown[]) =>
-    (db.prepare(`EXPLAIN QUERY PLAN ${text}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail);
-
-  it.each([
-    ["the writer's claim", CLAIM_DUE_SQL, ['me', '2026-01-02', '2026-01-01', '2026-01-01', 32]],
-    ["the per-user claim's window", WINDOW_SQL, ['2026-01-01', '2026-01-01', 64]],
-  ])('%s', (_name, text, params) => {
-    const steps = plan(text, ...params);
-    const read = /SEARCH e USING INDEX events_state_available_at_id_idx \(state=\? AND available_at<\?\)/;
-    expect(steps.filter((s) => read.test(s)), steps.join('\n')).toHaveLength(1);
-    expect(steps.filter((s) => /TEMP B-TREE/.test(s)), steps.join('\n')).toEqual([]);
-  });
-});
+// Events that share one due time (a bulk redrive or redispatch sets one on all of them) are
+// claimed in id order, and PostgreSQL reads them in index order instead of sorting them all for
+// every claim. The SQLite plans: claim-plans.test.ts.
 
 type Claim = (o: Pick<ClaimOptions, 'owner' | 'limit'>) => Promise<QueuedEvent[]>;
 
