@@ -1,5 +1,6 @@
 import type { Db, DbTransaction } from '../database.js';
 import { newId } from '../ids.js';
+import { chunks } from '../sql.js';
 
 /**
  * Requeueing by hand (the operator's redispatch and redrive): events back to pending, their runs
@@ -90,10 +91,15 @@ export async function redispatchEvents(prisma: Db, idsOrKeys: string[], now: Dat
   return result;
 }
 
+/** Dead letters redriven in one transaction: a short hold on SQLite's write lock, which intake shares. */
+export const REDRIVE_BATCH = 200;
+
 /**
  * Sends dead letters back to their handler: the (event, handler) run is pending again with a
  * fresh retry schedule, the event available now, the dead letter marked redriven. Without ids,
- * every dead letter not yet redriven (of `handler`, when given).
+ * every dead letter not yet redriven (of `handler`, when given). Letters go in batches of
+ * REDRIVE_BATCH, a few statements each (not a transaction per letter); a letter whose event a
+ * dispatcher holds right now (a live lease) is left alone and reported busy.
  */
 export async function redriveDeadLetters(
   prisma: Db,
@@ -106,23 +112,33 @@ export async function redriveDeadLetters(
       ...(select.ids ? { id: { in: select.ids } } : {}),
       ...(select.handler ? { handler: select.handler } : {}),
     },
+    select: { id: true, eventId: true, handler: true },
+    orderBy: { id: 'asc' },
   });
-  const out = { redriven: [] as string[], busy: [] as string[], missing: (select.ids ?? []).filter((id) => !letters.some((l) => l.id === id)) };
-  for (const l of letters) {
-    const ok = await prisma.$transaction(async (tx) => {
-      const taken = await tx.event.updateMany({
-        where: { id: l.eventId, OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
+  const found = new Set(letters.map((l) => l.id));
+  const out = { redriven: [] as string[], busy: [] as string[], missing: (select.ids ?? []).filter((id) => !found.has(id)) };
+  for (const batch of chunks(letters, REDRIVE_BATCH)) {
+    const freed = await prisma.$transaction(async (tx) => {
+      // The events no dispatcher holds, back to pending: these letters' runs can be reset safely.
+      const events = await tx.event.updateManyAndReturn({
+        where: { id: { in: [...new Set(batch.map((l) => l.eventId))] }, OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
         data: { state: 'pending', availableAt: now, leaseOwner: null, leaseUntil: null, completedAt: null },
+        select: { id: true },
       });
-      if (taken.count === 0) return false;
-      await tx.handlerRun.updateMany({
-        where: { eventId: l.eventId, handler: l.handler, state: 'dead' },
-        data: { state: 'pending', attempts: 0, nextAttemptAt: now, completedAt: null, completedBy: null, startedAt: null },
-      });
-      await tx.deadLetter.update({ where: { id: l.id }, data: { redrivenAt: now } });
-      return true;
+      const freed = new Set(events.map((e) => e.id));
+      const taken = batch.filter((l) => freed.has(l.eventId));
+      const byHandler = new Map<string, string[]>();
+      for (const l of taken) byHandler.set(l.handler, [...(byHandler.get(l.handler) ?? []), l.eventId]);
+      for (const [handler, eventIds] of byHandler) {
+        await tx.handlerRun.updateMany({
+          where: { handler, eventId: { in: eventIds }, state: 'dead' },
+          data: { state: 'pending', attempts: 0, nextAttemptAt: now, completedAt: null, completedBy: null, startedAt: null },
+        });
+      }
+      if (taken.length) await tx.deadLetter.updateMany({ where: { id: { in: taken.map((l) => l.id) } }, data: { redrivenAt: now } });
+      return freed;
     });
-    (ok ? out.redriven : out.busy).push(l.id);
+    for (const l of batch) (freed.has(l.eventId) ? out.redriven : out.busy).push(l.id);
   }
   return out;
 }
