@@ -5,7 +5,8 @@ import { closeAndDrop, openMigratedDatabase, providersUnderTest, type TestDataba
 import { eventInput, storeEvents } from '../support/events.js';
 
 // A bulk redrive goes in batches of a few statements each: more letters than one batch, two
-// handlers on every event (one dead, one done), and a few events a dispatcher holds right now.
+// handlers on every event (on some both dead, on the rest one dead and one done), a few events a
+// dispatcher holds right now, one whose lease has run out, and one letter whose run is no longer dead.
 describe.each(providersUnderTest())('redriving dead letters in batches (%s)', (provider) => {
   let testDb: TestDatabase;
   let db: Database;
@@ -14,12 +15,14 @@ describe.each(providersUnderTest())('redriving dead letters in batches (%s)', (p
   });
   afterAll(() => closeAndDrop(db, testDb));
 
-  it('sends every letter back to its handler, leaves held events and done runs alone', async () => {
+  it('sends each letter back to its own handler, leaves held events and other runs alone', async () => {
     const count = REDRIVE_BATCH + 57;
+    const bothDead = 20;
     await storeEvents(db, Array.from({ length: count }, () => eventInput()));
     const now = new Date();
     const events = await claimEvents(db, { owner: 'w1', now, leaseMs: 60_000, limit: count, perUserOrder: false });
     expect(events).toHaveLength(count);
+    const index = new Map(events.map((e, i) => [e.id, i]));
     const runs = await ensureRuns(db, events.map((e) => ({ eventId: e.id, handlers: ['fails', 'works'] })), now);
     for (let i = 0; i < events.length; i += 50) {
       await recordOutcomes(
@@ -31,7 +34,7 @@ describe.each(providersUnderTest())('redriving dead letters in batches (%s)', (p
           runs: runs
             .filter((r) => r.eventId === e.id)
             .map((run) =>
-              run.handler === 'works'
+              run.handler === 'works' && index.get(e.id)! >= bothDead
                 ? { run, startedAt: now, finishedAt: now, ok: true as const }
                 : { run, startedAt: now, finishedAt: now, ok: false as const, error: 'boom', retryAt: null },
             ),
@@ -41,38 +44,56 @@ describe.each(providersUnderTest())('redriving dead letters in batches (%s)', (p
       );
     }
     await db.prisma.event.updateMany({ data: { state: 'done', leaseOwner: null, leaseUntil: null } });
-    // Three events (in different batches) are under a dispatcher's live lease.
-    const held = [events[0]!.id, events[REDRIVE_BATCH]!.id, events[count - 1]!.id];
-    await db.prisma.event.updateMany({ where: { id: { in: held } }, data: { state: 'leased', leaseOwner: 'w2', leaseUntil: new Date(now.getTime() + 60_000) } });
-    const letters = await db.prisma.deadLetter.findMany({ select: { id: true, eventId: true, handler: true } });
-    expect(letters).toHaveLength(count);
-    expect(new Set(letters.map((l) => l.handler))).toEqual(new Set(['fails']));
-
     const later = new Date(now.getTime() + 1_000);
-    const r = await redriveDeadLetters(db.prisma, {}, later);
-    const heldLetters = letters.filter((l) => held.includes(l.eventId)).map((l) => l.id);
-    expect(r.busy.sort()).toEqual(heldLetters.sort());
-    expect(r.redriven).toHaveLength(count - held.length);
-    expect(r.missing).toEqual([]);
+    // Three events (in different batches, one with both handlers dead) are under a dispatcher's
+    // live lease; one was leased by a dispatcher whose lease has run out.
+    const held = [events[0]!.id, events[REDRIVE_BATCH]!.id, events[count - 1]!.id];
+    await db.prisma.event.updateMany({ where: { id: { in: held } }, data: { state: 'pending', leaseOwner: 'w2', leaseUntil: new Date(now.getTime() + 60_000) } });
+    const expired = events[5]!.id;
+    await db.prisma.event.update({ where: { id: expired }, data: { state: 'pending', leaseOwner: 'w3', leaseUntil: new Date(later.getTime() - 1) } });
+    // One event's failed run was set going again by other means: its letter is still there.
+    const rerun = events[30]!.id;
+    await db.prisma.handlerRun.updateMany({ where: { eventId: rerun, handler: 'fails' }, data: { state: 'done' } });
 
-    const after = await db.prisma.handlerRun.findMany({ select: { eventId: true, handler: true, state: true, attempts: true, nextAttemptAt: true } });
-    for (const run of after) {
-      if (run.handler === 'works') expect(run).toMatchObject({ state: 'done', attempts: 1 });
-      else if (held.includes(run.eventId)) expect(run).toMatchObject({ state: 'dead', attempts: 1 });
-      else expect(run).toMatchObject({ state: 'pending', attempts: 0, nextAttemptAt: later });
+    const letters = await db.prisma.deadLetter.findMany({ select: { id: true, eventId: true, handler: true } });
+    expect(letters).toHaveLength(count + bothDead);
+    const ids = (pick: (l: (typeof letters)[number]) => boolean) => letters.filter(pick).map((l) => l.id).sort();
+    const run = (eventId: string, handler: string) => db.prisma.handlerRun.findFirstOrThrow({ where: { eventId, handler } });
+    const isHeld = (l: { eventId: string }) => held.includes(l.eventId);
+
+    // Only the letters of one handler.
+    const fails = await redriveDeadLetters(db.prisma, { handler: 'fails' }, later);
+    expect(fails.busy.sort()).toEqual(ids((l) => l.handler === 'fails' && isHeld(l)));
+    expect(fails.redriven.sort()).toEqual(ids((l) => l.handler === 'fails' && !isHeld(l)));
+    expect(fails.missing).toEqual([]);
+    for (const [i, e] of events.entries()) {
+      const [f, w] = [await run(e.id, 'fails'), await run(e.id, 'works')];
+      if (held.includes(e.id)) expect(f).toMatchObject({ state: 'dead', attempts: 1 });
+      else if (e.id === rerun) expect(f).toMatchObject({ state: 'done', attempts: 1 });
+      else expect(f).toMatchObject({ state: 'pending', attempts: 0, nextAttemptAt: later });
+      expect(w).toMatchObject({ state: i < bothDead ? 'dead' : 'done', attempts: 1 });
     }
-    const pending = await db.prisma.event.findMany({ where: { state: 'pending' }, select: { id: true, availableAt: true, leaseOwner: true } });
+    const pending = await db.prisma.event.findMany({ where: { state: 'pending', leaseOwner: null }, select: { id: true, availableAt: true, leaseUntil: true } });
     expect(pending.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).filter((id) => !held.includes(id)).sort());
-    expect(pending.every((e) => e.availableAt.getTime() === later.getTime() && e.leaseOwner === null)).toBe(true);
-    expect(await db.prisma.event.count({ where: { id: { in: held }, state: 'leased', leaseOwner: 'w2' } })).toBe(held.length);
+    expect(pending.every((e) => e.availableAt.getTime() === later.getTime() && e.leaseUntil === null)).toBe(true);
+    expect(await db.prisma.event.count({ where: { id: { in: held }, state: 'pending', leaseOwner: 'w2' } })).toBe(held.length);
+
+    // Then all: the other handler's letters, beside the held ones' still waiting.
+    const all = await redriveDeadLetters(db.prisma, {}, later);
+    expect(all.busy.sort()).toEqual(ids(isHeld));
+    expect(all.redriven.sort()).toEqual(ids((l) => l.handler === 'works' && !isHeld(l)));
+    for (const e of events.slice(0, bothDead)) {
+      expect(await run(e.id, 'works')).toMatchObject(held.includes(e.id) ? { state: 'dead', attempts: 1 } : { state: 'pending', attempts: 0 });
+    }
     const marked = await db.prisma.deadLetter.findMany({ where: { redrivenAt: { not: null } }, select: { id: true, redrivenAt: true } });
-    expect(marked.map((l) => l.id).sort()).toEqual([...r.redriven].sort());
+    expect(marked.map((l) => l.id).sort()).toEqual([...fails.redriven, ...all.redriven].sort());
     expect(marked.every((l) => l.redrivenAt!.getTime() === later.getTime())).toBe(true);
 
-    // Once the lease is gone, the held letters go too; then nothing is left.
-    await db.prisma.event.updateMany({ where: { id: { in: held } }, data: { state: 'done', leaseOwner: null, leaseUntil: null } });
-    const rest = await redriveDeadLetters(db.prisma, { ids: [...heldLetters, 'no-such-letter'] }, later);
-    expect(rest).toEqual({ redriven: [...heldLetters].sort(), busy: [], missing: ['no-such-letter'] });
+    // Once the lease is given up, the held letters go too (by id); then nothing is left.
+    await db.prisma.event.updateMany({ where: { id: { in: held } }, data: { leaseOwner: null, leaseUntil: null } });
+    const rest = await redriveDeadLetters(db.prisma, { ids: [...ids(isHeld), 'no-such-letter'] }, later);
+    expect(rest).toEqual({ redriven: ids(isHeld), busy: [], missing: ['no-such-letter'] });
+    for (const id of held) expect(await run(id, 'fails')).toMatchObject({ state: 'pending', attempts: 0 });
     expect(await redriveDeadLetters(db.prisma, {}, later)).toEqual({ redriven: [], busy: [], missing: [] });
   });
 });
