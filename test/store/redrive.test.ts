@@ -1,7 +1,8 @@
+import pgDriver from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDRIVE_BATCH } from '../../src/store/queue/requeue.js';
 import { claimEvents, ensureRuns, recordOutcomes, redriveDeadLetters, type Database } from '../../src/store/index.js';
-import { closeAndDrop, openMigratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
+import { closeAndDrop, openMigratedDatabase, postgresUrl, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { eventInput, storeEvents } from '../support/events.js';
 
 // A bulk redrive goes in batches of a few statements each: more letters than one batch, two
@@ -95,5 +96,72 @@ describe.each(providersUnderTest())('redriving dead letters in batches (%s)', (p
     expect(rest).toEqual({ redriven: ids(isHeld), busy: [], missing: ['no-such-letter'] });
     for (const id of held) expect(await run(id, 'fails')).toMatchObject({ state: 'pending', attempts: 0 });
     expect(await redriveDeadLetters(db.prisma, {}, later)).toEqual({ redriven: [], busy: [], missing: [] });
+  });
+});
+
+// A batch locks its events, then their dead runs. Another transaction that takes the same rows in
+// the other order (in production, a dispatcher recording the outcomes of two of those events, its
+// leases run out; here by hand: a run, then its event) deadlocks with it, and PostgreSQL fails one
+// side after deadlock_timeout (1 s). When that is the redrive, its batch was rolled back whole
+// and is run again.
+describe.skipIf(!postgresUrl())('a redrive batch that PostgreSQL fails as a deadlock', () => {
+  let testDb: TestDatabase;
+  let db: Database;
+  beforeAll(async () => {
+    ({ testDb, db } = await openMigratedDatabase('postgresql'));
+  });
+  afterAll(() => closeAndDrop(db, testDb));
+
+  it('is run again, and every letter is redriven', async () => {
+    await storeEvents(db, [eventInput(), eventInput()]);
+    const now = new Date();
+    const events = await claimEvents(db, { owner: 'w1', now, leaseMs: 60_000, limit: 2, perUserOrder: false });
+    const runs = await ensureRuns(db, events.map((e) => ({ eventId: e.id, handlers: ['h'] })), now);
+    await recordOutcomes(
+      db,
+      events.map((e) => ({
+        eventId: e.id,
+        owner: 'w1',
+        worker: 'w1',
+        runs: runs.filter((r) => r.eventId === e.id).map((run) => ({ run, startedAt: now, finishedAt: now, ok: false as const, error: 'boom', retryAt: null })),
+        nextAt: null,
+        now,
+      })),
+    );
+    await db.prisma.event.updateMany({ data: { state: 'done', leaseOwner: null, leaseUntil: null } });
+    const event = events[0]!.id;
+
+    const other = new pgDriver.Client({ connectionString: testDb.url });
+    const watcher = new pgDriver.Client({ connectionString: testDb.url });
+    await Promise.all([other.connect(), watcher.connect()]);
+    let redrive: Promise<unknown> | undefined;
+    try {
+      const pid = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const waiting = async (where: string, values: unknown[]) => {
+        for (let i = 0; i < 500; i++) {
+          if ((await watcher.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND ${where}`, values)).rowCount) return true;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        return false;
+      };
+      // The other side holds the event's run; the redrive locks the event, then waits for the run.
+      await other.query('BEGIN');
+      await other.query(`UPDATE handler_runs SET last_error = 'recording' WHERE event_id = $1`, [event]);
+      redrive = redriveDeadLetters(db.prisma, {}, new Date(now.getTime() + 1_000));
+      expect(await waiting('pid <> $1 AND datname = current_database()', [pid]), 'the redrive waits for the run').toBe(true);
+      // Now the other side asks for the event, which the redrive holds: a deadlock.
+      const blocked = other.query('UPDATE events SET completed_at = now() WHERE id = $1', [event]);
+      expect(await waiting('pid = $1', [pid]), 'the other side waits for the event').toBe(true);
+      await blocked; // PostgreSQL failed the redrive's transaction, which had waited longer.
+      await other.query('COMMIT');
+      const r = (await redrive) as Awaited<ReturnType<typeof redriveDeadLetters>>;
+      expect(r.busy).toEqual([]);
+      expect(r.redriven).toHaveLength(2);
+      expect(await db.prisma.handlerRun.count({ where: { state: 'pending', attempts: 0 } })).toBe(2);
+      expect(await db.prisma.deadLetter.count({ where: { redrivenAt: null } })).toBe(0);
+    } finally {
+      await Promise.allSettled([other.end(), watcher.end()]);
+      await redrive?.catch(() => {});
+    }
   });
 });

@@ -118,27 +118,48 @@ export async function redriveDeadLetters(
   const found = new Set(letters.map((l) => l.id));
   const out = { redriven: [] as string[], busy: [] as string[], missing: (select.ids ?? []).filter((id) => !found.has(id)) };
   for (const batch of chunks(letters, REDRIVE_BATCH)) {
-    const freed = await prisma.$transaction(async (tx) => {
-      // The events no dispatcher holds, back to pending: these letters' runs can be reset safely.
-      const events = await tx.event.updateManyAndReturn({
-        where: { id: { in: [...new Set(batch.map((l) => l.eventId))] }, OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
-        data: { state: 'pending', availableAt: now, leaseOwner: null, leaseUntil: null, completedAt: null },
-        select: { id: true },
-      });
-      const freed = new Set(events.map((e) => e.id));
-      const taken = batch.filter((l) => freed.has(l.eventId));
-      const byHandler = new Map<string, string[]>();
-      for (const l of taken) byHandler.set(l.handler, [...(byHandler.get(l.handler) ?? []), l.eventId]);
-      for (const [handler, eventIds] of byHandler) {
-        await tx.handlerRun.updateMany({
-          where: { handler, eventId: { in: eventIds }, state: 'dead' },
-          data: { state: 'pending', attempts: 0, nextAttemptAt: now, completedAt: null, completedBy: null, startedAt: null },
-        });
-      }
-      if (taken.length) await tx.deadLetter.updateMany({ where: { id: { in: taken.map((l) => l.id) } }, data: { redrivenAt: now } });
-      return freed;
-    });
+    const freed = await retryDeadlocked(() => redriveBatch(prisma, batch, now));
     for (const l of batch) (freed.has(l.eventId) ? out.redriven : out.busy).push(l.id);
   }
   return out;
+}
+
+/**
+ * PostgreSQL may end a batch's transaction as one side of a deadlock: its UPDATE locks up to
+ * REDRIVE_BATCH events at once, and a dispatcher recording outcomes may lock two of them in the
+ * other order. The transaction was rolled back whole, so it is run again.
+ */
+async function retryDeadlocked<T>(run: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      // P2034: "Transaction failed due to a write conflict or a deadlock. Please retry your transaction".
+      if (attempt >= attempts || (error as { code?: unknown } | null)?.code !== 'P2034') throw error;
+    }
+  }
+}
+
+/** One batch in one transaction: returns the ids of the events it freed (their letters redriven). */
+async function redriveBatch(prisma: Db, batch: Array<{ id: string; eventId: string; handler: string }>, now: Date): Promise<Set<string>> {
+  return prisma.$transaction(async (tx) => {
+    // The events no dispatcher holds, back to pending: these letters' runs can be reset safely.
+    const events = await tx.event.updateManyAndReturn({
+      where: { id: { in: [...new Set(batch.map((l) => l.eventId))] }, OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
+      data: { state: 'pending', availableAt: now, leaseOwner: null, leaseUntil: null, completedAt: null },
+      select: { id: true },
+    });
+    const freed = new Set(events.map((e) => e.id));
+    const taken = batch.filter((l) => freed.has(l.eventId));
+    const byHandler = new Map<string, string[]>();
+    for (const l of taken) byHandler.set(l.handler, [...(byHandler.get(l.handler) ?? []), l.eventId]);
+    for (const [handler, eventIds] of byHandler) {
+      await tx.handlerRun.updateMany({
+        where: { handler, eventId: { in: eventIds }, state: 'dead' },
+        data: { state: 'pending', attempts: 0, nextAttemptAt: now, completedAt: null, completedBy: null, startedAt: null },
+      });
+    }
+    if (taken.length) await tx.deadLetter.updateMany({ where: { id: { in: taken.map((l) => l.id) } }, data: { redrivenAt: now } });
+    return freed;
+  });
 }
