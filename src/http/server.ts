@@ -41,13 +41,16 @@ const HEADERS_TIMEOUT_MS = 10_000;
  * - `maxConnectionsPerClient`: the same for one client address, so that one client (a slowloris
  *   holding connections with headers sent a byte at a time) cannot take every connection X's
  *   deliveries need;
- * - `keepAliveTimeout`: idle kept-alive connections are closed after it.
+ * - `keepAliveTimeout`: idle kept-alive connections are closed after it (0: none is kept alive);
  * Header size stays at Node's 16 KiB (431 above). Body bytes are bounded by the webhook route's budget.
  * An HTTPS server's certificate can be replaced while it runs (`setSecureContext`, see
  * certificates.ts).
  */
 export function createHttpServer(listener: http.RequestListener, options: HttpServerOptions): http.Server | https.Server {
   const { requestTimeoutMs, tls } = options;
+  // Node reads a keepAliveTimeout of 0 as "no timeout": idle connections would then stay open
+  // for good. 0 here means none kept alive: every answer says `Connection: close`.
+  if (options.keepAliveTimeoutMs === 0) listener = closingEach(listener);
   const serverOptions: http.ServerOptions = {
     requestTimeout: requestTimeoutMs,
     headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs),
@@ -67,6 +70,14 @@ export function createHttpServer(listener: http.RequestListener, options: HttpSe
   const perClient = options.maxConnectionsPerClient ?? 0;
   if (perClient > 0) limitPerClient(server, perClient, options.isTrustedPeer ?? (() => false), onDropped);
   return server;
+}
+
+/** The listener, with each response ending its connection once sent. */
+function closingEach(listener: http.RequestListener): http.RequestListener {
+  return (req, res) => {
+    res.setHeader('connection', 'close');
+    listener(req, res);
+  };
 }
 
 /**

@@ -207,6 +207,21 @@ describe('the HTTP server limits', () => {
     expect(dropped.filter((d) => d.endsWith('(client)'))).toEqual([]);
   });
 
+  it('keeps no connection alive with HTTP_KEEP_ALIVE_TIMEOUT_MS=0: each answer closes its connection', async () => {
+    const port = await listen({ maxConnections: 10, keepAliveTimeoutMs: 0 });
+    const c = get(port);
+    const answer = await c.answer;
+    expect(answer.status).toBe(200);
+    expect(answer.headers['connection']).toBe('close');
+    expect((await c.closed).byServer).toBe(true);
+    // With a timeout, the same answer keeps its connection open.
+    await new Promise<void>((resolve) => server!.close(() => resolve()));
+    const kept = get(await listen({ maxConnections: 10, keepAliveTimeoutMs: 60_000 }));
+    expect((await kept.answer).headers['connection']).toBe('keep-alive');
+    kept.abort();
+    await kept.closed;
+  });
+
   it.skipIf(!openssl)('gives an HTTPS client its connection back however the connection ends, before or after the TLS handshake', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-limits-'));
     try {
