@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AnyXEvent } from '../events/index.js';
 import type { Logger } from '../log/index.js';
 import { XClient } from '../management/client.js';
+import { LONE_SURROGATE } from '../normalize/envelope/fields.js';
 import { errorHandlersFor, handlersFor, wants, type RegisteredPlugin } from '../plugins/registry.js';
 import {
   GroupCommit,
@@ -77,9 +78,24 @@ interface InFlight {
   done: Promise<void>;
 }
 
+/** NUL (PostgreSQL text cannot hold it) or a UTF-16 surrogate without its pair (not encodable as UTF-8). */
+const UNSTORABLE = new RegExp(`\\u0000|${LONE_SURROGATE.source}`, 'g');
+
+/**
+ * A handler's failure as the store keeps it (last_error, the attempt, the dead letter): at most
+ * 4,000 characters, and storable on either database. A message holding a NUL (a binary response
+ * body, say) would otherwise fail its outcome's write on PostgreSQL every time, and the event
+ * would be run again when its lease ran out, never retried on the schedule nor dead-lettered.
+ */
 function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 4000);
-  return String(error).slice(0, 4000);
+  let text: string;
+  try {
+    text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  } catch {
+    text = 'an error that cannot be shown as text';
+  }
+  // Cut first: a cut inside a surrogate pair leaves a lone half, replaced below.
+  return text.slice(0, 4000).replace(UNSTORABLE, '\uFFFD');
 }
 
 /**

@@ -78,6 +78,32 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
     expect(await db.prisma.handlerAttempt.count({ where: { outcome: 'failed' } })).toBe(3);
   });
 
+  it('records a failure whose message the database could not hold as text (a NUL, half a surrogate pair) and dead-letters it', async () => {
+    const nasty = `binary body: \u0000\u0001 and half a pair: \uD83D.`;
+    const d = await dispatcher(
+      [
+        ['binary', (h) => h.on('follow', () => { throw new Error(nasty); })],
+        ['cut', (h) => h.on('follow', () => { throw new Error('x'.repeat(3_990) + '\u{1F600}'.repeat(10)); })],
+        ['fine', (h) => h.on('follow', () => {})],
+      ],
+      { retrySchedule: [] },
+    );
+    await storeEvents(db, [eventInput()]);
+    expect(await d.runOnce()).toBe(1);
+    // Recorded at once: the completion of the plugin that succeeded, dead letters for the others.
+    const runs = await run();
+    expect(runs.map((r) => [r.handler, r.state, r.attempts])).toEqual([
+      ['binary', 'dead', 1],
+      ['cut', 'dead', 1],
+      ['fine', 'done', 1],
+    ]);
+    const dead = await db.prisma.deadLetter.findMany({ orderBy: { handler: 'asc' } });
+    expect(dead[0]!.error).toBe('Error: binary body: \uFFFD\u0001 and half a pair: \uFFFD.');
+    expect(dead[1]!.error).toHaveLength(4_000);
+    expect(dead[1]!.error.endsWith('\u{1F600}\uFFFD')).toBe(true);
+    expect((await db.prisma.event.findFirstOrThrow()).state).toBe('done');
+  });
+
   it('completes once a handler that succeeds on a retry', async () => {
     let calls = 0;
     const d = await dispatcher([['flaky', (h) => h.on('follow', () => { if (++calls === 1) throw new Error('first try fails'); })]]);
