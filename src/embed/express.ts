@@ -55,7 +55,8 @@ export function xWebhooks(options: XWebhooksOptions = {}): XWebhooksMiddleware {
           // A body parser ran first: the raw bytes the signature covers are gone.
           return next(new Error(`xWebhooks must be mounted before any body parser: the body of ${receiver.config.webhookPath} was already read`));
         }
-        receiver.webhook(req, res);
+        // With `webhook: false` (events by the stream only) the path is the app's own.
+        if (!receiver.webhook(req, res)) next();
       },
       () => {
         if (res.headersSent) return;

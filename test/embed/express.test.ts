@@ -171,6 +171,37 @@ describe('xWebhooks() that cannot start', () => {
   });
 });
 
+// Without the webhook (events by the stream only), WEBHOOK_PATH belongs to the app.
+describe('xWebhooks({ webhook: false }) mounted in an Express app', () => {
+  it("passes requests to WEBHOOK_PATH on to the app's own routes", async () => {
+    const testDb = await migratedDatabase('sqlite');
+    const hooks = xWebhooks({
+      webhook: false,
+      env: { PATH: process.env.PATH, NODE_ENV: 'test', DATABASE_URL: testDb.url, WEBHOOK_PATH: '/x/webhook', LOG_LEVEL: 'warn' },
+    });
+    const app = express();
+    app.use(hooks);
+    app.post('/x/webhook', (_req, res) => res.status(202).json({ mine: true }));
+    const server = app.listen(0, '127.0.0.1');
+    try {
+      await new Promise<void>((resolve) => server.once('listening', resolve));
+      await hooks.ready();
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x/webhook`;
+      const res = await Promise.race([
+        post(url, Buffer.from('{}'), 'sha256=irrelevant'),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the request to WEBHOOK_PATH was left unanswered')), 5_000)),
+      ]);
+      expect(res.status).toBe(202);
+      expect(await res.json()).toEqual({ mine: true });
+    } finally {
+      await hooks.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await testDb.drop();
+    }
+  });
+});
+
 function post(url: string, body: Buffer, signature: string): Promise<Response> {
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature }, body });
 }
