@@ -27,12 +27,17 @@ export async function worker(env = readEnvironment(), options: StartOptions = {}
     await db.close();
     throw new Error('HANDLERS is empty: a worker needs at least one handler plugin');
   }
+  // A plugin's forgotten promise must not take the worker down with it (nor what it holds), as in
+  // the server's dispatch thread.
+  const onRejection = (err: unknown) => logger.error({ err }, 'unhandled rejection in a handler plugin');
+  process.on('unhandledRejection', onRejection);
   dispatcher.start();
   logger.info({ owner: dispatcher.owner, database: db.provider }, 'worker started');
   return {
     dispatcher,
     async stop() {
       logger.info('worker stopping');
+      process.off('unhandledRejection', onRejection);
       await dispatcher.stop(config.shutdownTimeoutMs);
       await db.close();
       logger.info('worker stopped');

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/index.js';
 import { postSigned } from '../support/app.js';
-import { followDelivery } from '../support/events.js';
+import { eventInput, followDelivery, storeEvents } from '../support/events.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
-import { lines, pluginEnv, spawnServe, stopSpawned, until, type Served } from '../support/process.js';
+import { lines, pluginEnv, spawnServe, spawnXaa, stopSpawned, until, type Served } from '../support/process.js';
 
 /** POSTs a signed delivery to the receiver on `port`; resolves with the status. */
 async function post(port: number, body: Buffer): Promise<number> {
@@ -96,6 +96,25 @@ describe.each(providersUnderTest())('dispatch across process deaths on %s', (pro
       await until(async () => (await db.prisma.handlerRun.count({ where: { state: 'done' } })) === 1);
       again.proc.child.kill('SIGTERM');
       expect((await again.proc.exited).code).toBe(0);
+    } finally {
+      await db.close();
+    }
+  });
+  it("keeps an xaa worker running through a plugin's stray rejection: logged, every event handled", async () => {
+    const db = await openDatabase(testDb.config);
+    try {
+      await storeEvents(db, [eventInput(), eventInput(), eventInput()]);
+      const worker = spawnXaa(['worker'], { DATABASE_URL: testDb.url, ...pluginEnv('./test/fixtures/plugins/recorder.ts', dir), RECORDER_STRAY_REJECTION: '1', DISPATCH_POLL_MS: '50' });
+      try {
+        await until(async () => (await db.prisma.handlerRun.count({ where: { state: 'done' } })) === 3 || worker.child.exitCode !== null, 30_000);
+        expect(worker.child.exitCode, worker.output()).toBeNull();
+        expect(await db.prisma.handlerRun.count({ where: { state: 'done' } })).toBe(3);
+        await until(() => (worker.output().match(/unhandled rejection in a handler plugin/g) ?? []).length === 3);
+        expect(worker.output()).toContain('stray rejection of');
+      } finally {
+        worker.child.kill('SIGTERM');
+        expect((await worker.exited).code, worker.output()).toBe(0);
+      }
     } finally {
       await db.close();
     }
