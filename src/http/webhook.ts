@@ -132,6 +132,14 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
       send(res, 415, errorBody('unsupported_media_type', 'Deliveries must be application/json.'), CLOSE);
       return;
     }
+    // X sends bodies as they are. An encoded one (a proxy's gzip) is refused as such, unread:
+    // verified as bytes it would fail as a bad signature, or be stored as unparseable.
+    const encoding = req.headers['content-encoding']?.trim().toLowerCase();
+    if (encoding && encoding !== 'identity') {
+      deps.metrics.deliveries.inc({ result: 'rejected' });
+      send(res, 415, errorBody('unsupported_content_encoding', 'Deliveries must not be encoded (Content-Encoding: identity or none).'), CLOSE);
+      return;
+    }
     // A missing or malformed signature header is refused before the body is read (the
     // connection is closed rather than drained): unsigned requests cannot make us buffer bodies.
     const address = clientAddressOf(req);

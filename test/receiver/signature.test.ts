@@ -1,4 +1,5 @@
 import http from 'node:http';
+import zlib from 'node:zlib';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBody } from '../../src/store/index.js';
@@ -234,6 +235,25 @@ describe.each(providersUnderTest())('signatures and request shape on %s', (provi
     expect(await counts(app.db)).toEqual(before);
     expect((await postDelivery(app.handler, body, { contentType: 'application/x-www-form-urlencoded' })).status).toBe(415);
     expect(await counts(app.db)).toEqual(before);
+  });
+
+  it('answers 415 for an encoded body (a proxy gzip), unread and not stored, and takes Content-Encoding: identity', async () => {
+    const body = delivery(++n);
+    const gzipped = zlib.gzipSync(body);
+    const before = await counts(app.db);
+    for (const [encoding, bytes, signature] of [
+      ['gzip', gzipped, xSignature(body)], // signed before compression
+      ['gzip', gzipped, xSignature(gzipped)], // signed as sent
+      ['br, gzip', gzipped, xSignature(gzipped)],
+    ] as const) {
+      const res = await rawPost(port, [bytes], { 'content-type': 'application/json', 'content-encoding': encoding, 'content-length': String(bytes.length), [SIGNATURE_HEADER]: signature });
+      expect(res.status).toBe(415);
+      expect(JSON.parse(res.body)).toMatchObject({ error: 'unsupported_content_encoding' });
+      expect(res.headers.connection).toBe('close');
+    }
+    expect(await counts(app.db)).toEqual(before);
+    const plain = await rawPost(port, [body], { 'content-type': 'application/json', 'content-encoding': 'Identity', 'content-length': String(body.length), [SIGNATURE_HEADER]: xSignature(body) });
+    expect(plain.status).toBe(200);
   });
 
   it('answers 415 without a content-type', async () => {
