@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AnyXEvent } from '../events/index.js';
 import type { Logger } from '../log/index.js';
 import { XClient } from '../management/client.js';
-import { LONE_SURROGATE } from '../normalize/envelope/fields.js';
+import { UNSTORABLE } from '../normalize/envelope/fields.js';
 import { errorHandlersFor, handlersFor, wants, type RegisteredPlugin } from '../plugins/registry.js';
 import {
   GroupCommit,
@@ -78,8 +78,8 @@ interface InFlight {
   done: Promise<void>;
 }
 
-/** NUL (PostgreSQL text cannot hold it) or a UTF-16 surrogate without its pair (not encodable as UTF-8). */
-const UNSTORABLE = new RegExp(`\\u0000|${LONE_SURROGATE.source}`, 'g');
+/** Every unstorable character of a text (normalize's UNSTORABLE, which tests for one). */
+const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
 
 /**
  * A handler's failure as the store keeps it (last_error, the attempt, the dead letter): at most
@@ -95,7 +95,7 @@ function describeError(error: unknown): string {
     text = 'an error that cannot be shown as text';
   }
   // Cut first: a cut inside a surrogate pair leaves a lone half, replaced below.
-  return text.slice(0, 4000).replace(UNSTORABLE, '\uFFFD');
+  return text.slice(0, 4000).replace(UNSTORABLE_ALL, '\uFFFD');
 }
 
 /**

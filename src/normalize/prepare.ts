@@ -1,14 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { ParsedXEvent } from '../events/index.js';
 import type { DeliveryInput, EventInput, RawDelivery } from '../store/inbox/types.js';
-import { LONE_SURROGATE } from './envelope/fields.js';
+import { UNSTORABLE } from './envelope/fields.js';
 import { parseEnvelope } from './envelope/index.js';
 import { parseJsonLossless } from './json.js';
 
 export type { RawDelivery };
-
-/** NUL (PostgreSQL text cannot hold it) or a UTF-16 surrogate without its pair (not encodable as UTF-8). */
-const UNSTORABLE = new RegExp(`\\u0000|${LONE_SURROGATE.source}`);
 
 /** Longest dedupe key kept as is: X's ids make keys of well under 100 characters. */
 const MAX_KEY_LENGTH = 200;

@@ -41,6 +41,9 @@ export function dateOf(ms: number | null): Date | null {
 /** A UTF-16 surrogate without its pair: UTF-8 encoding turns every one into the same U+FFFD. */
 export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** NUL (PostgreSQL text cannot hold it) or a UTF-16 surrogate without its pair (not encodable as UTF-8): text no store keeps as is. */
+export const UNSTORABLE = new RegExp(`\\u0000|${LONE_SURROGATE.source}`);
+
 /** A short stable hash of parts, for activities X gives no id of their own. */
 export function hashKey(...parts: Array<string | number | null | undefined>): string {
   const text = parts.map((p) => (p == null ? '' : String(p))).join('\u0000');
