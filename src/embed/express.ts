@@ -48,14 +48,14 @@ export function xWebhooks(options: XWebhooksOptions = {}): XWebhooksMiddleware {
   });
 
   const middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
-    if (pathOf(req.url) !== webhookPath) return next();
+    // Without the webhook (`webhook: false`: events by the stream only) the path is the app's own.
+    if (options.webhook === false || pathOf(req.url) !== webhookPath) return next();
     started.then(
       (receiver) => {
         if (req.readableEnded) {
           // A body parser ran first: the raw bytes the signature covers are gone.
           return next(new Error(`xWebhooks must be mounted before any body parser: the body of ${receiver.config.webhookPath} was already read`));
         }
-        // With `webhook: false` (events by the stream only) the path is the app's own.
         if (!receiver.webhook(req, res)) next();
       },
       () => {

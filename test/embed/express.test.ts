@@ -171,33 +171,54 @@ describe('xWebhooks() that cannot start', () => {
   });
 });
 
-// Without the webhook (events by the stream only), WEBHOOK_PATH belongs to the app.
+// Without the webhook (events by the stream only), WEBHOOK_PATH belongs to the app: its requests
+// go on at once, whether a body parser ran first, and whether the receiver started or not.
 describe('xWebhooks({ webhook: false }) mounted in an Express app', () => {
-  it("passes requests to WEBHOOK_PATH on to the app's own routes", async () => {
-    const testDb = await migratedDatabase('sqlite');
+  async function appRoute(databaseUrl: string, started: (hooks: XWebhooksMiddleware) => Promise<unknown>) {
     const hooks = xWebhooks({
       webhook: false,
-      env: { PATH: process.env.PATH, NODE_ENV: 'test', DATABASE_URL: testDb.url, WEBHOOK_PATH: '/x/webhook', LOG_LEVEL: 'warn' },
+      env: { PATH: process.env.PATH, NODE_ENV: 'test', DATABASE_URL: databaseUrl, WEBHOOK_PATH: '/x/webhook', LOG_LEVEL: 'warn' },
     });
     const app = express();
+    app.use(express.json()); // before the middleware: the app reads this path's bodies itself
     app.use(hooks);
-    app.post('/x/webhook', (_req, res) => res.status(202).json({ mine: true }));
+    app.post('/x/webhook', (req, res) => res.status(202).json({ mine: true, got: req.body }));
     const server = app.listen(0, '127.0.0.1');
     try {
       await new Promise<void>((resolve) => server.once('listening', resolve));
-      await hooks.ready();
+      await started(hooks);
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x/webhook`;
       const res = await Promise.race([
-        post(url, Buffer.from('{}'), 'sha256=irrelevant'),
+        post(url, Buffer.from('{"a":1}'), 'sha256=irrelevant'),
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the request to WEBHOOK_PATH was left unanswered')), 5_000)),
       ]);
-      expect(res.status).toBe(202);
-      expect(await res.json()).toEqual({ mine: true });
+      return { status: res.status, body: await res.json() };
     } finally {
       await hooks.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  it("passes requests to WEBHOOK_PATH on to the app's own routes, its body parser first", async () => {
+    const testDb = await migratedDatabase('sqlite');
+    try {
+      expect(await appRoute(testDb.url, (hooks) => hooks.ready())).toEqual({ status: 202, body: { mine: true, got: { a: 1 } } });
+    } finally {
       await testDb.drop();
+    }
+  });
+
+  it('passes them on when the receiver could not start, too', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-embed-nowebhook-'));
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const unmigrated = `file:${path.join(dir, 'new.db')}`;
+      const answer = await appRoute(unmigrated, (hooks) => expect(hooks.ready()).rejects.toThrow(/pending migration/));
+      expect(answer).toEqual({ status: 202, body: { mine: true, got: { a: 1 } } });
+    } finally {
+      stderr.mockRestore();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
