@@ -14,14 +14,20 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import { applyMigrations } from './apply-migrations.mjs';
 import { prismaBin, prismaEnv, providerOf, root } from './providers.mjs';
 
 export const DEFAULT_DATABASE_URL = 'file:./data/xaa.db';
 
 // Same rule as the server (src/config/env.ts): a .env file in the working directory supplies
-// variables the environment does not set, so `npm start` migrates the database it then serves.
-if (fs.existsSync(path.resolve('.env'))) process.loadEnvFile(path.resolve('.env'));
+// variables the environment does not set (or sets empty), so `npm start` migrates the database
+// it then serves.
+if (fs.existsSync(path.resolve('.env'))) {
+  for (const [key, value] of Object.entries(parseEnv(fs.readFileSync(path.resolve('.env'), 'utf8')))) {
+    if (process.env[key] === undefined || process.env[key] === '') process.env[key] = value;
+  }
+}
 const configPath = path.join(root, 'prisma.config.ts');
 
 /** DATABASE_URL with a relative SQLite path made absolute against `cwd` (the product's rule). */

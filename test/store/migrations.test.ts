@@ -192,6 +192,15 @@ describe('migrations on SQLite', () => {
     expect(r.stdout.replace(/^--.*$/gm, '').trim()).toBe('');
   });
 
+  it("deploy takes DATABASE_URL from the working directory's .env when the environment leaves it unset or empty, as the server does", async () => {
+    const cwd = fs.mkdtempSync(path.join(dir, 'dotenv-'));
+    fs.writeFileSync(path.join(cwd, '.env'), 'DATABASE_URL=file:./from-dotenv.db\n');
+    const r = await migrate('deploy', '', cwd); // as `DATABASE_URL: ${DATABASE_URL}` in a compose file, unset on the host
+    expect(r.code, show(r)).toBe(0);
+    expect(fs.existsSync(path.join(cwd, 'from-dotenv.db'))).toBe(true);
+    expect(fs.existsSync(path.join(cwd, 'data', 'xaa.db'))).toBe(false);
+  });
+
   it('deploy fails with one readable line and a non-zero exit on an unusable database', async () => {
     const bad = path.join(dir, 'not-a-db.db');
     fs.writeFileSync(bad, 'this is not an SQLite database, it is plain text '.repeat(200));
