@@ -19,26 +19,28 @@ export async function worker(env = readEnvironment(), options: StartOptions = {}
     env,
     onMigrated: (report) => logger.info({ database: databaseLabel(config.database), report }, 'database migrations applied'),
   });
+  // A plugin's forgotten promise (at load, while handling, or during the shutdown's drain) must
+  // not take the worker down with it, nor the events it holds, as in the server's dispatch thread.
+  const onRejection = (err: unknown) => logger.error({ err }, 'unhandled rejection in a handler plugin');
+  process.on('unhandledRejection', onRejection);
   const dispatcher = await dispatcherFromConfig(config, db, logger, createMetrics(), clientFromConfig(config)).catch(async (error: unknown) => {
+    process.off('unhandledRejection', onRejection);
     await db.close();
     throw error;
   });
   if (!dispatcher) {
+    process.off('unhandledRejection', onRejection);
     await db.close();
     throw new Error('HANDLERS is empty: a worker needs at least one handler plugin');
   }
-  // A plugin's forgotten promise must not take the worker down with it (nor what it holds), as in
-  // the server's dispatch thread.
-  const onRejection = (err: unknown) => logger.error({ err }, 'unhandled rejection in a handler plugin');
-  process.on('unhandledRejection', onRejection);
   dispatcher.start();
   logger.info({ owner: dispatcher.owner, database: db.provider }, 'worker started');
   return {
     dispatcher,
     async stop() {
       logger.info('worker stopping');
-      process.off('unhandledRejection', onRejection);
       await dispatcher.stop(config.shutdownTimeoutMs);
+      process.off('unhandledRejection', onRejection);
       await db.close();
       logger.info('worker stopped');
       logger.flush();

@@ -100,21 +100,33 @@ describe.each(providersUnderTest())('dispatch across process deaths on %s', (pro
       await db.close();
     }
   });
-  it("keeps an xaa worker running through a plugin's stray rejection: logged, every event handled", async () => {
+  it("keeps an xaa worker running through a plugin's stray rejections (at load, handling, in the shutdown's drain): logged, nothing lost", async () => {
     const db = await openDatabase(testDb.config);
     try {
       await storeEvents(db, [eventInput(), eventInput(), eventInput()]);
-      const worker = spawnXaa(['worker'], { DATABASE_URL: testDb.url, ...pluginEnv('./test/fixtures/plugins/recorder.ts', dir), RECORDER_STRAY_REJECTION: '1', DISPATCH_POLL_MS: '50' });
+      const env = { DATABASE_URL: testDb.url, ...pluginEnv('./test/fixtures/plugins/recorder.ts', dir), RECORDER_STRAY_REJECTION: '1', DISPATCH_POLL_MS: '50' };
+      // Handled while running: all three, each leaving a rejection as it finishes.
+      const worker = spawnXaa(['worker'], env);
       try {
         await until(async () => (await db.prisma.handlerRun.count({ where: { state: 'done' } })) === 3 || worker.child.exitCode !== null, 30_000);
         expect(worker.child.exitCode, worker.output()).toBeNull();
-        expect(await db.prisma.handlerRun.count({ where: { state: 'done' } })).toBe(3);
-        await until(() => (worker.output().match(/unhandled rejection in a handler plugin/g) ?? []).length === 3);
-        expect(worker.output()).toContain('stray rejection of');
+        // One line each: the plugin's load, and the three finishes.
+        await until(() => (worker.output().match(/unhandled rejection in a handler plugin/g) ?? []).length === 4);
+        expect(worker.output()).toContain('stray rejection at load');
+        for (const e of await db.prisma.event.findMany()) expect(worker.output()).toContain(`stray rejection at the finish of ${e.dedupeKey}`);
       } finally {
         worker.child.kill('SIGTERM');
         expect((await worker.exited).code, worker.output()).toBe(0);
       }
+      // Stopped while handlers run: they finish in the shutdown's drain, rejections and all.
+      await storeEvents(db, [eventInput(), eventInput()]);
+      const stopping = spawnXaa(['worker'], { ...env, RECORDER_DELAY_MS: '500', SHUTDOWN_TIMEOUT_MS: '10000' });
+      await until(() => lines(path.join(dir, 'starts.log')).length === 5, 30_000);
+      stopping.child.kill('SIGTERM');
+      expect((await stopping.exited).code, stopping.output()).toBe(0);
+      expect(stopping.output()).toMatch(/stray rejection at the finish of/);
+      expect(lines(path.join(dir, 'finishes.log'))).toHaveLength(5);
+      expect(await db.prisma.handlerRun.count({ where: { state: 'done' } })).toBe(5);
     } finally {
       await db.close();
     }
