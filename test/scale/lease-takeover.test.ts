@@ -95,6 +95,39 @@ describe.each(providersUnderTest())('lease takeover on %s', (provider) => {
     expect((await getEvent(db.prisma, event!.id))!.runs[0]!.history.map((h) => h.outcome).sort()).toEqual(['expired', 'ok']);
   });
 
+  // The same, with one of the two tries failed. Both orders: the second outcome meets what the
+  // first left (as the SQLite writer's statement per row does). On PostgreSQL one UPDATE over the
+  // batch used to apply one of the two rows to the run and treat the other as applied too: a
+  // failure then a success lost the success (the run stayed pending under a done event); a
+  // success then a final failure left a dead letter for a completed run.
+  it.each([
+    ['a failed try, then a success', false],
+    ['a success, then a final failure', true],
+  ])('records %s of one run in the same batch in order', async (_, successFirst) => {
+    await recordDeliveries(db.prisma, [
+      prepareDelivery({ receivedAt: new Date(), body: followDelivery(4), contentType: 'application/json', userAgent: null, remoteAddr: null }),
+    ]);
+    const t = Date.now();
+    const [event] = await claimEvents(db, { owner: 'A', now: new Date(t), leaseMs: 1000, limit: 8, perUserOrder: false });
+    const [run] = await ensureRuns(db, [{ eventId: event!.id, handlers: ['h'] }], new Date(t));
+    const finished = new Date(t + 2000);
+    const success = {
+      eventId: event!.id, owner: 'A', worker: 'A', nextAt: null, now: finished,
+      runs: [{ run: run!, startedAt: new Date(t + 1500), finishedAt: finished, ok: true as const }],
+    };
+    const retryAt = successFirst ? null : new Date(t + 60_000);
+    const failure = {
+      eventId: event!.id, owner: 'A', worker: 'A', nextAt: retryAt, now: finished,
+      runs: [{ run: run!, startedAt: new Date(t), finishedAt: finished, ok: false as const, error: 'boom', retryAt }],
+    };
+    await recordOutcomes(db, successFirst ? [success, failure] : [failure, success]);
+
+    expect(await db.prisma.handlerRun.findFirstOrThrow({ where: { id: run!.id } })).toMatchObject({ state: 'done', completedBy: 'A' });
+    expect((await db.prisma.handlerAttempt.findMany({ where: { runId: run!.id } })).map((a) => a.outcome)).toEqual(['failed']);
+    expect(await db.prisma.deadLetter.count()).toBe(0);
+    expect((await getEvent(db.prisma, event!.id))!.runs[0]!.history.map((h) => h.outcome).sort()).toEqual(['failed', 'ok']);
+  });
+
   // The dispatcher renews every in-flight lease while its outcome transactions lock some of the
   // same event rows, in their own order. Waiting for those rows deadlocked (PostgreSQL failed the
   // renewal after 1 s and leases ran out); the renewal skips rows locked by another transaction.

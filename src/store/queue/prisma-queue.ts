@@ -1,4 +1,4 @@
-import type { Database } from '../database.js';
+import type { Database, DbTransaction } from '../database.js';
 import { newId } from '../ids.js';
 import { chunks, empty, join, raw, ROWS_PER_STATEMENT, sql, withValues, type Sql } from '../sql.js';
 import { deliveriesToLoad, readActivities } from '../inbox/activity.js';
@@ -196,6 +196,32 @@ export async function renewLeases(db: Database, eventIds: string[], owner: strin
  */
 export async function recordOutcomes(db: Database, outcomes: EventOutcome[]): Promise<void> {
   if (outcomes.length === 0) return;
+  await db.prisma.$transaction(async (tx) => {
+    for (const round of byOccurrence(outcomes)) await recordRound(db, tx, round);
+  });
+}
+
+/**
+ * Splits a batch so that no event appears twice in one round: round k holds the k-th outcome of
+ * each event, in the batch's order. An event has two outcomes in one batch only when this process
+ * re-claimed it after its lease ran out and both tries finished together. One UPDATE ... FROM
+ * VALUES that matched a run twice would apply one of the two rows, which PostgreSQL leaves
+ * unspecified, and the statements after it would take the other as applied too (a success lost,
+ * or a dead letter for a completed run). Round by round, the second outcome meets what the
+ * first left, as the SQLite writer's statement per row does.
+ */
+function byOccurrence(outcomes: EventOutcome[]): EventOutcome[][] {
+  const rounds: EventOutcome[][] = [];
+  const seen = new Map<string, number>();
+  for (const o of outcomes) {
+    const k = seen.get(o.eventId) ?? 0;
+    seen.set(o.eventId, k + 1);
+    (rounds[k] ??= []).push(o);
+  }
+  return rounds;
+}
+
+async function recordRound(db: Database, tx: DbTransaction, outcomes: EventOutcome[]): Promise<void> {
   // A VALUES list has no column types of its own: PostgreSQL needs them spelled out.
   const pg = db.provider === 'postgresql';
   const time = pg ? raw('::timestamp(3)') : empty;
@@ -207,75 +233,68 @@ export async function recordOutcomes(db: Database, outcomes: EventOutcome[]): Pr
       return { o, r, attempt, dead, state: r.ok ? 'done' : dead ? 'dead' : 'pending' };
     }),
   );
-  await db.prisma.$transaction(async (tx) => {
-    const changed = new Set<string>();
-    for (const part of chunks(runs, ROWS_PER_STATEMENT)) {
-      const rows = await tx.$queryRaw<Array<{ id: string }>>(sql`
-        WITH v (id, state, attempts, completed_at, completed_by, started_at, last_error, next_attempt_at) AS (VALUES ${join(
-          part.map(
-            ({ o, r, attempt, state }) =>
-              sql`(${r.run.id}, ${state}, ${attempt}${int}, ${r.ok ? r.finishedAt : null}${time}, ${r.ok ? o.worker : null},
-                   ${r.ok ? r.startedAt : null}${time}, ${r.ok ? null : r.error}, ${r.ok ? null : (r.retryAt ?? r.finishedAt)}${time})`,
-          ),
-        )})
-        UPDATE handler_runs SET state = v.state, attempts = v.attempts,
-          completed_at = COALESCE(v.completed_at, handler_runs.completed_at),
-          completed_by = COALESCE(v.completed_by, handler_runs.completed_by),
-          started_at = COALESCE(v.started_at, handler_runs.started_at), last_error = v.last_error,
-          next_attempt_at = COALESCE(v.next_attempt_at, handler_runs.next_attempt_at)
-        FROM v WHERE handler_runs.id = v.id AND handler_runs.state = 'pending'
-        RETURNING handler_runs.id`);
-      for (const row of rows) changed.add(row.id);
-    }
-    // The try that completed a run is recorded on the run (above); every other try gets a row,
-    // including a second success of the same run in this batch (its event re-claimed by this
-    // process after its lease ran out): that one is 'expired', as on the SQLite writer.
-    const completing = new Set<string>();
-    const tries = runs.filter(({ r }) => {
-      if (!r.ok || !changed.has(r.run.id) || completing.has(r.run.id)) return true;
-      completing.add(r.run.id);
-      return false;
-    });
-    for (const part of chunks(tries, ROWS_PER_STATEMENT)) {
-      await tx.$executeRaw(sql`
-        INSERT INTO handler_attempts (id, run_id, attempt, worker, started_at, finished_at, outcome, error)
-        VALUES ${join(
-          part.map(
-            ({ o, r, attempt }) =>
-              // A success whose run another process completed first (this lease had run out):
-              // 'expired', so that a completed run has exactly one completing try.
-              sql`(${newId(r.startedAt.getTime())}, ${r.run.id}, ${attempt}, ${o.worker}, ${r.startedAt}, ${r.finishedAt},
-                   ${r.ok ? 'expired' : 'failed'}, ${r.ok ? null : r.error})`,
-          ),
-        )}`);
-    }
-    const dead = runs.filter((x) => x.dead && changed.has(x.r.run.id));
-    for (const part of chunks(dead, ROWS_PER_STATEMENT)) {
-      await tx.$executeRaw(sql`
-        INSERT INTO dead_letters (id, event_id, handler, attempts, error, dead_at)
-        VALUES ${join(
-          part.map(
-            ({ r, attempt }) =>
-              sql`(${newId(r.finishedAt.getTime())}, ${r.run.eventId}, ${r.run.handler}, ${attempt},
-                   ${r.ok ? null : r.error}, ${r.finishedAt})`,
-          ),
-        )}`);
-    }
-    const finished = outcomes.filter((o) => o.nextAt === null);
-    for (const part of chunks(finished, ROWS_PER_STATEMENT)) {
-      await tx.$executeRaw(sql`
-        WITH v (id, owner, completed_at) AS (VALUES ${join(part.map((o) => sql`(${o.eventId}, ${o.owner}, ${o.now}${time})`))})
-        UPDATE events SET state = 'done', completed_at = v.completed_at, lease_owner = NULL, lease_until = NULL
-        FROM v WHERE events.id = v.id AND events.lease_owner = v.owner`);
-    }
-    const later = outcomes.filter((o) => o.nextAt !== null);
-    for (const part of chunks(later, ROWS_PER_STATEMENT)) {
-      await tx.$executeRaw(sql`
-        WITH v (id, owner, available_at) AS (VALUES ${join(part.map((o) => sql`(${o.eventId}, ${o.owner}, ${o.nextAt}${time})`))})
-        UPDATE events SET available_at = v.available_at, lease_owner = NULL, lease_until = NULL
-        FROM v WHERE events.id = v.id AND events.lease_owner = v.owner`);
-    }
-  });
+  const changed = new Set<string>();
+  for (const part of chunks(runs, ROWS_PER_STATEMENT)) {
+    const rows = await tx.$queryRaw<Array<{ id: string }>>(sql`
+      WITH v (id, state, attempts, completed_at, completed_by, started_at, last_error, next_attempt_at) AS (VALUES ${join(
+        part.map(
+          ({ o, r, attempt, state }) =>
+            sql`(${r.run.id}, ${state}, ${attempt}${int}, ${r.ok ? r.finishedAt : null}${time}, ${r.ok ? o.worker : null},
+                 ${r.ok ? r.startedAt : null}${time}, ${r.ok ? null : r.error}, ${r.ok ? null : (r.retryAt ?? r.finishedAt)}${time})`,
+        ),
+      )})
+      UPDATE handler_runs SET state = v.state, attempts = v.attempts,
+        completed_at = COALESCE(v.completed_at, handler_runs.completed_at),
+        completed_by = COALESCE(v.completed_by, handler_runs.completed_by),
+        started_at = COALESCE(v.started_at, handler_runs.started_at), last_error = v.last_error,
+        next_attempt_at = COALESCE(v.next_attempt_at, handler_runs.next_attempt_at)
+      FROM v WHERE handler_runs.id = v.id AND handler_runs.state = 'pending'
+      RETURNING handler_runs.id`);
+    for (const row of rows) changed.add(row.id);
+  }
+  // The try that completed a run is recorded on the run (above); every other try gets a row,
+  // including a success whose run was no longer pending (completed by another process, or by
+  // this process's earlier try in an earlier round): that one is 'expired', as on the SQLite writer.
+  const tries = runs.filter(({ r }) => !r.ok || !changed.has(r.run.id));
+  for (const part of chunks(tries, ROWS_PER_STATEMENT)) {
+    await tx.$executeRaw(sql`
+      INSERT INTO handler_attempts (id, run_id, attempt, worker, started_at, finished_at, outcome, error)
+      VALUES ${join(
+        part.map(
+          ({ o, r, attempt }) =>
+            // A success whose run another process completed first (this lease had run out):
+            // 'expired', so that a completed run has exactly one completing try.
+            sql`(${newId(r.startedAt.getTime())}, ${r.run.id}, ${attempt}, ${o.worker}, ${r.startedAt}, ${r.finishedAt},
+                 ${r.ok ? 'expired' : 'failed'}, ${r.ok ? null : r.error})`,
+        ),
+      )}`);
+  }
+  const dead = runs.filter((x) => x.dead && changed.has(x.r.run.id));
+  for (const part of chunks(dead, ROWS_PER_STATEMENT)) {
+    await tx.$executeRaw(sql`
+      INSERT INTO dead_letters (id, event_id, handler, attempts, error, dead_at)
+      VALUES ${join(
+        part.map(
+          ({ r, attempt }) =>
+            sql`(${newId(r.finishedAt.getTime())}, ${r.run.eventId}, ${r.run.handler}, ${attempt},
+                 ${r.ok ? null : r.error}, ${r.finishedAt})`,
+        ),
+      )}`);
+  }
+  const finished = outcomes.filter((o) => o.nextAt === null);
+  for (const part of chunks(finished, ROWS_PER_STATEMENT)) {
+    await tx.$executeRaw(sql`
+      WITH v (id, owner, completed_at) AS (VALUES ${join(part.map((o) => sql`(${o.eventId}, ${o.owner}, ${o.now}${time})`))})
+      UPDATE events SET state = 'done', completed_at = v.completed_at, lease_owner = NULL, lease_until = NULL
+      FROM v WHERE events.id = v.id AND events.lease_owner = v.owner`);
+  }
+  const later = outcomes.filter((o) => o.nextAt !== null);
+  for (const part of chunks(later, ROWS_PER_STATEMENT)) {
+    await tx.$executeRaw(sql`
+      WITH v (id, owner, available_at) AS (VALUES ${join(part.map((o) => sql`(${o.eventId}, ${o.owner}, ${o.nextAt}${time})`))})
+      UPDATE events SET available_at = v.available_at, lease_owner = NULL, lease_until = NULL
+      FROM v WHERE events.id = v.id AND events.lease_owner = v.owner`);
+  }
 }
 
 /** The work queue above as a WorkQueue. */
