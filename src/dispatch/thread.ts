@@ -76,6 +76,7 @@ try {
       if ('notify' in message) return dispatcher.notify();
       if ('writerPort' in message) return remote?.connect(message.writerPort);
       void (async () => {
+        remote?.stopping();
         await dispatcher.stop(message.timeoutMs);
         flushHandled();
         remote?.close();

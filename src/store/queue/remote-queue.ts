@@ -14,12 +14,17 @@ export class WriterUnavailable extends Error {
  * The work queue of a dispatcher whose process writes SQLite through one writer thread: every
  * operation is a message to that thread (it commits them together with deliveries), and new
  * events arrive pushed from the commits that stored them. The port is replaced if the writer
- * thread restarts; calls made while there is none wait for the next one.
+ * thread restarts; calls made while there is none wait for the next one, until the dispatcher
+ * stops (`stopping()`): from then on they fail at once, so that a stop does not wait for a writer
+ * that may never come back (its outcomes are then not recorded, and its leases run out).
  */
 export class RemoteWorkQueue implements WorkQueue {
   #port: MessagePort | undefined;
   #connected: Promise<void>;
   #resolveConnected!: () => void;
+  #stopping = false;
+  #stopped!: () => void;
+  readonly #stop = new Promise<void>((resolve) => (this.#stopped = resolve));
   #nextCall = 1;
   readonly #calls = new ChurnMap<{ resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
@@ -61,6 +66,12 @@ export class RemoteWorkQueue implements WorkQueue {
     this.#resolveConnected();
   }
 
+  /** The dispatcher is stopping: calls that find no writer thread fail instead of waiting for one. */
+  stopping(): void {
+    this.#stopping = true;
+    this.#stopped();
+  }
+
   close(): void {
     this.#port?.close();
     this.#port = undefined;
@@ -73,8 +84,9 @@ export class RemoteWorkQueue implements WorkQueue {
   }
 
   async #call<T>(op: QueueOp, args: unknown[]): Promise<T> {
-    await this.#connected;
-    const port = this.#port!;
+    if (!this.#port && !this.#stopping) await Promise.race([this.#connected, this.#stop]);
+    const port = this.#port;
+    if (!port) throw new WriterUnavailable('no writer thread, and the dispatcher is stopping');
     const call = this.#nextCall++;
     return new Promise<T>((resolve, reject) => {
       this.#calls.set(String(call), { resolve: resolve as (v: unknown) => void, reject });

@@ -14,16 +14,25 @@ export class StoreWriteError extends Error {
   }
 }
 
+/** How long after the writer thread died a linked dispatcher's writer is started again: doubling from the first to the last. */
+export const RESTART_DELAYS_MS = { first: 250, last: 30_000 } as const;
+
 /**
  * The main thread's handle on the SQLite writer thread. write() resolves once the batch is
  * committed. If the thread dies, its pending batches are rejected (503: X retries), the next
- * write starts a new thread, and the dispatcher is linked to the new one.
+ * write starts a new thread, and the dispatcher is linked to the new one. With a dispatcher
+ * linked, a new thread is also started without waiting for a write (after RESTART_DELAYS_MS,
+ * doubling while starts fail): on a quiet receiver, retries falling due and a shutdown's
+ * outcomes need the writer as much as deliveries do.
  */
 export class SqliteWriter {
   #worker: Worker | undefined;
   #ready: Promise<void> | undefined;
   #nextId = 1;
   #onStart: ((dispatchPort: MessagePort) => void) | undefined;
+  #closed = false;
+  #restart: NodeJS.Timeout | undefined;
+  #restartDelayMs: number = RESTART_DELAYS_MS.first;
   readonly #pending = new Map<number, { resolve: (r: RecordedDelivery[]) => void; reject: (e: Error) => void }>();
 
   constructor(private readonly settings: ThreadSettings) {}
@@ -55,6 +64,7 @@ export class SqliteWriter {
         if (this.#worker === worker) {
           this.#worker = undefined;
           this.#ready = undefined;
+          this.#scheduleRestart();
         }
         reject(error);
         for (const [, waiter] of this.#pending) waiter.reject(new StoreWriteError(`writer thread stopped: ${error.message}`));
@@ -63,6 +73,7 @@ export class SqliteWriter {
       worker.on('message', (message: FromThread) => {
         if ('ready' in message) {
           trackThread('sqlite_writer', message.tid, worker);
+          this.#restartDelayMs = RESTART_DELAYS_MS.first;
           return resolve();
         }
         if ('fatal' in message) return fail(new StoreWriteError(message.fatal));
@@ -80,6 +91,26 @@ export class SqliteWriter {
     return this.#ready;
   }
 
+  /** A linked dispatcher waits for a writer: start one again after a delay (unless a write does first). */
+  #scheduleRestart(): void {
+    if (this.#closed || !this.#onStart || this.#restart) return;
+    const delay = this.#restartDelayMs;
+    this.#restartDelayMs = Math.min(delay * 2, RESTART_DELAYS_MS.last);
+    this.#restart = setTimeout(() => {
+      this.#restart = undefined;
+      if (!this.#closed && this.#onStart) this.#start().catch(() => {}); // a failed start schedules the next
+    }, delay);
+    this.#restart.unref();
+  }
+
+  /**
+   * The running writer thread, if any. For tests that kill it (`terminate()`) to see what a crash
+   * of the thread does; nothing else should touch it.
+   */
+  get thread(): Worker | undefined {
+    return this.#worker;
+  }
+
   async write(raws: RawDelivery[]): Promise<RecordedDelivery[]> {
     await this.#start();
     const id = this.#nextId++;
@@ -95,6 +126,9 @@ export class SqliteWriter {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#restart);
+    this.#restart = undefined;
     const worker = this.#worker;
     if (!worker) return;
     this.#worker = undefined;
