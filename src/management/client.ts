@@ -74,6 +74,12 @@ export interface XClientOptions extends TransportOptions {
 type Obj = Record<string, unknown>;
 const id = (s: string) => encodeURIComponent(s);
 
+/**
+ * Per attempt, at least, for the calls during which X runs a CRC against the webhook (create,
+ * validate): X gives the webhook up to 10 s to answer before answering the call itself.
+ */
+const CRC_CALL_TIMEOUT_MS = 15_000;
+
 function data(json: unknown): Obj {
   const o = (json ?? {}) as Obj;
   return (o.data && typeof o.data === 'object' ? o.data : o) as Obj;
@@ -146,7 +152,14 @@ export class XClient {
   }
 
   async createWebhook(url: string): Promise<XWebhook> {
-    const json = await this.#call({ method: 'POST', path: '/2/webhooks', body: { url }, auth: 'app', operation: 'create webhook (POST /2/webhooks)' });
+    const json = await this.#call({
+      method: 'POST',
+      path: '/2/webhooks',
+      body: { url },
+      auth: 'app',
+      operation: 'create webhook (POST /2/webhooks)',
+      minTimeoutMs: CRC_CALL_TIMEOUT_MS,
+    });
     return webhook(data(json), url);
   }
 
@@ -161,7 +174,7 @@ export class XClient {
    */
   async validateWebhook(webhookId: string): Promise<{ valid: boolean; triggered: boolean; problems: string[] }> {
     const operation = `validate webhook ${webhookId} (PUT /2/webhooks/:id)`;
-    const json = await this.#call<Obj | null>({ method: 'PUT', path: `/2/webhooks/${id(webhookId)}`, auth: 'app', operation });
+    const json = await this.#call<Obj | null>({ method: 'PUT', path: `/2/webhooks/${id(webhookId)}`, auth: 'app', operation, minTimeoutMs: CRC_CALL_TIMEOUT_MS });
     const d = (json?.data ?? null) as Obj | null;
     const triggered = d && (d.valid === true || d.valid === 'true') ? true : d && (d.valid === false || d.valid === 'false') ? false : null;
     if (triggered === null) {

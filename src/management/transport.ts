@@ -8,7 +8,7 @@ export interface TransportOptions {
   credentials: XCredentials;
   /** Per attempt (X_API_TIMEOUT_MS). */
   timeoutMs?: number;
-  /** Retries of 5xx answers and network errors (X_API_RETRIES). */
+  /** Retries of 5xx answers and network errors (X_API_RETRIES); a POST only when it was not sent. */
   retries?: number;
   /** Wait for a rate-limit reset at most this long; beyond, fail with the time to retry. */
   rateLimitMaxWaitMs?: number;
@@ -42,7 +42,18 @@ export interface XRequest {
   signal?: AbortSignal;
   /** Replace the configured credentials for this call (e.g. another user's token). */
   credentials?: XCredentials;
+  /** At least this long per attempt, whatever X_API_TIMEOUT_MS says (calls during which X runs a CRC). */
+  minTimeoutMs?: number;
 }
+
+/**
+ * Network errors that happen before a request is sent (no connection, no address): even a POST
+ * may go again after these.
+ */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** Why a failed POST is not sent again: X may have carried it out (a webhook made, a DM sent). */
+const POST_NOT_REPEATED = 'X may have carried it out before the answer was lost, so it was not sent again: check before repeating it';
 
 export interface XResponse<T = unknown> {
   status: number;
@@ -93,7 +104,8 @@ function readRateLimit(h: Headers): RateLimit | null {
 
 /**
  * One HTTP call to the X API with the credential the call needs, a timeout on every attempt,
- * retries with exponential backoff on 5xx and network errors, and rate limits honoured: a 429
+ * retries with exponential backoff on 5xx and network errors (a POST only when it cannot have
+ * been sent: a webhook, a replay job or a DM must not be made twice), and rate limits honoured: a 429
  * waits for x-rate-limit-reset when that is within rateLimitMaxWaitMs, else fails saying when
  * to retry. Errors carry X's title, detail, type and "Reason: details" messages.
  */
@@ -130,7 +142,8 @@ export class XTransport {
         authorization: auth.kind === 'bearer' ? `Bearer ${auth.token}` : oauth1Header(auth.credentials, req.method, url),
       };
       if (payload !== undefined) headers['content-type'] = 'application/json';
-      const timeout = AbortSignal.timeout(this.o.timeoutMs);
+      const timeoutMs = Math.max(this.o.timeoutMs, req.minTimeoutMs ?? 0);
+      const timeout = AbortSignal.timeout(timeoutMs);
       const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
       let res: Response;
       let text: string;
@@ -140,9 +153,12 @@ export class XTransport {
       } catch (error) {
         if (req.signal?.aborted) throw error;
         // fetch names an invalid header by its value: never let a credential into the message.
-        const cause = timeout.aborted ? `no answer within ${this.o.timeoutMs} ms` : withoutSecret(networkCause(error), headers.authorization);
+        const cause = timeout.aborted ? `no answer within ${timeoutMs} ms` : withoutSecret(networkCause(error), headers.authorization);
         if (/invalid header value|header value/i.test(cause)) {
           throw new XUnreachableError(req.operation, 'the credential is not a valid HTTP header value (a line break or control character in the token?)');
+        }
+        if (req.method === 'POST' && (timeout.aborted || !NOT_SENT.has(networkCode(error) ?? ''))) {
+          throw new XUnreachableError(req.operation, `${cause}; ${POST_NOT_REPEATED}`);
         }
         if (failures < this.o.retries) {
           await this.#backoff(req, failures++, cause);
@@ -164,6 +180,7 @@ export class XTransport {
         throw new RateLimitedError(req.operation, parseXErrorBody(text), resetAt, this.o.now());
       }
       if (res.status >= 500) {
+        if (req.method === 'POST') throw new XApiError(req.operation, res.status, parseXErrorBody(text), POST_NOT_REPEATED);
         if (failures < this.o.retries) {
           await this.#backoff(req, failures++, `HTTP ${res.status}`);
           continue;
@@ -202,9 +219,13 @@ function withoutSecret(text: string, secret: string | undefined): string {
   return out;
 }
 
+function networkCode(error: unknown): string | undefined {
+  return (error as { cause?: { code?: string } })?.cause?.code;
+}
+
 function networkCause(error: unknown): string {
   const e = error as { message?: string; cause?: { code?: string; message?: string } };
-  const code = e?.cause?.code;
+  const code = networkCode(error);
   return code ? `network error ${code}` : `network error: ${e?.cause?.message ?? e?.message ?? String(error)}`;
 }
 

@@ -200,6 +200,36 @@ describe('the X client against the X stand-in', () => {
     expect((down as Error).message).toMatch(/network error ECONNREFUSED/);
   });
 
+  // A POST that timed out or got a 5xx may have been carried out at X: sending it again can make a
+  // second DM, replay job or subscription, or fail on X's duplicate answer. Only a POST that cannot
+  // have left (the connection refused) goes again; GET, PUT and DELETE retry as before (above).
+  it('does not send a POST again after a timeout or a 5xx, only when it never left', async () => {
+    await start();
+    const dm = 'POST /2/dm_conversations/with/:participant_id/messages';
+    standin.failNext(dm, { late: true, delayMs: 600 });
+    const late = await client({ timeoutMs: 150 }).sendDirectMessage(USER.id, '783214', 'hello once').catch((x: unknown) => x);
+    expect(late).toBeInstanceOf(XUnreachableError);
+    expect((late as Error).message).toMatch(/no answer within 150 ms; X may have carried it out .*not sent again/);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(standin.sentMessages.map((m) => m.text)).toEqual(['hello once']);
+
+    standin.failNext(dm, { status: 503 });
+    const down = await fails(client().sendDirectMessage(USER.id, '783214', 'hello again'));
+    expect(down.status).toBe(503);
+    expect(down.message).toMatch(/not sent again/);
+    expect(waits).toEqual([]);
+    expect(standin.requests.filter((r) => r.route === dm).map((r) => r.status)).toEqual([201, 503]);
+
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const refused = await client({ baseUrl: `http://127.0.0.1:${closedPort}`, retries: 1, backoffMs: 1 })
+      .sendDirectMessage(USER.id, '783214', 'never left')
+      .catch((x: unknown) => x);
+    expect((refused as Error).message).toMatch(/network error ECONNREFUSED \(2 attempts/);
+  });
+
   it('a token that is not a valid header value fails with a clear error that does not contain it', async () => {
     await start();
     const token = 'AAAA-first-half\nsecond-half-of-the-token';

@@ -43,6 +43,8 @@ interface Fault {
   times: number;
   delayMs: number;
   body?: unknown;
+  /** The call is carried out as usual and only its answer waits delayMs (an answer lost to a timeout). */
+  late: boolean;
 }
 
 interface Window {
@@ -90,8 +92,14 @@ export class ApiServer {
     });
   }
 
-  failNext(routeKey: string, fault: { status?: number; times?: number; delayMs?: number; body?: unknown }): void {
-    this.#faults.set(routeKey, { status: fault.status ?? 503, times: fault.times ?? 1, delayMs: fault.delayMs ?? 0, body: fault.body });
+  failNext(routeKey: string, fault: { status?: number; times?: number; delayMs?: number; body?: unknown; late?: boolean }): void {
+    this.#faults.set(routeKey, {
+      status: fault.status ?? 503,
+      times: fault.times ?? 1,
+      delayMs: fault.delayMs ?? 0,
+      body: fault.body,
+      late: fault.late ?? false,
+    });
   }
 
   setRateLimit(routeKey: string, w: { limit?: number; remaining: number; resetInSeconds: number }): void {
@@ -123,7 +131,11 @@ export class ApiServer {
       }
       const limitHeaders = found.auth === 'none' ? {} : this.#rateLimit(found.key);
       const fault = this.#faults.get(found.key);
-      if (fault && fault.times > 0) {
+      let lateMs = 0;
+      if (fault && fault.times > 0 && fault.late) {
+        fault.times--;
+        lateMs = fault.delayMs;
+      } else if (fault && fault.times > 0) {
         fault.times--;
         if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
         return send(fault.status, fault.body ?? { title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status: fault.status }, limitHeaders);
@@ -141,6 +153,7 @@ export class ApiServer {
         this.requests.push({ route: routeKey, status, auth: authLabel });
         return;
       }
+      if (lateMs) await new Promise((r) => setTimeout(r, lateMs));
       send(status, out, limitHeaders);
     } catch (error) {
       if (error instanceof HttpError) return send(error.status, error.body, error.headers);

@@ -120,9 +120,11 @@ export class XStandIn {
 
   /**
    * The next `times` calls of a route ("GET /2/webhooks", "PUT /2/webhooks/:id", ...) answer
-   * `status` (after `delayMs`, to test timeouts).
+   * `status` (after `delayMs`, to test timeouts). With `late`, they are carried out as usual and
+   * only their answers wait `delayMs`: what a client that timed out cannot tell from a call that
+   * never arrived.
    */
-  failNext(route: string, fault: { status?: number; times?: number; delayMs?: number; body?: unknown }): void {
+  failNext(route: string, fault: { status?: number; times?: number; delayMs?: number; body?: unknown; late?: boolean }): void {
     this.#server.failNext(route, fault);
   }
 
