@@ -53,6 +53,8 @@ export function matches(item: TailItem, f: TailFilter): boolean {
 const MARGIN_MS = 10_000;
 const WATCH_MS = 10 * 60_000;
 const WATCH_MAX = 500;
+/** Rows of each kind one read takes: the newest of the window. */
+const READ_MAX = 500;
 
 export function createLiveTail(db: Database, intervalMs = 1_000): LiveTail {
   const listeners = new Map<number, { filter: TailFilter; send: (item: TailItem) => void }>();
@@ -71,20 +73,26 @@ export function createLiveTail(db: Database, intervalMs = 1_000): LiveTail {
     try {
       const from = new Date(since.getTime() - MARGIN_MS);
       const readAt = new Date();
+      // The newest rows of the window, sent oldest first. Read from the oldest, a window holding
+      // more than one read's rows (over ~45 a second) gave back rows already sent, and the tail
+      // showed nothing new for as long as the rate lasted; above a read's rows a second, the tail
+      // now skips the rows in between (a person reads far fewer, and the page keeps fewer).
       const [deliveries, events] = await Promise.all([
         db.prisma.delivery.findMany({
           where: { receivedAt: { gte: from } },
-          orderBy: { id: 'asc' },
-          take: 500,
+          orderBy: { id: 'desc' },
+          take: READ_MAX,
           select: { id: true, format: true, status: true, eventCount: true, receivedAt: true },
         }),
         db.prisma.event.findMany({
           where: { receivedAt: { gte: from } },
-          orderBy: { id: 'asc' },
-          take: 500,
+          orderBy: { id: 'desc' },
+          take: READ_MAX,
           select: { id: true, type: true, action: true, forUserId: true, format: true, state: true, receivedAt: true, runs: { select: { state: true, attempts: true } } },
         }),
       ]);
+      deliveries.reverse();
+      events.reverse();
       const items: TailItem[] = [];
       for (const d of deliveries) {
         if (sent.has(d.id)) continue;

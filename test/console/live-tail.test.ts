@@ -5,6 +5,7 @@ import { aaaBody, newActivity, xaaBody } from '../../src/testing/samples.js';
 import { postSigned, startTestApp, type TestApp } from '../support/app.js';
 import { matches, type TailEvent, type TailItem } from '../../src/console/live-tail.js';
 import { providersUnderTest } from '../support/databases.js';
+import { eventInput, storeEvents } from '../support/events.js';
 
 const ADMIN_TOKEN = 'console-admin-token-0123456789';
 
@@ -87,6 +88,35 @@ describe.each(providersUnderTest())('console live tail: server-sent events with 
     expect(seen).toHaveLength(1);
     expect(seen[0]!).toMatchObject({ kind: 'event', data: { type: 'follow', forUserId: '1111111111', format: 'xaa' } });
   });
+
+  // Over ~45 rows a second a tail's window (the last ten seconds and more) holds more than one
+  // read's 500 rows: read from the oldest, every read gave back rows already sent and the tail
+  // showed nothing new until the burst had left the window (~12 s here). It sends the newest.
+  it('shows what arrives right after a burst larger than one read, while the burst is in its window', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${base}/console/events/stream?user=4444444444`, { headers: { cookie, accept: 'text/event-stream' }, signal: controller.signal });
+    const reader = res.body!.getReader();
+    await reader.read(); // subscribed
+    await storeEvents(app.db, Array.from({ length: 600 }, () => eventInput({ forUserId: '5555555555' })));
+    await new Promise((r) => setTimeout(r, 1_500)); // a read of the burst alone
+    await deliver(aaaBody(newActivity('like', '4444444444', { at: new Date() })));
+    // Well before the burst leaves the window (10 s after it was stored).
+    const deadline = setTimeout(() => controller.abort(), 5_000);
+    let text = '';
+    try {
+      while (!text.includes('4444444444')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += Buffer.from(value).toString('utf8');
+      }
+    } catch {
+      // aborted at the deadline
+    } finally {
+      clearTimeout(deadline);
+      controller.abort();
+    }
+    expect(text).toContain('"forUserId":"4444444444"');
+  }, 20_000);
 
   it('renders the same filters on the page without JavaScript', async () => {
     const res = await fetch(`${base}/console/events?format=xaa&user=1111111111`, { headers: { cookie } });
