@@ -500,10 +500,15 @@ export class XClient {
 
   /**
    * Sends a DM from `fromUserId` to `toUserId` (POST /2/dm_conversations/with/:participant_id/messages).
-   * The sender is the user of the credential: the configured user context, or userCredentials(fromUserId).
+   * The sender is the user of the credential: userCredentials(fromUserId), else that user's own
+   * X_OAUTH2_USER_TOKEN_<fromUserId>, else the configured user context (refused when its OAuth
+   * 1.0a access token names another user).
    */
   async sendDirectMessage(fromUserId: string, toUserId: string, text: string): Promise<SentDirectMessage> {
-    const credentials = this.#userCredentials?.(fromUserId);
+    let credentials = this.#userCredentials?.(fromUserId);
+    // The user's own token before the configured user context, which may be another account's.
+    const own = credentials ? undefined : oauth2TokenFor(fromUserId, this.credentials, false);
+    if (own) credentials = { oauth2UserToken: own.token };
     if (!credentials) {
       const own = userIdOfAccessToken(this.credentials.accessToken);
       if (own && own !== fromUserId) {

@@ -279,4 +279,18 @@ describe('the X client against the X stand-in', () => {
     expect(standin.sentMessages).toEqual([expect.objectContaining({ from: USER.id, to: '777', text: 'hello' })]);
     await expect(client().sendDirectMessage('999', '777', 'x')).rejects.toThrow(/belongs to user 42, not 999/);
   });
+
+  // With a token of its own for the sender, a DM goes out as that user, not as the configured user
+  // context's account (user 42's OAuth 1.0a or X_OAUTH2_USER_TOKEN): it used to go out as 42.
+  it("sendDirectMessage sends as the sender's own X_OAUTH2_USER_TOKEN_<id> when there is one", async () => {
+    const other = { id: '43', accessToken: '43-other-token', accessTokenSecret: 'other-token-secret', oauth2Token: 'other-oauth2' };
+    await start({ users: [USER, other] });
+    const asOther = { oauth2UserTokens: { [other.id]: other.oauth2Token } };
+    await client({ credentials: { ...client().credentials, ...asOther } }).sendDirectMessage(other.id, '777', 'from 43, OAuth 1.0a of 42 configured');
+    await client({ credentials: { oauth2UserToken: USER.oauth2Token, ...asOther } }).sendDirectMessage(other.id, '777', 'from 43, OAuth 2.0 of 42 configured');
+    expect(standin.sentMessages.map((m) => [m.from, m.text])).toEqual([
+      ['43', 'from 43, OAuth 1.0a of 42 configured'],
+      ['43', 'from 43, OAuth 2.0 of 42 configured'],
+    ]);
+  });
 });
