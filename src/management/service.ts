@@ -18,6 +18,14 @@ import { userIdOfAccessToken } from './credentials.js';
 import { isDuplicateSubscription, XApiError } from './errors.js';
 
 /**
+ * X answered 200 but said the change was not made (`"deleted": false`, ...): an error (the CLI
+ * exits 1), and the mirror is left as it was.
+ */
+function notDone(operation: string, answer: string): XApiError {
+  return new XApiError(operation, 200, { problems: [{ message: `X answered ${answer}: nothing was changed at X` }] });
+}
+
+/**
  * The X API client plus the local mirror: every change made at X is recorded (webhooks,
  * subscriptions, replay jobs) when a database is given. Without one, the calls still work.
  */
@@ -76,7 +84,8 @@ export class Management {
   }
 
   async deleteWebhook(id: string): Promise<void> {
-    await this.client.deleteWebhook(id);
+    const { deleted } = await this.client.deleteWebhook(id);
+    if (!deleted) throw notDone(`delete webhook ${id}`, '"deleted": false');
     if (this.db) await deleteWebhookRecord(this.db.prisma, id);
   }
 
@@ -89,6 +98,7 @@ export class Management {
     let result: { subscribed: boolean; userId: string | null; alreadySubscribed: boolean };
     try {
       result = { ...(await this.client.subscribeUser(webhookId)), alreadySubscribed: false };
+      if (!result.subscribed) throw notDone(`subscribe to webhook ${webhookId}`, '"subscribed": false');
     } catch (error) {
       if (!isDuplicateSubscription(error)) throw error;
       result = { subscribed: true, userId: userIdOfAccessToken(this.client.credentials.accessToken) ?? null, alreadySubscribed: true };
@@ -107,7 +117,8 @@ export class Management {
   }
 
   async unsubscribe(webhookId: string, userId: string): Promise<void> {
-    await this.client.unsubscribeUser(webhookId, userId);
+    const { subscribed } = await this.client.unsubscribeUser(webhookId, userId);
+    if (subscribed) throw notDone(`unsubscribe user ${userId} from webhook ${webhookId}`, '"subscribed": true');
     if (this.db) await upsertAaaSubscription(this.db.prisma, { webhookId, userId, status: 'removed', at: this.now() });
   }
 
@@ -155,7 +166,8 @@ export class Management {
   }
 
   async deleteActivity(id: string): Promise<void> {
-    await this.client.deleteActivitySubscription(id);
+    const { deleted } = await this.client.deleteActivitySubscription(id);
+    if (!deleted) throw notDone(`delete activity subscription ${id}`, '"deleted": false');
     if (this.db) await markXaaSubscriptionRemoved(this.db.prisma, id, this.now());
   }
 
