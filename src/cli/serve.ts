@@ -120,8 +120,12 @@ export async function serve(env = readEnvironment(), options: StartOptions = {})
   };
 }
 
-/** Runs `start` until SIGTERM/SIGINT, then stops cleanly and exits 0 (1 if stopping failed), output flushed. */
-export async function runUntilSignal(start: () => Promise<{ stop(): Promise<void> }>): Promise<void> {
+/**
+ * Runs `start` until SIGTERM/SIGINT, then stops cleanly and exits 0 (1 if stopping failed), output
+ * flushed. `check` runs once the signals are handled (a startup check that waits, such as the
+ * stream's first answer from X): a signal meanwhile stops cleanly too; a throw is the command's error.
+ */
+export async function runUntilSignal<T extends { stop(): Promise<void> }>(start: () => Promise<T>, check?: (running: T) => Promise<void>): Promise<void> {
   const running = await start();
   const onSignal = () => {
     running.stop().then(
@@ -134,6 +138,7 @@ export async function runUntilSignal(start: () => Promise<{ stop(): Promise<void
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  await check?.(running);
 }
 
 /**
@@ -164,16 +169,22 @@ export async function serveCommand(options: StartOptions = {}): Promise<void> {
  * and /metrics on PORT. X refusing the bearer token on the first connection stops it (exit 1).
  */
 export async function streamCommand(options: StartOptions = {}): Promise<void> {
-  await runUntilSignal(async () => {
-    const running = await serve(readEnvironment(), { ...options, stream: true, webhook: false });
-    exitOnStreamFailure(running);
-    const first = await running.receiver.stream!.firstAnswer();
-    if (first.reason === 'unauthorized') {
-      await running.stop();
-      throw new Error(
-        `X refused the stream's bearer token (HTTP ${first.status}${first.detail ? `: ${first.detail}` : ''}): check X_BEARER_TOKEN, the app-only bearer token of the app whose XAA subscriptions to receive`,
-      );
-    }
-    return running;
-  });
+  await runUntilSignal(
+    async () => {
+      const running = await serve(readEnvironment(), { ...options, stream: true, webhook: false });
+      exitOnStreamFailure(running);
+      return running;
+    },
+    // X may send the stream's headers only with its first keep-alive (~20 s): a SIGTERM while
+    // waiting for them stops cleanly (handlers working through the backlog finish or are released).
+    async (running) => {
+      const first = await running.receiver.stream!.firstAnswer();
+      if (first.reason === 'unauthorized') {
+        await running.stop();
+        throw new Error(
+          `X refused the stream's bearer token (HTTP ${first.status}${first.detail ? `: ${first.detail}` : ''}): check X_BEARER_TOKEN, the app-only bearer token of the app whose XAA subscriptions to receive`,
+        );
+      }
+    },
+  );
 }

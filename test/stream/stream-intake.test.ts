@@ -5,6 +5,7 @@
 // every event is handled once, none lost within the backfill window, and what is not covered is
 // reported.
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -228,6 +229,32 @@ describe.each(providersUnderTest())('the XAA persistent stream on %s', (provider
       const events = await prisma.event.findMany({ select: { duplicateCount: true } });
       expect(events.every((e) => e.duplicateCount === 1)).toBe(true);
     });
+  });
+
+  // X may send the stream's headers only with its first keep-alive: `xaa stream` waits for them to
+  // check the token. A SIGTERM during that wait used to find no handler (installed only after it),
+  // and node's default killed the process: no clean stop, exit by signal.
+  it('stops cleanly on SIGTERM while X has not answered the first connection yet', async () => {
+    const silent = net.createServer(() => {}); // accepts, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const port = await freePort();
+      const proc = spawnXaa(['stream'], {
+        DATABASE_URL: testDb.url,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        X_API_BASE_URL: `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`,
+        X_BEARER_TOKEN: BEARER,
+        LOG_LEVEL: 'info',
+      });
+      procs.push(proc);
+      await waitForStatus(`http://127.0.0.1:${port}/healthz`, 200);
+      proc.child.kill('SIGTERM');
+      expect(await proc.exited).toEqual({ code: 0, signal: null });
+      expect(proc.output()).toMatch(/"msg":"stopped"/);
+    } finally {
+      silent.close();
+    }
   });
 
   it('stops at startup with one clear line when X refuses the bearer token, never printing it', async () => {
