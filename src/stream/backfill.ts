@@ -33,3 +33,18 @@ export function planBackfill(lastSeen: Date | null, now: Date): BackfillPlan {
   const to = new Date(now.getTime() - MAX_BACKFILL_MINUTES * 60_000);
   return { backfillMinutes, gapMs, uncovered: { from: lastSeen, to, seconds: Math.max(0, (to.getTime() - lastSeen.getTime()) / 1000) } };
 }
+
+/**
+ * How far a connection that asked for backfill has surely brought the stream, `elapsedMs` after it
+ * opened at `openedAt`: X replays the window first ("older Posts are generally delivered first",
+ * its filtered stream's docs; the activity stream's say nothing), with no marker where the replay
+ * ends, and no time common to every event type to read progress from. Taking a replay to run at
+ * least twice as fast as time passes (the activity stream is capped at 250 events a second, which
+ * the inbox stores many times over), it has covered the window's start plus twice the time
+ * connected; it reaches live after the window's own length. A position moved to a line's arrival
+ * time during the replay said the whole window was stored: a connection cut mid-replay then asked
+ * for too little backfill, and the rest of the window was lost without a gap being reported.
+ */
+export function replayedUpTo(openedAt: Date, backfillMinutes: number, elapsedMs: number): Date {
+  return new Date(openedAt.getTime() - backfillMinutes * 60_000 + 2 * Math.max(0, elapsedMs));
+}

@@ -2,7 +2,7 @@ import type { StreamConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Attempt, EndReason } from './attempt.js';
-import { planBackfill, type BackfillPlan } from './backfill.js';
+import { planBackfill, replayedUpTo, type BackfillPlan } from './backfill.js';
 import { runConnection } from './connection.js';
 import { GapAccounting } from './gaps.js';
 import { PositionKeeper, type StreamPosition } from './position.js';
@@ -186,6 +186,7 @@ export class StreamConsumer {
     const abort = new AbortController();
     this.#abort = abort;
     if (this.#stopped) return { reason: 'stopped', opened: false };
+    let replaying: { openedAt: Date } | undefined;
     return runConnection(
       {
         baseUrl: this.#d.baseUrl,
@@ -196,9 +197,16 @@ export class StreamConsumer {
         logger,
         now: this.#now,
         store: (line, at) => storeEventLine(this.#d, line, at),
-        reach: (at) => this.#position.reach(at),
+        // During a backfill's replay, no further than the replay surely got (replayedUpTo).
+        reach: (at) => {
+          const until = replaying ? replayedUpTo(replaying.openedAt, plan.backfillMinutes, at.getTime() - replaying.openedAt.getTime()) : at;
+          const next = until.getTime() < at.getTime() ? until : at;
+          const seen = this.#position.seen;
+          if (!seen || next.getTime() > seen.getTime()) this.#position.reach(next);
+        },
         stopping: () => this.#stopped,
         opened: async () => {
+          if (plan.backfillMinutes > 0) replaying = { openedAt: this.#now() };
           this.#firstOutcome.resolve({ reason: 'closed', opened: true });
           if (!this.#position.seen) {
             // The very first connection of this store: from now on, a restart must ask for backfill.

@@ -1,10 +1,21 @@
 // What a (re)connection asks X for, and what it reports as not covered; the reconnect delays.
 import { describe, expect, it } from 'vitest';
-import { planBackfill } from '../../src/stream/backfill.js';
+import { planBackfill, replayedUpTo } from '../../src/stream/backfill.js';
 import { exponentialDelay, linearDelay, rateLimitWaitMs } from '../../src/stream/backoff.js';
 
 const NOW = new Date('2026-12-01T10:00:00.000Z');
 const ago = (ms: number) => new Date(NOW.getTime() - ms);
+
+describe('replayedUpTo: how far a connection that asked for backfill has surely brought the stream', () => {
+  it("starts at the window's start and moves twice as fast as time, reaching live after the window's length", () => {
+    expect(replayedUpTo(NOW, 4, 0)).toEqual(ago(4 * 60_000));
+    expect(replayedUpTo(NOW, 4, 60_000)).toEqual(ago(2 * 60_000));
+    // Live (the time of arrival, NOW + elapsed) once connected for the window's 4 minutes.
+    expect(replayedUpTo(NOW, 4, 4 * 60_000)).toEqual(new Date(NOW.getTime() + 4 * 60_000));
+    // A short connection of a flapping stream (1 minute asked, cut after 30 s) still moves it on.
+    expect(replayedUpTo(NOW, 1, 30_000)).toEqual(NOW);
+  });
+});
 
 describe('planBackfill', () => {
   it('asks no backfill on the very first connection', () => {

@@ -134,6 +134,22 @@ describe('StreamConsumer', () => {
     expect((await streamLastSeen(db.prisma))!.getTime()).toBe(lastSeen.getTime());
   });
 
+  // X replays a backfill's window first, with no marker where it ends. Keep-alives and events of a
+  // connection that asked for 4 minutes used to move the position to their arrival time at once:
+  // cut during the replay, the next connection asked for about a minute and the rest of the
+  // window was never asked for again. The position moves no faster than the replay surely went.
+  it('keeps the position behind a backfill that is being replayed (keep-alives included)', async () => {
+    await standIn(50);
+    const lastSeen = new Date(Date.now() - 3 * 60_000);
+    await saveStreamLastSeen(db.prisma, lastSeen);
+    const c = consume({ XAA_STREAM_IDLE_TIMEOUT_MS: '2000' });
+    await until(() => c.status().connected, 20_000);
+    expect(x.streamRequests).toEqual([expect.objectContaining({ backfillMinutes: 4 })]);
+    await new Promise((r) => setTimeout(r, 1_000)); // ~20 keep-alives
+    await c.stop();
+    expect((await streamLastSeen(db.prisma))!.getTime()).toBe(lastSeen.getTime());
+  });
+
   it('waits for x-rate-limit-reset after a 429, then connects', async () => {
     await standIn(50);
     // The stand-in answers x-rate-limit-reset: this time in whole seconds, rounded up.
