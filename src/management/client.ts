@@ -102,7 +102,12 @@ export function parseReplayAnswer(json: unknown): ReplayJobAnswer {
   return { jobId: null, createdAt: null, raw: json };
 }
 
-function activity(o: Obj): ActivitySubscription {
+/**
+ * An activity subscription from X's answer. X's docs show three shapes for a created one: the
+ * spec's `data.subscription`, and in its quickstart `data` itself and `data` as a one-element array.
+ */
+function activity(answer: Obj | Obj[]): ActivitySubscription {
+  const o = (Array.isArray(answer) ? (answer[0] ?? {}) : answer) as Obj;
   const s = (o.subscription && typeof o.subscription === 'object' ? o.subscription : o) as Obj;
   const out: ActivitySubscription = {
     id: str(s.subscription_id) ?? str(s.id) ?? '',
@@ -343,6 +348,8 @@ export class XClient {
       operation: own ? `${operation} with ${own.variable}` : operation,
     });
     const s = activity(data(json));
+    // Made at X, perhaps, but not to be tracked or deleted without its id.
+    if (!s.id) throw new XApiError(operation, 200, { problems: [{ message: 'X answered without a subscription_id: see `xaa activity list` for what was created' }] });
     if (!s.event_type) s.event_type = canonicalEventType(eventType);
     return s;
   }

@@ -142,4 +142,18 @@ describe('XAA activity subscriptions as X documents them, against the stand-in',
     expect(first.meta.next_token).toMatch(/^.{16,}$/);
     expect(await c.listActivitySubscriptions()).toHaveLength(3);
   });
+
+  // X's docs show three shapes of a created subscription: the spec's data.subscription (what the
+  // stand-in answers), and in the quickstart data itself and data as a one-element array, which
+  // used to read as an empty id (printed as created, never mirrored).
+  it('reads a created subscription from each shape of answer X documents, and fails on one without an id', async () => {
+    const sub = { subscription_id: '1976325569252868096', event_type: 'news.new', filter: { keyword: 'solar' }, created_at: '2025-10-09T16:35:08.000Z', updated_at: '2025-10-09T16:35:08.000Z' };
+    const create = () => client().createActivitySubscription({ event_type: 'news.new', filter: { keyword: 'solar' }, webhook_id: webhookId });
+    for (const body of [{ data: [sub], meta: { total_subscriptions: 1 } }, { data: sub }, { data: { subscription: sub } }]) {
+      standin.failNext('POST /2/activity/subscriptions', { status: 200, body });
+      expect(await create()).toMatchObject({ id: sub.subscription_id, event_type: 'news.new', filter: { keyword: 'solar' } });
+    }
+    standin.failNext('POST /2/activity/subscriptions', { status: 200, body: { data: [] } });
+    expect((await failure(create())).message).toMatch(/answered without a subscription_id/);
+  });
 });
