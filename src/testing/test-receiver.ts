@@ -41,6 +41,11 @@ export interface SampleDeliveryOptions {
   senderId?: string;
   /** post.match: the filtered-stream rules it matched (ids generated where missing; default one tagged "sample"). */
   rules?: Array<{ id?: string; tag?: string }>;
+  /**
+   * Which kind of the type (SAMPLE_VARIANTS): for post.create the subscribed user's role,
+   * 'mentioned' (the default), 'author', 'reply', 'quote' or 'repost'; the field of a profile.update...
+   */
+  variant?: string;
 }
 
 export interface SampleDelivery {
@@ -161,6 +166,7 @@ export async function startTestReceiver(options: TestReceiverOptions): Promise<T
         ...(o.text ? { text: o.text } : {}),
         ...(o.senderId ? { senderId: o.senderId } : {}),
         ...(o.rules ? { rules: o.rules } : {}),
+        ...(o.variant !== undefined ? { variant: o.variant } : {}),
       });
       const body = sampleBody(activity, format);
       const res = await post(body);

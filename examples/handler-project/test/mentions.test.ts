@@ -22,14 +22,16 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('a post that mentions the user is saved once; a follow is not a mention', async () => {
+test("a post that mentions the user is saved once; the user's own post and a follow are not mentions", async () => {
   const mention = await receiver.deliver('post.create', { text: 'hello from a test' });
+  await receiver.deliver('post.create', { variant: 'author', text: 'my own post' });
   await receiver.deliver('follow');
 
   const events = await receiver.waitForHandlers();
   assert.deepEqual(
     events.map((e) => [e.type, e.status]),
     [
+      ['post.create', 'done'],
       ['post.create', 'done'],
       ['follow', 'done'],
     ],

@@ -25,11 +25,13 @@ export default definePlugin({
   options: parseOptions,
   setup(hooks, options) {
     hooks.on('post.create', async (event, ctx) => {
-      const post = event.payload;
+      // post.create is every post in the user's timeline: their own, replies, quotes, reposts and
+      // mentions of them. event.data says which, for AAA and XAA deliveries alike.
+      if (event.data.role !== 'mentioned') return;
       const mention = {
-        id: post.id_str ?? post.id,
-        text: post.extended_tweet?.full_text ?? post.full_text ?? post.text,
-        author: post.user?.id_str ?? post.author_id,
+        id: event.data.postId,
+        text: event.data.text,
+        author: event.data.authorId,
         forUserId: event.forUserId,
         format: event.format,
       };
