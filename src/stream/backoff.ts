@@ -27,7 +27,12 @@ function jittered(base: number, next: number, random: () => number): number {
 
 /**
  * How long a 429 asks to wait, in ms from `nowMs`: Retry-After (seconds or an HTTP date), else
- * x-rate-limit-reset (X's UNIX time in seconds when the window resets); null when neither says.
+ * x-rate-limit-reset (X's UNIX time in seconds when the window resets) when the window is used up;
+ * null when neither says. A 429 with requests left in the window (x-rate-limit-remaining above 0)
+ * is not the window's: X's "TooManyConnections" (another connection still holds the stream's
+ * slot, as in a rolling deploy) frees within seconds, and waiting for the window's reset, up to
+ * 15 minutes, outlasted the 5 minutes a backfill can bring back. Such a 429 takes the doubling
+ * wait from XAA_STREAM_RATE_LIMIT_MIN_WAIT_MS (X's advice for a 429: from a minute, doubling).
  */
 export function rateLimitWaitMs(headers: Headers, nowMs: number): number | null {
   const retryAfter = headers.get('retry-after');
@@ -37,6 +42,8 @@ export function rateLimitWaitMs(headers: Headers, nowMs: number): number | null 
     const at = Date.parse(retryAfter);
     if (Number.isFinite(at)) return Math.max(0, at - nowMs);
   }
+  const remaining = headers.get('x-rate-limit-remaining');
+  if (remaining !== null && Number(remaining) > 0) return null;
   const reset = Number(headers.get('x-rate-limit-reset'));
   if (headers.get('x-rate-limit-reset') !== null && Number.isFinite(reset) && reset > 0) return Math.max(0, reset * 1000 - nowMs);
   return null;

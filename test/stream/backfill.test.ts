@@ -62,5 +62,10 @@ describe('reconnect delays', () => {
     expect(rateLimitWaitMs(new Headers({ 'retry-after': new Date(now + 90_000).toUTCString() }), now)).toBe(90_000);
     expect(rateLimitWaitMs(new Headers({ 'x-rate-limit-reset': String(now / 1000 + 120) }), now)).toBe(120_000);
     expect(rateLimitWaitMs(new Headers({}), now)).toBeNull();
+    // The window used up: its reset. Requests left in it: not the window's 429 (X's
+    // TooManyConnections), so no wait of its own (the doubling floor applies).
+    const reset = String(now / 1000 + 600);
+    expect(rateLimitWaitMs(new Headers({ 'x-rate-limit-reset': reset, 'x-rate-limit-remaining': '0' }), now)).toBe(600_000);
+    expect(rateLimitWaitMs(new Headers({ 'x-rate-limit-reset': reset, 'x-rate-limit-remaining': '449' }), now)).toBeNull();
   });
 });
