@@ -94,9 +94,14 @@ function describeInvalid(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }
 
+/** Whether a HANDLERS entry is a module path (`./x`, `/x`, anything ending in .js/.ts/.mjs/...), not a package name. */
+export function isModulePath(specifier: string): boolean {
+  return specifier.startsWith('.') || specifier.startsWith('/') || /\.[cm]?[jt]s$/.test(specifier);
+}
+
 /** Imports one HANDLERS entry: a module path (relative to cwd; TypeScript through its project's tsx) or a package name. */
 async function importModule(specifier: string, cwd: string): Promise<{ default?: unknown; name?: unknown }> {
-  const isPath = specifier.startsWith('.') || specifier.startsWith('/') || /\.[cm]?[jt]s$/.test(specifier);
+  const isPath = isModulePath(specifier);
   const file = isPath ? path.resolve(cwd, specifier) : undefined;
   const typeScript = file !== undefined && isTypeScriptModule(file);
   let withTsx = false;

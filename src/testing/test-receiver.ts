@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { handlerOptionsVariable } from '../config/index.js';
 import { startReceiver, type Receiver } from '../embed/receiver.js';
+import { isModulePath } from '../plugins/loader.js';
 import { sign, SIGNATURE_HEADER } from '../receiver/signature.js';
 import { getEvent, listEvents, type EventDetail } from '../store/index.js';
 import { newActivity, SAMPLE_FORMATS, sampleBody, type Activity, type SampleFormat, type SampleType } from './samples.js';
@@ -100,7 +101,8 @@ const SETTLED = new Set(['done', 'dead', 'failing']);
 export async function startTestReceiver(options: TestReceiverOptions): Promise<TestReceiver> {
   const cwd = options.cwd ?? process.cwd();
   const handlers = (typeof options.handlers === 'string' ? [options.handlers] : [...options.handlers]).map((h) =>
-    h.startsWith('.') ? path.resolve(cwd, h) : h,
+    // Every module path, as the loader tells them (src/handlers/x.ts too), not only ./ ones.
+    isModulePath(h) ? path.resolve(cwd, h) : h,
   );
   if (handlers.length === 0) throw new Error('startTestReceiver: name at least one handler module in `handlers`');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-test-receiver-'));

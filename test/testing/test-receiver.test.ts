@@ -71,6 +71,29 @@ describe('startTestReceiver', () => {
     expect(stored).toMatchObject({ format: 'filtered_stream', forUserId: null, dedupeKey: `-:post.match:${d.activity.id}` });
   });
 
+  // `cwd` is where relative handler paths start: every path the loader takes as one, not only
+  // those starting with a dot (src/handlers/x.ts, as a monorepo's test run from its root names it).
+  it('resolves a handler path without a leading dot against cwd', async () => {
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'xaa-test-receiver-cwd-'));
+    fs.mkdirSync(path.join(elsewhere, 'handlers'));
+    const written = path.join(elsewhere, 'mentions.txt');
+    fs.writeFileSync(
+      path.join(elsewhere, 'handlers/writer.mjs'),
+      `import fs from 'node:fs';
+export default { name: 'writer', setup(hooks) { hooks.on('post.create', (event) => fs.appendFileSync(${JSON.stringify(written)}, event.data.postId + '\\n')); } };
+`,
+    );
+    const other = await startTestReceiver({ cwd: elsewhere, handlers: 'handlers/writer.mjs' });
+    try {
+      const d = await other.deliver('post.create', { text: 'hello' });
+      await other.waitForHandlers();
+      expect(lines(written)).toEqual([d.activity.id]);
+    } finally {
+      await other.close();
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
   it('close() stops the receiver and deletes its database', async () => {
     const other = await startTestReceiver({ handlers: ['./test/fixtures/plugins/mention-writer.ts'], options: { 'mention-writer': { file } } });
     const dbFile = other.databaseUrl.slice('file:'.length);
