@@ -35,8 +35,21 @@ function fileName(specifier: string): string {
   return path.basename(specifier).replace(/\.[cm]?[jt]s$/, '').replace(/^@/, '');
 }
 
+/**
+ * The module as written: a CommonJS one compiled from `export default` (a .cts file, tsc's
+ * CommonJS output) comes from import() as its module.exports, `{ __esModule: true, default, name }`.
+ */
+function asWritten(mod: { default?: unknown; name?: unknown }): { default?: unknown; name?: unknown } {
+  const exports = mod.default as { __esModule?: unknown; default?: unknown; name?: unknown } | null | undefined;
+  if (exports && typeof exports === 'object' && exports.__esModule === true && 'default' in exports) {
+    return { default: exports.default, name: mod.name ?? exports.name };
+  }
+  return mod;
+}
+
 /** The two shapes of a plugin module: definePlugin({ name, options, setup }), or a function and an exported name. */
-function shapeOf(specifier: string, mod: { default?: unknown; name?: unknown }): Loaded {
+function shapeOf(specifier: string, imported: { default?: unknown; name?: unknown }): Loaded {
+  const mod = asWritten(imported);
   const plugin = mod.default;
   if (typeof plugin === 'function') return { setup: plugin as Plugin, name: mod.name, parser: undefined };
   const definition = plugin as { name?: unknown; options?: unknown; setup?: unknown } | null | undefined;

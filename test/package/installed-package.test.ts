@@ -231,6 +231,57 @@ describe('the packed package, installed into another project', () => {
     expect(output).not.toContain(SECRET);
   }, 300_000);
 
+  // A plugin compiled to CommonJS from `export default` (tsc's output: exports.default with
+  // __esModule) arrives from import() as its module.exports; it used to be refused as having no
+  // plugin as its default export. Loaded here by plain node, as the server loads a .js plugin.
+  it('loads a handler compiled to CommonJS from export default, and runs it', async () => {
+    const elsewhere = path.join(tmp, 'compiled-cjs');
+    fs.mkdirSync(elsewhere);
+    const written = path.join(elsewhere, 'follows.txt');
+    fs.writeFileSync(
+      path.join(elsewhere, 'follows.cjs'),
+      `"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+const fs = require("node:fs");
+exports.default = { name: "follows", setup(hooks) { hooks.on("follow", (event) => fs.appendFileSync(${JSON.stringify(written)}, event.id + "\\n")); } };
+`,
+    );
+    const port = await freePort();
+    const env = cleanEnv({
+      X_CONSUMER_SECRET: SECRET,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      NODE_ENV: 'test',
+      DATABASE_URL: `file:${path.join(elsewhere, 'xaa.db')}`,
+      HANDLERS: path.join(elsewhere, 'follows.cjs'),
+    });
+    const child = spawn('npx', ['xaa', 'serve', '--migrate'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    try {
+      await Promise.race([
+        waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 180_000),
+        exited.then((code) => Promise.reject(new Error(`exited ${code}`))),
+      ]);
+      const body = aaaBody(newActivity('follow', '2244994945'));
+      const res = await fetch(`http://127.0.0.1:${port}/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': xSignature(body, SECRET) },
+        body,
+      });
+      expect(res.status).toBe(200);
+      await until(() => lines(written).length > 0, 60_000);
+    } catch (error) {
+      throw new Error(`${String(error)}\n${output}`);
+    } finally {
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGTERM');
+      await exited;
+    }
+    expect(lines(written)).toHaveLength(1);
+  }, 300_000);
+
   it('says how to load a TypeScript handler whose project has no tsx', async () => {
     const elsewhere = path.join(tmp, 'no-tsx');
     fs.mkdirSync(elsewhere);
