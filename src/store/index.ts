@@ -27,7 +27,7 @@ export { ACTIVITY_STREAM, listStreamGaps, recordStreamGap, saveStreamLastSeen, s
 export type { StreamGapRecord } from './stream-state.js';
 export * from './queue/index.js';
 export * from './records/index.js';
-export { backlogReport, EVENT_STATUSES, eventStatus, getEvent, isEventStatus, listDeadLetters, listEvents } from './inspection.js';
+export { backlogReport, EVENT_STATUSES, eventStatus, getEvent, isEventStatus, countWaitingDeadLetters, listDeadLetters, listEvents } from './inspection.js';
 export type { BacklogReport, DeadLetterRecord, EventDetail, EventFilter, EventStatus, EventSummary } from './inspection.js';
 export { prune, queueStats } from './retention.js';
 export type { PruneResult, RetentionPolicy } from './retention.js';

@@ -223,6 +223,11 @@ export interface DeadLetterRecord {
   redrivenAt: Date | null;
 }
 
+/** Dead letters not yet redriven (of one handler): what "redrive all" sends back. */
+export async function countWaitingDeadLetters(prisma: Db, f: { handler?: string } = {}): Promise<number> {
+  return prisma.deadLetter.count({ where: { redrivenAt: null, ...(f.handler ? { handler: f.handler } : {}) } });
+}
+
 export async function listDeadLetters(
   prisma: Db,
   f: { handler?: string; includeRedriven?: boolean; limit?: number } = {},

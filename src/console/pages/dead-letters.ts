@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { listDeadLetters, recordedHandlers, redriveDeadLetters } from '../../store/index.js';
+import { countWaitingDeadLetters, listDeadLetters, recordedHandlers, redriveDeadLetters } from '../../store/index.js';
 import type { ConsoleDeps } from '../context.js';
 import { field, problem, sessionOf } from '../context.js';
 import { html, time } from '../html.js';
@@ -15,14 +15,15 @@ export function deadLettersPage(deps: ConsoleDeps) {
     const csrf = sessionOf(res).csrf;
     const n = Number(field(req.query, 'n')) || 0;
     const notice = field(req.query, 'notice') === 'redriven' ? `Redriven: ${n} dead letter(s) sent back to their handler.` : null;
-    const waiting = letters.filter((l) => !l.redrivenAt);
+    // Counted, not taken from the list: the list stops at 200 and, with redriven ones shown, holds fewer waiting.
+    const waiting = await countWaitingDeadLetters(deps.db.prisma, { handler });
     const body = html`<form class="filters" method="get" action="/console/dead-letters" aria-label="Filters">
 <label for="d-handler">Handler<select id="d-handler" name="handler"><option value="">any</option>${handlers.map((h) => html`<option${h === handler ? html` selected` : ''}>${h}</option>`)}</select></label>
 <label for="d-all">Shown<select id="d-all" name="all"><option value="">not yet redriven</option><option value="1"${all ? html` selected` : ''}>all, redriven included</option></select></label>
 <button type="submit" class="secondary">Show</button>
 </form>
-${waiting.length
-  ? html`<form method="post" action="/console/dead-letters/redrive" class="filters">${csrfField(csrf)}<input type="hidden" name="all" value="1">${handler ? html`<input type="hidden" name="handler" value="${handler}">` : ''}<button type="submit" class="danger">Redrive all${handler ? ` of ${handler}` : ''} (${waiting.length}${waiting.length === 200 ? '+' : ''})</button></form>`
+${waiting
+  ? html`<form method="post" action="/console/dead-letters/redrive" class="filters">${csrfField(csrf)}<input type="hidden" name="all" value="1">${handler ? html`<input type="hidden" name="handler" value="${handler}">` : ''}<button type="submit" class="danger">Redrive all${handler ? ` of ${handler}` : ''} (${waiting})</button></form>`
   : ''}
 ${table(
   'Dead letters, newest first',
