@@ -126,6 +126,9 @@ describe.each(providersUnderTest())('lease takeover on %s', (provider) => {
     expect((await db.prisma.handlerAttempt.findMany({ where: { runId: run!.id } })).map((a) => a.outcome)).toEqual(['failed']);
     expect(await db.prisma.deadLetter.count()).toBe(0);
     expect((await getEvent(db.prisma, event!.id))!.runs[0]!.history.map((h) => h.outcome).sort()).toEqual(['failed', 'ok']);
+    // Done, its lease given up: settled one outcome after the other, the failure's retry gave the
+    // lease up first and the success then matched no row (pending until the retry time).
+    expect(await db.prisma.event.findUniqueOrThrow({ where: { id: event!.id } })).toMatchObject({ state: 'done', leaseOwner: null });
   });
 
   // The dispatcher renews every in-flight lease while its outcome transactions lock some of the

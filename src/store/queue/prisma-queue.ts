@@ -14,6 +14,7 @@ import {
   type HeadRow,
 } from './per-user-runs.js';
 import { CLAIM_COLUMNS, DUE_EVENTS_SQL, storedActivity, toQueuedEvent, type EventRow as Row } from './rows.js';
+import { settleEvents, type EventSettlement } from './event-settlement.js';
 import type { AttemptRecord, ClaimOptions, EventOutcome, HandlerRunRow, QueuedEvent, WorkQueue } from './types.js';
 
 /**
@@ -198,6 +199,7 @@ export async function recordOutcomes(db: Database, outcomes: EventOutcome[]): Pr
   if (outcomes.length === 0) return;
   await db.prisma.$transaction(async (tx) => {
     for (const round of byOccurrence(outcomes)) await recordRound(db, tx, round);
+    await settle(db, tx, settleEvents(outcomes));
   });
 }
 
@@ -281,14 +283,19 @@ async function recordRound(db: Database, tx: DbTransaction, outcomes: EventOutco
         ),
       )}`);
   }
-  const finished = outcomes.filter((o) => o.nextAt === null);
+}
+
+/** Each event's new state, its lease given up: once per event, after every run of the batch is recorded. */
+async function settle(db: Database, tx: DbTransaction, events: EventSettlement[]): Promise<void> {
+  const time = db.provider === 'postgresql' ? raw('::timestamp(3)') : empty;
+  const finished = events.filter((o) => o.nextAt === null);
   for (const part of chunks(finished, ROWS_PER_STATEMENT)) {
     await tx.$executeRaw(sql`
       WITH v (id, owner, completed_at) AS (VALUES ${join(part.map((o) => sql`(${o.eventId}, ${o.owner}, ${o.now}${time})`))})
       UPDATE events SET state = 'done', completed_at = v.completed_at, lease_owner = NULL, lease_until = NULL
       FROM v WHERE events.id = v.id AND events.lease_owner = v.owner`);
   }
-  const later = outcomes.filter((o) => o.nextAt !== null);
+  const later = events.filter((o) => o.nextAt !== null);
   for (const part of chunks(later, ROWS_PER_STATEMENT)) {
     await tx.$executeRaw(sql`
       WITH v (id, owner, available_at) AS (VALUES ${join(part.map((o) => sql`(${o.eventId}, ${o.owner}, ${o.nextAt}${time})`))})

@@ -15,6 +15,7 @@ import {
   type HeadRow,
 } from '../queue/per-user-runs.js';
 import { CLAIM_COLUMNS, DUE_EVENTS_SQL, storedActivity, toQueuedEvent, type EventRow } from '../queue/rows.js';
+import { settleEvents } from '../queue/event-settlement.js';
 import { sqliteTime, type Connection } from './connection.js';
 
 type Row = EventRow;
@@ -175,8 +176,10 @@ export function queueStatements(db: Connection) {
             insertDeadLetter.run(newId(r.finishedAt.getTime()), r.run.eventId, r.run.handler, attempt, r.error, finished);
           }
         }
-        if (o.nextAt === null) eventDone.run(sqliteTime(o.now), o.eventId, o.owner);
-        else eventLater.run(sqliteTime(o.nextAt), o.eventId, o.owner);
+      }
+      for (const e of settleEvents(outcomes)) {
+        if (e.nextAt === null) eventDone.run(sqliteTime(e.now), e.eventId, e.owner);
+        else eventLater.run(sqliteTime(e.nextAt), e.eventId, e.owner);
       }
     },
 
