@@ -76,7 +76,8 @@ try {
       if ('notify' in message) return dispatcher.notify();
       if ('writerPort' in message) return remote?.connect(message.writerPort);
       void (async () => {
-        remote?.stopping();
+        // Outcomes still wait for a writer that is restarting, up to the stop's own limit.
+        remote?.stopping(message.timeoutMs);
         await dispatcher.stop(message.timeoutMs);
         flushHandled();
         remote?.close();

@@ -14,17 +14,20 @@ export class WriterUnavailable extends Error {
  * The work queue of a dispatcher whose process writes SQLite through one writer thread: every
  * operation is a message to that thread (it commits them together with deliveries), and new
  * events arrive pushed from the commits that stored them. The port is replaced if the writer
- * thread restarts; calls made while there is none wait for the next one, until the dispatcher
- * stops (`stopping()`): from then on they fail at once, so that a stop does not wait for a writer
- * that may never come back (its outcomes are then not recorded, and its leases run out).
+ * thread restarts; calls made while there is none wait for the next one. Once the dispatcher
+ * stops (`stopping(waitMs)`) they wait at most `waitMs` from then, so that a stop does not wait
+ * for a writer that may never come back (its outcomes are then not recorded, and its leases run
+ * out), while a writer restarting meanwhile still records them.
  */
 export class RemoteWorkQueue implements WorkQueue {
   #port: MessagePort | undefined;
   #connected: Promise<void>;
   #resolveConnected!: () => void;
   #stopping = false;
-  #stopped!: () => void;
-  readonly #stop = new Promise<void>((resolve) => (this.#stopped = resolve));
+  #giveUp: NodeJS.Timeout | undefined;
+  #gaveUp!: () => void;
+  /** Resolves once calls without a writer stop waiting for one. */
+  readonly #noWriter = new Promise<void>((resolve) => (this.#gaveUp = resolve));
   #nextCall = 1;
   readonly #calls = new ChurnMap<{ resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
@@ -66,13 +69,17 @@ export class RemoteWorkQueue implements WorkQueue {
     this.#resolveConnected();
   }
 
-  /** The dispatcher is stopping: calls that find no writer thread fail instead of waiting for one. */
-  stopping(): void {
+  /** The dispatcher is stopping: calls that find no writer thread wait at most `waitMs` from now for one, then fail. */
+  stopping(waitMs: number): void {
+    if (this.#stopping) return;
     this.#stopping = true;
-    this.#stopped();
+    // Not unref'd: the stop waits on it. Cleared by close().
+    this.#giveUp = setTimeout(() => this.#gaveUp(), waitMs);
   }
 
   close(): void {
+    clearTimeout(this.#giveUp);
+    this.#gaveUp();
     this.#port?.close();
     this.#port = undefined;
   }
@@ -84,9 +91,9 @@ export class RemoteWorkQueue implements WorkQueue {
   }
 
   async #call<T>(op: QueueOp, args: unknown[]): Promise<T> {
-    if (!this.#port && !this.#stopping) await Promise.race([this.#connected, this.#stop]);
+    if (!this.#port) await Promise.race([this.#connected, this.#noWriter]);
     const port = this.#port;
-    if (!port) throw new WriterUnavailable('no writer thread, and the dispatcher is stopping');
+    if (!port) throw new WriterUnavailable('no writer thread came back while the dispatcher was stopping');
     const call = this.#nextCall++;
     return new Promise<T>((resolve, reject) => {
       this.#calls.set(String(call), { resolve: resolve as (v: unknown) => void, reject });

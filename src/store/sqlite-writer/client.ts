@@ -14,7 +14,10 @@ export class StoreWriteError extends Error {
   }
 }
 
-/** How long after the writer thread died a linked dispatcher's writer is started again: doubling from the first to the last. */
+/**
+ * How long after the writer thread died a linked dispatcher's writer is started again: doubling
+ * from the first to the last, and back to the first once a thread has run as long as the last.
+ */
 export const RESTART_DELAYS_MS = { first: 250, last: 30_000 } as const;
 
 /**
@@ -59,11 +62,15 @@ export class SqliteWriter {
     const worker = startWorker(import.meta.url, './thread.js', { workerData: this.settings });
     this.#worker = worker;
     this.#link(worker);
+    let readyAt: number | undefined;
     this.#ready = new Promise<void>((resolve, reject) => {
       const fail = (error: Error) => {
         if (this.#worker === worker) {
           this.#worker = undefined;
           this.#ready = undefined;
+          // The delay starts over only after a thread that lived a while: one that dies soon after
+          // its start (the same claim or body killing it each time) is restarted less and less often.
+          if (readyAt !== undefined && performance.now() - readyAt >= RESTART_DELAYS_MS.last) this.#restartDelayMs = RESTART_DELAYS_MS.first;
           this.#scheduleRestart();
         }
         reject(error);
@@ -73,7 +80,7 @@ export class SqliteWriter {
       worker.on('message', (message: FromThread) => {
         if ('ready' in message) {
           trackThread('sqlite_writer', message.tid, worker);
-          this.#restartDelayMs = RESTART_DELAYS_MS.first;
+          readyAt = performance.now();
           return resolve();
         }
         if ('fatal' in message) return fail(new StoreWriteError(message.fatal));
