@@ -88,12 +88,15 @@ export class XApiError extends Error {
   readonly status: number;
   readonly operation: string;
   readonly body: XErrorBody;
-  constructor(operation: string, status: number, body: XErrorBody, hint?: string) {
+  /** True when the call may have been carried out at X all the same (a POST answered 5xx): see XUnreachableError. */
+  readonly outcomeUnknown: boolean;
+  constructor(operation: string, status: number, body: XErrorBody, hint?: string, outcomeUnknown = false) {
     super(`${operation} failed: ${describeXErrorBody(status, body)}${hint ? `. ${hint}` : ''}`);
     this.name = 'XApiError';
     this.status = status;
     this.operation = operation;
     this.body = body;
+    this.outcomeUnknown = outcomeUnknown;
   }
 
   /** X's reason codes (CrcValidationFailed, DuplicateUrlFailed, ...). */
@@ -141,10 +144,17 @@ export class RateLimitedError extends XApiError {
 /** X could not be reached, or did not answer in time, after every retry. */
 export class XUnreachableError extends Error {
   readonly operation: string;
-  constructor(operation: string, message: string) {
+  /**
+   * True when the call may have been carried out at X all the same (a POST whose answer was lost):
+   * a handler that must not do it twice checks this before throwing, since a throw means "run me
+   * again later".
+   */
+  readonly outcomeUnknown: boolean;
+  constructor(operation: string, message: string, outcomeUnknown = false) {
     super(`${operation} failed: ${message}`);
     this.name = 'XUnreachableError';
     this.operation = operation;
+    this.outcomeUnknown = outcomeUnknown;
   }
 }
 

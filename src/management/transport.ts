@@ -158,7 +158,7 @@ export class XTransport {
           throw new XUnreachableError(req.operation, 'the credential is not a valid HTTP header value (a line break or control character in the token?)');
         }
         if (req.method === 'POST' && (timeout.aborted || !NOT_SENT.has(networkCode(error) ?? ''))) {
-          throw new XUnreachableError(req.operation, `${cause}; ${POST_NOT_REPEATED}`);
+          throw new XUnreachableError(req.operation, `${cause}; ${POST_NOT_REPEATED}`, true);
         }
         if (failures < this.o.retries) {
           await this.#backoff(req, failures++, cause);
@@ -180,7 +180,7 @@ export class XTransport {
         throw new RateLimitedError(req.operation, parseXErrorBody(text), resetAt, this.o.now());
       }
       if (res.status >= 500) {
-        if (req.method === 'POST') throw new XApiError(req.operation, res.status, parseXErrorBody(text), POST_NOT_REPEATED);
+        if (req.method === 'POST') throw new XApiError(req.operation, res.status, parseXErrorBody(text), POST_NOT_REPEATED, true);
         if (failures < this.o.retries) {
           await this.#backoff(req, failures++, `HTTP ${res.status}`);
           continue;

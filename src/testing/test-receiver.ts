@@ -44,7 +44,8 @@ export interface SampleDeliveryOptions {
   rules?: Array<{ id?: string; tag?: string }>;
   /**
    * Which kind of the type (SAMPLE_VARIANTS): for post.create the subscribed user's role,
-   * 'mentioned' (the default), 'author', 'reply', 'quote' or 'repost'; the field of a profile.update...
+   * 'mentioned' (the default), 'author', 'replied_to', 'quoted' or 'reposted'; the field of a
+   * profile.update... (SAMPLE_VARIANTS lists them).
    */
   variant?: string;
 }
