@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/store/ids.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { consoleCookie } from '../support/console.js';
 import { eventInput, storeEvents } from '../support/events.js';
 
 const ADMIN_TOKEN = 'console-admin-token-0123456789';
@@ -21,13 +22,7 @@ describe('console: the count on "Redrive all"', () => {
     server = http.createServer(app.handler);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const res = await fetch(`${base}/console/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base },
-      body: new URLSearchParams({ token: ADMIN_TOKEN }).toString(),
-    });
-    cookie = res.headers.get('set-cookie')!.split(';')[0]!;
+    cookie = await consoleCookie(base, ADMIN_TOKEN);
   });
   afterAll(async () => {
     server?.closeAllConnections();

@@ -5,6 +5,7 @@ import { aaaBody, newActivity, xaaBody } from '../../src/testing/samples.js';
 import { postSigned, startTestApp, type TestApp } from '../support/app.js';
 import { matches, type TailEvent, type TailItem } from '../../src/console/live-tail.js';
 import { providersUnderTest } from '../support/databases.js';
+import { consoleCookie } from '../support/console.js';
 import { eventInput, storeEvents } from '../support/events.js';
 
 const ADMIN_TOKEN = 'console-admin-token-0123456789';
@@ -20,13 +21,7 @@ describe.each(providersUnderTest())('console live tail: server-sent events with 
     server = http.createServer(app.handler);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const res = await fetch(`${base}/console/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base },
-      body: new URLSearchParams({ token: ADMIN_TOKEN }).toString(),
-    });
-    cookie = res.headers.get('set-cookie')!.split(';')[0]!;
+    cookie = await consoleCookie(base, ADMIN_TOKEN);
   });
   afterAll(async () => {
     server?.closeAllConnections();

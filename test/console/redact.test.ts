@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeHtml } from '../../src/console/html.js';
 import { startTestReceiver, type TestReceiver } from '../../src/testing/index.js';
+import { consoleCookie } from '../support/console.js';
 
 const ADMIN_TOKEN = 'console-admin-token-0123456789';
 /** With markup characters: the page shows it HTML-escaped, which must be caught too. */
@@ -30,13 +31,7 @@ describe('operator console: secrets quoted by errors are not shown', () => {
     // The store holds the error as the handler threw it: the console is what must not show it.
     expect(handled!.runs[0]!.lastError).toContain(HANDLER_SECRET);
 
-    const login = await fetch(`${base}/console/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base },
-      body: new URLSearchParams({ token: ADMIN_TOKEN }).toString(),
-    });
-    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const cookie = await consoleCookie(base, ADMIN_TOKEN);
     const letters = await (await fetch(`${base}/console/dead-letters`, { headers: { cookie } })).text();
     const eventId = /href="\/console\/events\/([^"]+)"/.exec(letters)![1]!;
     const event = await (await fetch(`${base}/console/events/${eventId}`, { headers: { cookie } })).text();

@@ -5,6 +5,17 @@ import type { Page } from 'playwright-core';
 import { startTestReceiver, type TestReceiver } from '../../src/testing/index.js';
 import { launchBrowser, type Browser } from './browser.js';
 
+/** Logs in to the console at `base` over HTTP with the admin token; resolves to the session cookie ("name=value"). */
+export async function consoleCookie(base: string, token: string): Promise<string> {
+  const res = await fetch(`${base}/console/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base },
+    body: new URLSearchParams({ token }).toString(),
+  });
+  return res.headers.get('set-cookie')!.split(';')[0]!;
+}
+
 /** Logs a page in to the console at `base` with the admin token; resolves on the live tail page. */
 export async function consoleLogin(page: Page, base: string, token: string): Promise<void> {
   await page.goto(`${base}/console/login`);
