@@ -23,6 +23,9 @@
 //      shadowDatabaseUrl is refused.
 //   5. shadow databases are dropped after their pool is closed; leftovers are dropped on exit.
 //   6. SQLite reset drops tables, views and triggers (the Wasm engine only deletes rows).
+//   7. SQLite partial indexes: the engine reads an index's definition with its name in double
+//      quotes (`... AND name = "events_stale_idx"`), a string literal better-sqlite3 refuses (it is
+//      built without double-quoted strings): the name is passed as a parameter instead.
 //
 // SQLite: `file:` URLs that are relative resolve against the working directory; the parent
 // folder is created when missing; `_prisma_migrations` timestamps are unix milliseconds, like
@@ -213,6 +216,7 @@ function wrapQueryable(target, label, state) {
   };
   target.queryRaw = async (q) => {
     debug(label, 'queryRaw', q.sql, q.args?.length ? q.args : '');
+    q = indexSqlByParameter(q);
     if (asScript(q)) {
       await target.executeScript(q.sql);
       return emptyResult();
@@ -244,6 +248,13 @@ function wrapQueryable(target, label, state) {
     };
   }
   return target;
+}
+
+/** Defect 7: the double-quoted index name of the engine's partial-index query, as a parameter. */
+function indexSqlByParameter(q) {
+  const m = /^(\s*SELECT sql FROM sqlite_master WHERE type = 'index' AND name = )"((?:[^"]|"")*)"(\s*;?\s*)$/i.exec(q.sql);
+  if (!m || q.args?.length) return q;
+  return { ...q, sql: `${m[1]}?${m[3]}`, args: [m[2].replaceAll('""', '"')], argTypes: [{ scalarType: 'string', arity: 'scalar' }] };
 }
 
 function errText(e) {

@@ -16,6 +16,8 @@ generator client {
   runtime                = "nodejs"
   importFileExtension    = "js"
   generatedFileExtension = "ts"
+  // Partial indexes (an index \`where\`): the events' queue indexes hold pending events only.
+  previewFeatures        = ["partialIndexes"]
 }
 
 datasource db {
