@@ -23,6 +23,11 @@ const ARRAY_KEYS: Record<string, Builder> = {
   follow_events: (c, e) => build.relationship(c, 'follow', null, e),
   block_events: (c, e) => build.relationship(c, 'block', null, e),
   mute_events: (c, e) => build.relationship(c, 'mute', null, e),
+  // X's list of AAA activities names these keys; its samples send the undo as follow_events (and
+  // so on) of type "unfollow". Both give the same event, with the same dedupe key.
+  unfollow_events: (c, e) => build.relationship(c, 'follow', 'unfollow', e),
+  unblock_events: (c, e) => build.relationship(c, 'block', 'unblock', e),
+  unmute_events: (c, e) => build.relationship(c, 'mute', 'unmute', e),
   direct_message_events: (c, e) =>
     e.type === undefined || e.type === 'message_create' ? build.directMessage(c, e) : build.unknown(c, 'direct_message_events', e),
   direct_message_indicate_typing_events: (c, e) => build.dmSignal(c, 'dm.typing', e),

@@ -56,7 +56,10 @@ export function postDelete(c: Common, p: Json): ParsedXEvent {
 }
 
 export function like(c: Common, p: Json): ParsedXEvent {
-  const at = timeMs(p.timestamp_ms) ?? timeMs(p.created_at);
+  // AAA's favorite event has its own created_at; XAA's like.create payload's created_at is the
+  // liked post's ("Creation time of the liked Post"): the like itself is not that old, and as its
+  // time it would make a like of a post older than the dedupe window stale (never dispatched).
+  const at = timeMs(p.timestamp_ms) ?? (c.format === 'aaa' ? timeMs(p.created_at) : null);
   const liker = userId(p.user) ?? userId(p.source) ?? idString(p.user_id);
   const postId = userId(p.favorited_status) ?? idString(p.liked_tweet_id) ?? idString(p.liked_post_id) ?? idString(p.post_id);
   const id = idString(p.id) ?? hashKey(liker, postId, at);

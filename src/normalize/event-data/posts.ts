@@ -14,10 +14,22 @@ function refs(p: Json, type: string): string | null {
   return null;
 }
 
+/**
+ * The long form of a post, where X keeps its full text and its entities: AAA's extended_tweet
+ * (a post over 140/280 characters arrives truncated, its mentions past the cut only there), and
+ * v2's note_tweet (X's data dictionary; X's spec calls it note_post).
+ */
+function longForms(p: Json): Json[] {
+  return [obj(p.extended_tweet), obj(p.note_tweet), obj(p.note_post)];
+}
+
 function mentionIds(p: Json): string[] {
-  const entities = obj(p.entities);
-  // AAA: entities.user_mentions[].id_str; XAA: entities.mentions[].id.
-  const list = [...(Array.isArray(entities.user_mentions) ? entities.user_mentions : []), ...(Array.isArray(entities.mentions) ? entities.mentions : [])];
+  const list: unknown[] = [];
+  for (const entities of [obj(p.entities), ...longForms(p).map((f) => obj(f.entities))]) {
+    // AAA: entities.user_mentions[].id_str; XAA: entities.mentions[].id.
+    if (Array.isArray(entities.user_mentions)) list.push(...entities.user_mentions);
+    if (Array.isArray(entities.mentions)) list.push(...entities.mentions);
+  }
   return [...new Set(list.map((m) => userId(m)).filter((id): id is string => id !== null))];
 }
 
@@ -34,13 +46,13 @@ function aaaRole(d: Omit<PostData, 'role'>, p: Json, forUserId: string | null): 
 
 /** A post's own fields, the same in every format (v1.1 and v2 names both read). */
 function postFields(p: Json, side: SideObjects): Omit<PostData, 'role'> {
-  const extended = obj(p.extended_tweet);
+  const [extended, note, notePost] = longForms(p) as [Json, Json, Json];
   const author = isObject(p.user) ? userRef(p.user) : { id: idString(p.author_id), username: usernameById(side, idString(p.author_id)) };
   const d = {
     postId: idString(p.id_str) ?? idString(p.id),
     authorId: author.id,
     authorUsername: author.username,
-    text: str(extended.full_text) ?? str(p.full_text) ?? str(p.text),
+    text: str(extended.full_text) ?? str(note.text) ?? str(notePost.text) ?? str(p.full_text) ?? str(p.text),
     createdAt: dateOf(timeMs(p.created_at) ?? timeMs(p.timestamp_ms)),
     conversationId: idString(p.conversation_id),
     inReplyToPostId: idString(p.in_reply_to_status_id_str) ?? idString(p.in_reply_to_tweet_id) ?? refs(p, 'replied_to'),
