@@ -90,24 +90,52 @@ export interface EventFilter {
   limit?: number;
 }
 
-/** Newest first. */
-export async function listEvents(prisma: Db, f: EventFilter = {}): Promise<EventSummary[]> {
-  const rows = await prisma.event.findMany({
-    where: {
-      AND: [
-        f.type ? { type: f.type } : {},
-        f.state ? statusWhere(f.state) : {},
-        // No index leads with the user (one would cost every commit a page per user): the newest
-        // events are read back from the newest until the page is full.
-        f.forUserId ? { forUserId: f.forUserId } : {},
-        f.format ? { format: f.format } : {},
-        f.since ? { receivedAt: { gte: f.since } } : {},
-      ],
-    },
-    orderBy: { id: 'desc' },
-    take: f.limit ?? 50,
-    select: summarySelect,
-  });
+/**
+ * How many events (by id, newest first) one query of a filtered list reads at most. A filter no
+ * index serves (a user, a type, an envelope, done or dead) reads the events back from the newest
+ * until the page is full: in windows of this many, one query each, so that on SQLite (whose
+ * queries run on the thread that serves the webhook) a rare user's filter over a large store
+ * holds that thread a few milliseconds at a time, not for the whole walk.
+ */
+export const LIST_WINDOW = 5_000;
+
+/** Newest first. `window`: events read per query (LIST_WINDOW; smaller in tests). */
+export async function listEvents(prisma: Db, f: EventFilter = {}, window = LIST_WINDOW): Promise<EventSummary[]> {
+  const limit = f.limit ?? 50;
+  const filters: Prisma.EventWhereInput[] = [
+    f.type ? { type: f.type } : {},
+    f.state ? statusWhere(f.state) : {},
+    f.forUserId ? { forUserId: f.forUserId } : {},
+    f.format ? { format: f.format } : {},
+    f.since ? { receivedAt: { gte: f.since } } : {},
+  ];
+  // Pending, failing and stale events are read from their indexes; no filter is the newest page.
+  const walks = Boolean(f.type || f.forUserId || f.format || f.state === 'done' || f.state === 'dead');
+  const rows: Array<Prisma.EventGetPayload<{ select: typeof summarySelect }>> = [];
+  let below: string | undefined;
+  for (;;) {
+    // The window's oldest event: `window` ids down from the last (a walk of the id index alone).
+    const edge = walks
+      ? await prisma.event.findFirst({
+          where: below === undefined ? {} : { id: { lt: below } },
+          orderBy: { id: 'desc' },
+          skip: window - 1,
+          select: { id: true, receivedAt: true },
+        })
+      : null;
+    const range = walks ? { id: { ...(below === undefined ? {} : { lt: below }), ...(edge ? { gte: edge.id } : {}) } } : {};
+    rows.push(
+      ...(await prisma.event.findMany({
+        where: { AND: [...filters, range] },
+        orderBy: { id: 'desc' },
+        take: limit - rows.length,
+        select: summarySelect,
+      })),
+    );
+    // Done: the page is full, the oldest event was read, or the window reached past `since`.
+    if (!walks || rows.length >= limit || !edge || (f.since && edge.receivedAt < f.since)) break;
+    below = edge.id;
+  }
   return rows.map(({ runs, ...row }) => ({ ...row, status: eventStatus(row.state, runs) }));
 }
 

@@ -62,4 +62,27 @@ describe.each(providersUnderTest())('management records in the store (%s)', (pro
     const [settled] = await reconcileReplayJobs(db.prisma);
     expect(settled).toMatchObject({ id: job.id, status: 'complete', detail: 'Complete: All events delivered' });
   });
+
+  it('lists filtered events newest first across read windows: a rare user, a type, since', async () => {
+    const run = `win-${Date.now()}`;
+    // 40 events: the rare user has one old event and one among the newest; the type 'like' three.
+    const inputs = Array.from({ length: 40 }, (_, i) =>
+      eventInput({
+        dedupeKey: `${run}:${i}`,
+        forUserId: i === 2 || i === 37 ? `${run}-rare` : `${run}-busy`,
+        type: i % 13 === 0 ? 'like' : 'follow',
+      }),
+    );
+    for (const input of inputs) await storeEvents(db, [input]);
+    const keys = (events: Array<{ dedupeKey: string }>) => events.map((e) => e.dedupeKey);
+    // Windows of 7 events: the old one is five windows back.
+    expect(keys(await listEvents(db.prisma, { forUserId: `${run}-rare` }, 7))).toEqual([`${run}:37`, `${run}:2`]);
+    expect(keys(await listEvents(db.prisma, { forUserId: `${run}-rare`, limit: 1 }, 7))).toEqual([`${run}:37`]);
+    expect(keys(await listEvents(db.prisma, { type: 'like', forUserId: `${run}-busy` }, 7))).toEqual([`${run}:39`, `${run}:26`, `${run}:13`, `${run}:0`]);
+    expect(keys(await listEvents(db.prisma, { forUserId: `${run}-rare` }))).toEqual([`${run}:37`, `${run}:2`]);
+    expect(await listEvents(db.prisma, { forUserId: `${run}-nobody` }, 7)).toEqual([]);
+    // since: only what arrived from then on, however many windows back the rest is.
+    const later = await listEvents(db.prisma, { forUserId: `${run}-rare`, since: new Date(Date.now() + 60_000) }, 7);
+    expect(later).toEqual([]);
+  });
 });
