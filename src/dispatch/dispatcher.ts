@@ -283,7 +283,7 @@ export class Dispatcher {
   async #claimAndStart(): Promise<number> {
     const room = this.#room();
     if (room <= 0) return 0;
-    const events = await this.#queue.claim({
+    let events = await this.#queue.claim({
       owner: this.owner,
       now: new Date(this.#o.now()),
       leaseMs: this.#o.leaseMs,
@@ -292,6 +292,10 @@ export class Dispatcher {
     });
     // A full batch: more may be waiting.
     if (events.length === room) this.#claimWanted = true;
+    // An event this dispatcher still holds whose lease lapsed (a stalled store, a blocked thread)
+    // comes back to it in the claim: the claim renewed its lease; its run goes on, not again.
+    const ready = new Set(this.#ready.map((w) => w.event.id));
+    events = events.filter((e) => !this.#inFlight.has(e.id) && !ready.has(e.id));
     if (events.length === 0) return 0;
     let runs: HandlerRunRow[];
     try {

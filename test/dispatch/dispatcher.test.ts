@@ -532,6 +532,32 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
     expect(handled).toEqual(['v1', 'u1', 'u2']);
   });
 
+  it('does not start again an event it still runs when its lapsed lease comes back to it in a claim', async () => {
+    // The lease ran out while the handler ran (a stalled database, a blocked thread): the next
+    // claim, before any renewal, hands the event back to the same dispatcher. It must count as a
+    // renewal, not as new work: started twice, the second run went untracked (neither renewed
+    // nor waited for at shutdown) and the event was handed out again at every lapse.
+    let calls = 0;
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const d = await dispatcher([['slow', (h) => h.on('follow', async () => { calls++; await finished; })]], { leaseMs: 60_000, pollMs: 60_000 });
+    await storeEvents(db, [eventInput()]);
+    d.start();
+    d.notify();
+    await waitFor(() => d.inFlight === 1, 5_000);
+    now += 61_000;
+    d.notify();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(calls).toBe(1);
+    expect(d.inFlight).toBe(1);
+    finish();
+    await waitFor(() => d.inFlight === 0, 5_000);
+    await d.stop();
+    const [r] = await run();
+    expect(r).toMatchObject({ handler: 'slow', state: 'done', attempts: 1 });
+    expect((await db.prisma.event.findFirstOrThrow()).state).toBe('done');
+  });
+
   it('gives claimed events back when their runs cannot be created', async () => {
     const store = prismaWorkQueue(db);
     let failures = 0;
