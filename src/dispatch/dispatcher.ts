@@ -112,6 +112,8 @@ export class Dispatcher {
   #ready: Array<PushedWork & { claimed?: boolean }> = [];
   /** Look in the store for due work (poll timer, notify, or the last claim was full). */
   #claimWanted = true;
+  /** performance.now() of the last claim. */
+  #lastClaimAt = 0;
   /** Per-user order: users with an event in flight, and users whose older event waits for a retry. */
   readonly #busyUsers = new ChurnMap<true>();
   readonly #blockedUsers = new Set<string>();
@@ -221,10 +223,15 @@ export class Dispatcher {
     while (this.#running) {
       this.#woken = false;
       let started = this.#startReady();
-      if (this.#claimWanted && this.#room() > 0) {
+      // Under sustained intake, pushed work keeps every slot spoken for and the loop is woken
+      // too often for its poll timer to fire: the store is still looked at once a poll
+      // interval, for its due retries and the backlog stored beyond what was pushed, which
+      // would otherwise wait for the load to stop.
+      const overdue = performance.now() - this.#lastClaimAt >= this.#o.pollMs;
+      if ((this.#claimWanted && this.#room() > 0) || overdue) {
         this.#claimWanted = false;
         try {
-          started += await this.#claimAndStart();
+          started += await this.#claimAndStart(overdue);
         } catch (error) {
           this.#o.logger.error({ err: error }, 'dispatcher could not claim work');
         }
@@ -280,8 +287,15 @@ export class Dispatcher {
     return started;
   }
 
-  async #claimAndStart(): Promise<number> {
-    const room = this.#room();
+  /**
+   * Claims due work for the free slots; `overdue` (a poll interval without a claim): up to a
+   * quarter of the slots' worth waiting here even when none is free, started before pushed work
+   * (it is older: retries, backlog).
+   */
+  async #claimAndStart(overdue = false): Promise<number> {
+    const reserve = overdue ? Math.ceil(this.#o.concurrency / 4) - this.#ready.filter((w) => w.claimed).length : 0;
+    const room = Math.max(this.#room(), reserve);
+    this.#lastClaimAt = performance.now();
     if (room <= 0) return 0;
     let events = await this.#queue.claim({
       owner: this.owner,
@@ -309,11 +323,13 @@ export class Dispatcher {
       this.#release(events.map((e) => e.id));
       throw error;
     }
-    for (const event of events) {
+    const claimed = events.map((event) => {
       // The claim query hands out a user's events in order: whatever held the user back is over.
       if (event.forUserId) this.#blockedUsers.delete(event.forUserId);
-      this.#ready.push({ event, runs: runs.filter((r) => r.eventId === event.id), claimed: true });
-    }
+      return { event, runs: runs.filter((r) => r.eventId === event.id), claimed: true };
+    });
+    // Before pushed work, which is newer.
+    this.#ready.unshift(...claimed);
     if (this.#o.perUserOrder) this.#ready.sort((a, b) => (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
     return this.#startReady();
   }
