@@ -32,11 +32,20 @@ export function parseTrustProxy(value: string | undefined): TrustProxy {
   if (entries.some((e) => e === '')) throw new Error('an empty entry in the list');
   entries.forEach((entry, i) => {
     if (NAMES.includes(entry)) return;
+    let trusts: (address: string, hop: number) => boolean;
     try {
-      proxyaddr.compile(entry);
+      trusts = proxyaddr.compile(entry);
     } catch {
       // The position, not the value: configuration errors never print values.
       throw new Error(`entry ${i + 1} of the list is neither an IP address, a CIDR range (such as 10.0.0.0/8) nor one of ${NAMES.join(', ')}`);
+    }
+    // Addresses from both halves of the IPv4 or the IPv6 space: a range holding them is every
+    // address (::ffff:0:0/96, the IPv4-mapped range, holds every IPv4 client; proxy-addr refuses
+    // /0 ranges itself), which is `true` under another name.
+    if ((trusts('1.1.1.1', 0) && trusts('223.255.255.1', 0)) || (trusts('2001:4860::1', 0) && trusts('fc00::1', 0))) {
+      throw new Error(
+        `entry ${i + 1} of the list is every address, which would believe any X-Forwarded-For, as true would; give the proxies' own addresses or ranges`,
+      );
     }
   });
   return entries;

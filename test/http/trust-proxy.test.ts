@@ -105,6 +105,7 @@ describe('TRUST_PROXY values', () => {
     expect(parse('2')).toBe(2);
     expect(parse('10.0.0.1')).toEqual(['10.0.0.1']);
     expect(parse('10.0.0.0/8, fd00::/8,loopback')).toEqual(['10.0.0.0/8', 'fd00::/8', 'loopback']);
+    expect(parse('0.0.0.0/1')).toEqual(['0.0.0.0/1']);
   });
 
   it.each([
@@ -113,6 +114,11 @@ describe('TRUST_PROXY values', () => {
     ['10.0.0.1, 10.0.0.0/33', /TRUST_PROXY is invalid: entry 2 of the list/],
     ['10.0.0.1,,10.0.0.2', /TRUST_PROXY is invalid: an empty entry/],
     ['99', /TRUST_PROXY is invalid: a hop count of at most 32/],
+    // Every address by another name: as true, any client could pick its own address. (A /0
+    // range is not one proxy-addr takes; the IPv4-mapped range is, and holds every IPv4 client.)
+    ['10.0.0.1,0.0.0.0/0', /TRUST_PROXY is invalid: entry 2 of the list/],
+    ['::/0', /TRUST_PROXY is invalid: entry 1 of the list/],
+    ['::ffff:0:0/96', /TRUST_PROXY is invalid: entry 1 of the list is every address/],
   ])('refuses %s with a clear error that does not repeat the value', (value, message) => {
     let error: unknown;
     try {
