@@ -456,10 +456,29 @@ export function parseDatabaseUrl(value: string, cwd: string): Pick<DatabaseConfi
   );
 }
 
+/**
+ * A number setting's text: digits, and a fraction where the setting allows one. Not what
+ * z.coerce (Number()) takes besides: blanks (" " is 0: a limit turned off, PORT 0 a random
+ * port), signs, exponents, hex.
+ */
+const DECIMAL = /^\d+(\.\d+)?$/;
+
+function isNumberSetting(setting: z.ZodType): boolean {
+  let s: z.ZodType = setting;
+  while (s instanceof z.ZodDefault || s instanceof z.ZodOptional) s = s.def.innerType as z.ZodType;
+  return s instanceof z.ZodNumber;
+}
+
 /** Reads and validates the configuration. Throws ConfigError with one line on the first problem. */
 export function loadConfig(env: Record<string, string | undefined>, cwd = process.cwd()): Config {
   // Empty strings count as unset, as in most twelve-factor tools.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  for (const [key, value] of Object.entries(cleaned)) {
+    const setting = (schema.shape as Record<string, z.ZodType>)[key];
+    if (setting && isNumberSetting(setting) && !DECIMAL.test(value!.trim())) {
+      throw new ConfigError(`${key} is invalid: expected ${setting.description ?? 'a number'}`);
+    }
+  }
   const result = schema.safeParse(cleaned);
   if (!result.success) {
     const issue = result.error.issues[0]!;

@@ -58,6 +58,21 @@ describe('configuration', () => {
     for (const message of [bad]) expect(message.split('\n')).toHaveLength(1);
   });
 
+  it('takes a number setting only as digits: a blank is not 0, nor are signs, exponents or hex numbers', () => {
+    // Number(" ") is 0: a blank limit would turn it off, a blank PORT pick a random port.
+    for (const [key, value] of [
+      ['PORT', ' '],
+      ['HTTP_MAX_CONNECTIONS_PER_CLIENT', '  '],
+      ['RATE_LIMIT_PER_MINUTE', '\t'],
+      ['SHUTDOWN_TIMEOUT_MS', '1e3'],
+      ['DISPATCH_CONCURRENCY', '0x10'],
+      ['RETENTION_DAYS', '+7'],
+    ] as const) {
+      expect(errorOf(() => loadConfig({ [key]: value }, cwd)), `${key}=${JSON.stringify(value)}`).toMatch(new RegExp(`^${key} is invalid: expected `));
+    }
+    expect(loadConfig({ PORT: ' 8080 ', RETENTION_DAYS: '0.5' }, cwd)).toMatchObject({ port: 8080 });
+  });
+
   it('requires X_CONSUMER_SECRET to receive', () => {
     const message = errorOf(() => requireReceiver(loadConfig({ X_CONSUMER_SECRET: '' }, cwd)));
     expect(message).toMatch(/^X_CONSUMER_SECRET is required/);
