@@ -1,5 +1,5 @@
 import type { Logger } from '../log/index.js';
-import { pendingRunsByHandler, type Database } from '../store/index.js';
+import { pendingRunsByHandler, reopenEventsWithPendingRuns, type Database } from '../store/index.js';
 
 /**
  * Startup check: pending handler runs under a name no loaded plugin has (a plugin renamed or
@@ -22,4 +22,17 @@ export async function reportOrphanedRuns(
       '`xaa handlers rename <old-name> <new-name>`; if it was removed, discard them: `xaa handlers drop <name>`',
   );
   return orphaned;
+}
+
+/**
+ * Startup: events completed while one of the loaded plugins was not (removed and added back, or
+ * missing on the process that took them) still owe that plugin its pending runs: they are handed
+ * out again. Returns how many events.
+ */
+export async function reopenOwedEvents(db: Database, loaded: readonly string[], logger: Logger, now = new Date()): Promise<number> {
+  const reopened = await reopenEventsWithPendingRuns(db.prisma, loaded, now);
+  if (reopened > 0) {
+    logger.info({ events: reopened, loaded }, `${reopened} completed event(s) still had pending runs of a loaded plugin (it was not loaded when they completed): pending again`);
+  }
+  return reopened;
 }

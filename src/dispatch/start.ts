@@ -5,7 +5,7 @@ import { observeHandled, type Metrics } from '../metrics/index.js';
 import { loadPlugins } from '../plugins/loader.js';
 import type { Database, WorkQueue } from '../store/index.js';
 import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
-import { reportOrphanedRuns } from './orphans.js';
+import { reopenOwedEvents, reportOrphanedRuns } from './orphans.js';
 
 /**
  * Loads HANDLERS and builds the dispatcher the configuration describes. `logger` takes the
@@ -32,6 +32,9 @@ export async function dispatcherFromConfig(
   // In the background: on a large store the count takes a moment, and nothing waits for it.
   reportOrphanedRuns(db, names, logger).catch((error: unknown) =>
     logger.warn({ err: error }, 'could not check the store for handler runs of plugins that are not loaded'),
+  );
+  reopenOwedEvents(db, names, logger).catch((error: unknown) =>
+    logger.warn({ err: error }, 'could not check the store for completed events that owe a loaded plugin its runs'),
   );
   return new Dispatcher({
     db,

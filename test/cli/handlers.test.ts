@@ -117,6 +117,17 @@ describe.each(providersUnderTest())('xaa handlers, and runs of plugins that are 
     expect(JSON.parse((await runXaa(['handlers', 'list', '--json'], env())).stdout)).toEqual([{ handler: 'recorder', pending: 0, done: 4, dead: 0 }]);
   });
 
+  it('a worker started with the plugin runs what events completed without it still owe it', async () => {
+    // Completed by a process that did not have "recorder" loaded: done, its runs still pending.
+    const ids = await owing('recorder', 2);
+    await db.prisma.event.updateMany({ where: { id: { in: ids } }, data: { state: 'done', completedAt: new Date() } });
+    const w = startWorker();
+    await until(() => lines(path.join(dir, 'finishes.log')).length === 2, 60_000);
+    await until(async () => (await db.prisma.handlerRun.count({ where: { handler: 'recorder', state: 'done' } })) === 2, 60_000);
+    await stopWorker(w);
+    expect((await db.prisma.event.findMany({ where: { id: { in: ids } } })).map((e) => e.state)).toEqual(['done', 'done']);
+  });
+
   it('fails, pointing at the list, for a name with nothing to move or drop; has --help', async () => {
     const rename = await runXaa(['handlers', 'rename', 'nobody', 'someone'], env());
     expect(rename.code).toBe(1);

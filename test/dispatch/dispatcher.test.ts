@@ -4,7 +4,7 @@ import { Dispatcher } from '../../src/dispatch/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { registerPlugin, type RegisteredPlugin } from '../../src/plugins/registry.js';
 import { MissingCredentialError, type Plugin } from '../../src/plugins/index.js';
-import { openDatabase, prismaWorkQueue, type Database, type WorkQueue } from '../../src/store/index.js';
+import { openDatabase, prismaWorkQueue, reopenEventsWithPendingRuns, type Database, type WorkQueue } from '../../src/store/index.js';
 import { migratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
 import { eventInput, storeEvents } from '../support/events.js';
 
@@ -555,6 +555,27 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
     await d.stop();
     const [r] = await run();
     expect(r).toMatchObject({ handler: 'slow', state: 'done', attempts: 1 });
+    expect((await db.prisma.event.findFirstOrThrow()).state).toBe('done');
+  });
+
+  it('hands an event back to a plugin that was not loaded when the event completed, once it is loaded again', async () => {
+    // B fails once; before its retry, the process runs without B (removed, or a worker of a
+    // rolling deploy without it) and completes the event without B's pending run; B comes back.
+    const calls = { a: 0, b: 0 };
+    const a: [string, Plugin] = ['a', (h) => h.on('follow', () => void calls.a++)];
+    const b: [string, Plugin] = ['b', (h) => h.on('follow', () => { if (calls.b++ === 0) throw new Error('once'); })];
+    await storeEvents(db, [eventInput()]);
+    expect(await (await dispatcher([a, b])).runOnce()).toBe(1);
+    now += 1_000;
+    expect(await (await dispatcher([a])).runOnce()).toBe(1);
+    expect((await db.prisma.event.findFirstOrThrow()).state).toBe('done');
+    expect((await run()).map((r) => [r.handler, r.state])).toEqual([['a', 'done'], ['b', 'pending']]);
+    // What a dispatcher starting with B does first (dispatch/orphans.ts, at startup).
+    expect(await reopenEventsWithPendingRuns(db.prisma, ['a', 'b'], new Date(now))).toBe(1);
+    expect(await reopenEventsWithPendingRuns(db.prisma, ['a', 'b'], new Date(now))).toBe(0);
+    expect(await (await dispatcher([a, b])).runOnce()).toBe(1);
+    expect(calls).toEqual({ a: 1, b: 2 });
+    expect((await run()).map((r) => [r.handler, r.state])).toEqual([['a', 'done'], ['b', 'done']]);
     expect((await db.prisma.event.findFirstOrThrow()).state).toBe('done');
   });
 

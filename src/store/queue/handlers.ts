@@ -1,5 +1,5 @@
 import type { Db, DbTransaction } from '../database.js';
-import { sql } from '../sql.js';
+import { join, sql } from '../sql.js';
 
 /**
  * Handler runs by plugin name. Completion records (handler_runs.handler) key on the plugin's
@@ -33,6 +33,21 @@ export async function pendingRunsByHandler(prisma: Db): Promise<Array<{ handler:
   const rows = await prisma.$queryRaw<Array<{ handler: string; n: unknown }>>(sql`
     SELECT handler, COUNT(*) AS n FROM handler_runs WHERE state = 'pending' GROUP BY handler ORDER BY handler`);
   return rows.map((r) => ({ handler: r.handler, pending: Number(r.n) }));
+}
+
+/**
+ * Events completed while a plugin was not loaded (removed, or missing on the process that took
+ * them: a rolling deploy), whose runs of that plugin are still pending: the dispatcher that took
+ * them left those runs alone and completed the event without them, and nothing claims a done
+ * event. For the plugins now `loaded`, such events become pending again (due now; the runs keep
+ * their own due times). A dispatcher starting with the plugin calls this. Returns how many.
+ */
+export async function reopenEventsWithPendingRuns(prisma: Db, loaded: readonly string[], now: Date): Promise<number> {
+  if (loaded.length === 0) return 0;
+  return prisma.$executeRaw(sql`
+    UPDATE events SET state = 'pending', completed_at = NULL, available_at = ${now}, lease_owner = NULL, lease_until = NULL
+    WHERE state = 'done' AND id IN (
+      SELECT event_id FROM handler_runs WHERE state = 'pending' AND handler IN (${join([...loaded])}))`);
 }
 
 export interface RenameResult {

@@ -7,7 +7,7 @@ export {
   releaseEvents,
   renewLeases,
 } from './prisma-queue.js';
-export { dropPendingRuns, handlerRunCounts, pendingRunsByHandler, renameHandlerRuns } from './handlers.js';
+export { dropPendingRuns, handlerRunCounts, pendingRunsByHandler, renameHandlerRuns, reopenEventsWithPendingRuns } from './handlers.js';
 export type { DropResult, HandlerRunCounts, RenameResult } from './handlers.js';
 export { RemoteWorkQueue, WriterUnavailable } from './remote-queue.js';
 export { eventHandlers, recordedHandlers, redispatchEvents, redriveDeadLetters } from './requeue.js';
