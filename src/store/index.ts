@@ -16,6 +16,7 @@ export type {
   GroupCommitOptions,
   RawDelivery,
   RecordedDelivery,
+  RecordOptions,
 } from './inbox/index.js';
 export { sqliteTime } from './sqlite-writer/connection.js';
 export type { SqliteWriterSettings } from './sqlite-writer/connection.js';

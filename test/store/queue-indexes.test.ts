@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { recordDeliveries, type Database as Db, type DeliveryInput } from '../../src/store/index.js';
+import type { Database as Db } from '../../src/store/index.js';
 import { sql } from '../../src/store/sql.js';
 import { closeAndDrop, openMigratedDatabase, providersUnderTest, type TestDatabase } from '../support/databases.js';
-import { eventInput } from '../support/events.js';
+import { eventInput, storeEvents } from '../support/events.js';
 
 // The events' two queue indexes, (state, available_at, id) and (state, for_user_id, id), hold
 // pending events only (partial indexes). Holding every event, each commit that completed events
@@ -27,20 +27,11 @@ describe.each(providersUnderTest())('the events queue indexes on %s', (provider)
 
   /** 30 events over 3 users (20 then done) and 2 stale ones, stored as the receiver stores them. */
   async function seed(d: Db): Promise<void> {
-    const receivedAt = new Date();
     const events = [
       ...Array.from({ length: 30 }, (_, i) => eventInput({ forUserId: `u${i % 3}` })),
       ...Array.from({ length: 2 }, () => eventInput({ occurredAt: new Date('2020-01-01T00:00:00Z') })),
     ];
-    const deliveries: DeliveryInput[] = events.map((e) => ({
-      receivedAt,
-      format: e.format,
-      status: 'accepted',
-      body: Buffer.from(e.payload ?? 'null'),
-      bodySha256: e.dedupeKey,
-      events: [e],
-    }));
-    await recordDeliveries(d.prisma, deliveries, { dedupeWindowMs: 86_400_000 });
+    await storeEvents(d, events, new Date(), { dedupeWindowMs: 86_400_000 });
     const ids = (await d.prisma.event.findMany({ where: { state: 'pending' }, orderBy: { id: 'asc' }, select: { id: true } })).map((e) => e.id);
     expect(ids).toHaveLength(30);
     await d.prisma.event.updateMany({ where: { id: { in: ids.slice(0, 20) } }, data: { state: 'done', completedAt: new Date() } });

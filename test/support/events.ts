@@ -1,4 +1,4 @@
-import { recordDeliveries, type Database, type DeliveryInput, type EventInput } from '../../src/store/index.js';
+import { recordDeliveries, type Database, type DeliveryInput, type EventInput, type RecordOptions } from '../../src/store/index.js';
 
 let counter = 0;
 
@@ -43,8 +43,8 @@ export function followDelivery(i: number, forUserId = '2244994945'): Buffer {
   );
 }
 
-/** Stores deliveries of one event each, through the same code the receiver uses. */
-export async function storeEvents(db: Database, events: EventInput[], receivedAt = new Date()): Promise<void> {
+/** Stores deliveries of one event each, through the same code the receiver uses (`options`: its RecordOptions, such as the dedupe window). */
+export async function storeEvents(db: Database, events: EventInput[], receivedAt = new Date(), options: RecordOptions = {}): Promise<void> {
   const deliveries: DeliveryInput[] = events.map((e) => ({
     receivedAt,
     format: e.format,
@@ -53,5 +53,5 @@ export async function storeEvents(db: Database, events: EventInput[], receivedAt
     bodySha256: e.dedupeKey,
     events: [e],
   }));
-  for (let i = 0; i < deliveries.length; i += 200) await recordDeliveries(db.prisma, deliveries.slice(i, i + 200));
+  for (let i = 0; i < deliveries.length; i += 200) await recordDeliveries(db.prisma, deliveries.slice(i, i + 200), options);
 }
