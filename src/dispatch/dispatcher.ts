@@ -228,8 +228,11 @@ export class Dispatcher {
       // interval, for its due retries and the backlog stored beyond what was pushed, which
       // would otherwise wait for the load to stop.
       const overdue = performance.now() - this.#lastClaimAt >= this.#o.pollMs;
-      if ((this.#claimWanted && this.#room() > 0) || overdue) {
-        this.#claimWanted = false;
+      const wanted = this.#claimWanted && this.#room() > 0;
+      if (wanted || overdue) {
+        // Cleared only by a claim for free slots: an overdue one may claim nothing (its share
+        // already waiting), and a notify() meanwhile must still be answered when slots free up.
+        if (wanted) this.#claimWanted = false;
         try {
           started += await this.#claimAndStart(overdue);
         } catch (error) {
@@ -289,8 +292,9 @@ export class Dispatcher {
 
   /**
    * Claims due work for the free slots; `overdue` (a poll interval without a claim): up to a
-   * quarter of the slots' worth waiting here even when none is free, started before pushed work
-   * (it is older: retries, backlog).
+   * quarter of the slots' worth waiting here even when none is free. Claimed work queues behind
+   * what is ready (first come, first started): a retry or the backlog waits for the work ahead of
+   * it, no longer for the load to stop, and pushed work is not held back by claims either.
    */
   async #claimAndStart(overdue = false): Promise<number> {
     const reserve = overdue ? Math.ceil(this.#o.concurrency / 4) - this.#ready.filter((w) => w.claimed).length : 0;
@@ -328,8 +332,7 @@ export class Dispatcher {
       if (event.forUserId) this.#blockedUsers.delete(event.forUserId);
       return { event, runs: runs.filter((r) => r.eventId === event.id), claimed: true };
     });
-    // Before pushed work, which is newer.
-    this.#ready.unshift(...claimed);
+    this.#ready.push(...claimed);
     if (this.#o.perUserOrder) this.#ready.sort((a, b) => (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
     return this.#startReady();
   }
