@@ -1,5 +1,5 @@
 import type { Db, DbTransaction } from '../database.js';
-import { join, sql } from '../sql.js';
+import { chunks, join, sql } from '../sql.js';
 
 /**
  * Handler runs by plugin name. Completion records (handler_runs.handler) key on the plugin's
@@ -44,10 +44,19 @@ export async function pendingRunsByHandler(prisma: Db): Promise<Array<{ handler:
  */
 export async function reopenEventsWithPendingRuns(prisma: Db, loaded: readonly string[], now: Date): Promise<number> {
   if (loaded.length === 0) return 0;
-  return prisma.$executeRaw(sql`
-    UPDATE events SET state = 'pending', completed_at = NULL, available_at = ${now}, lease_owner = NULL, lease_until = NULL
-    WHERE state = 'done' AND id IN (
-      SELECT event_id FROM handler_runs WHERE state = 'pending' AND handler IN (${join([...loaded])}))`);
+  // Found by a read first (pending runs have no index: a scan), then updated by id in short
+  // statements: an UPDATE over the scan would hold SQLite's write lock, which every delivery
+  // waits on, for all of it.
+  const owed = await prisma.$queryRaw<Array<{ id: string }>>(sql`
+    SELECT DISTINCT e.id FROM handler_runs r JOIN events e ON e.id = r.event_id
+    WHERE r.state = 'pending' AND r.handler IN (${join([...loaded])}) AND e.state = 'done'`);
+  let reopened = 0;
+  for (const ids of chunks(owed.map((r) => r.id))) {
+    reopened += await prisma.$executeRaw(sql`
+      UPDATE events SET state = 'pending', completed_at = NULL, available_at = ${now}, lease_owner = NULL, lease_until = NULL
+      WHERE state = 'done' AND id IN (${join(ids)})`);
+  }
+  return reopened;
 }
 
 export interface RenameResult {
