@@ -109,8 +109,10 @@ export async function listEvents(prisma: Db, f: EventFilter = {}, window = LIST_
     f.format ? { format: f.format } : {},
     f.since ? { receivedAt: { gte: f.since } } : {},
   ];
-  // Pending, failing and stale events are read from their indexes; no filter is the newest page.
-  const walks = Boolean(f.type || f.forUserId || f.format || f.state === 'done' || f.state === 'dead');
+  // Pending, failing and stale events are read from their indexes (whatever else is filtered);
+  // no filter is the newest page.
+  const indexed = f.state === 'pending' || f.state === 'failing' || f.state === 'stale';
+  const walks = !indexed && Boolean(f.type || f.forUserId || f.format || f.state === 'done' || f.state === 'dead');
   const rows: Array<Prisma.EventGetPayload<{ select: typeof summarySelect }>> = [];
   let below: string | undefined;
   for (;;) {

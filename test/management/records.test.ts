@@ -81,8 +81,10 @@ describe.each(providersUnderTest())('management records in the store (%s)', (pro
     expect(keys(await listEvents(db.prisma, { type: 'like', forUserId: `${run}-busy` }, 7))).toEqual([`${run}:39`, `${run}:26`, `${run}:13`, `${run}:0`]);
     expect(keys(await listEvents(db.prisma, { forUserId: `${run}-rare` }))).toEqual([`${run}:37`, `${run}:2`]);
     expect(await listEvents(db.prisma, { forUserId: `${run}-nobody` }, 7)).toEqual([]);
-    // since: only what arrived from then on, however many windows back the rest is.
-    const later = await listEvents(db.prisma, { forUserId: `${run}-rare`, since: new Date(Date.now() + 60_000) }, 7);
-    expect(later).toEqual([]);
+    // since: only what arrived from then on (the walk ends at the window that reaches past it).
+    const middle = await db.prisma.event.findUniqueOrThrow({ where: { dedupeKey: `${run}:20` }, select: { receivedAt: true } });
+    expect(keys(await listEvents(db.prisma, { forUserId: `${run}-rare`, since: middle.receivedAt }, 7))).toEqual([`${run}:37`]);
+    expect(keys(await listEvents(db.prisma, { type: 'like', since: middle.receivedAt }, 7))).toEqual([`${run}:39`, `${run}:26`]);
+    expect(await listEvents(db.prisma, { forUserId: `${run}-rare`, since: new Date(Date.now() + 60_000) }, 7)).toEqual([]);
   });
 });
