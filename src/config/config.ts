@@ -114,6 +114,8 @@ const schema = z.object({
     .describe('comma-separated delays before each retry, such as 10s,1m,5m,30m,2h,5h,10h'),
   DISPATCH_LEASE_MS: z.coerce.number().int().min(100).default(30_000).describe('milliseconds, at least 100'),
   DISPATCH_POLL_MS: z.coerce.number().int().min(5).default(250).describe('milliseconds, at least 5'),
+  // At most what a timer can wait (about 24.8 days): Node fires a longer one after 1 ms.
+  DISPATCH_HANDLER_TIMEOUT_MS: z.coerce.number().int().min(0).max(2_147_483_647).default(60_000).describe('milliseconds up to 2147483647 (0: no limit)'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000).describe('milliseconds'),
   RETENTION_DAYS: z.coerce
     .number()
@@ -379,6 +381,8 @@ export interface DispatchConfig {
   retrySchedule: number[];
   leaseMs: number;
   pollMs: number;
+  /** One attempt of a plugin's handlers on an event fails after this long; 0: no limit. */
+  handlerTimeoutMs: number;
 }
 
 const HANDLER_OPTIONS = 'HANDLER_OPTIONS_';
@@ -518,6 +522,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       retrySchedule: parseSchedule(raw.DISPATCH_RETRY_SCHEDULE),
       leaseMs: raw.DISPATCH_LEASE_MS,
       pollMs: raw.DISPATCH_POLL_MS,
+      handlerTimeoutMs: raw.DISPATCH_HANDLER_TIMEOUT_MS,
     },
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     retention: {

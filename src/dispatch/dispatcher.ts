@@ -17,6 +17,7 @@ import {
 } from '../store/index.js';
 import { ChurnMap } from '../runtime/churn-map.js';
 import { handlerContext } from './handler-context.js';
+import { HandlerTimeoutError, settlesWithin } from './handler-timeout.js';
 import { LazyAbort } from './lazy-abort.js';
 import { lazyEvent } from './lazy-event.js';
 import { nextRetry } from './schedule.js';
@@ -38,6 +39,11 @@ export interface DispatcherOptions {
   leaseMs?: number;
   /** How often to look for work when nothing woke the dispatcher. */
   pollMs?: number;
+  /**
+   * How long one attempt of a plugin's handlers on an event may run before it counts as failed
+   * (HandlerTimeoutError: retried on the schedule, its ctx.signal aborted); 0: no limit.
+   */
+  handlerTimeoutMs?: number;
   /**
    * At a shutdown that gave up on handlers: how long to wait for the outcomes of their events
    * (the runs that did finish) before giving the leases back anyway.
@@ -140,6 +146,7 @@ export class Dispatcher {
       perUserOrder: false,
       leaseMs: 30_000,
       pollMs: 250,
+      handlerTimeoutMs: 0,
       outcomeGraceMs: 1_000,
       now: Date.now,
       random: Math.random,
@@ -446,7 +453,12 @@ export class Dispatcher {
     // #begin keeps only runs of loaded plugins.
     const plugin = this.#byName.get(run.handler)!;
     const attempt = run.attempts + 1;
-    const ctx = handlerContext({ logger: this.#o.handlerLogger, event: xEvent, plugin: run.handler, attempt, abort, x: this.#o.x });
+    // With a time limit, each attempt has its own abort: a timeout aborts this plugin's signal
+    // only, and a shutdown's abort of the event reaches every attempt's.
+    const limitMs = this.#o.handlerTimeoutMs;
+    const own = limitMs > 0 ? new LazyAbort() : abort;
+    if (own !== abort) abort.onAbort(() => own.abort());
+    const ctx = handlerContext({ logger: this.#o.handlerLogger, event: xEvent, plugin: run.handler, attempt, abort: own, x: this.#o.x });
     const startedAt = new Date(this.#o.now());
     const lagSeconds = attempt === 1 ? (Date.now() - event.receivedAt.getTime()) / 1000 : null;
     const t0 = performance.now();
@@ -456,17 +468,26 @@ export class Dispatcher {
     const running = (async () => {
       for (const handler of handlers) await handler(xEvent, ctx);
     })();
-    // A shutdown stops waiting for a handler that outlives it (the event is released).
-    const aborted = abort.whenAborted();
+    // A shutdown stops waiting for a handler that outlives it (the event is released); a handler
+    // past its time limit fails its attempt.
+    const stopped = own.whenAborted();
+    const timer = limitMs > 0 ? setTimeout(() => own.abort(new HandlerTimeoutError(run.handler, limitMs)), limitMs) : undefined;
     try {
-      if ((await Promise.race([running, aborted])) === 'aborted') {
-        running.catch(() => {});
-        this.#givenUp.set(run.id, { run, startedAt });
-        return null;
+      if ((await Promise.race([running, stopped])) === 'aborted') {
+        if (!(own.reason instanceof HandlerTimeoutError)) {
+          running.catch(() => {});
+          this.#givenUp.set(run.id, { run, startedAt });
+          return null;
+        }
+        failed = true;
+        error = own.reason;
+        this.#abandon(running, ctx.log, limitMs);
       }
     } catch (e) {
       failed = true;
       error = e;
+    } finally {
+      clearTimeout(timer);
     }
     const finishedAt = new Date(this.#o.now());
     const seconds = (performance.now() - t0) / 1000;
@@ -481,20 +502,37 @@ export class Dispatcher {
     this.#o.onHandled?.({ ...handled, ok: false, error: describeError(error), retryAt });
     ctx.log.warn({ err: error, retryAt: retryAt?.toISOString() ?? null }, retryAt ? 'handler failed; will retry' : 'handler failed; dead-lettered');
     // The failing plugin's own error handlers, and those registered for every plugin; each with
-    // its own plugin's context.
+    // its own plugin's context. After a timeout, with a signal that only a shutdown aborts (the
+    // attempt's own is aborted already).
     const failure = { error, event: xEvent, plugin: run.handler, attempt, final: retryAt === null };
+    const errorCtx = own !== abort && own.aborted ? handlerContext({ logger: this.#o.handlerLogger, event: xEvent, plugin: run.handler, attempt, abort, x: this.#o.x }) : ctx;
     for (const { plugin: owner, handler: onError } of errorHandlersFor(this.#o.plugins, run.handler)) {
       const ownLog =
         owner.name === run.handler
-          ? ctx.log
+          ? errorCtx.log
           : this.#o.handlerLogger.child({ event: xEvent.id, type: xEvent.type, plugin: owner.name, failedPlugin: run.handler, attempt });
       try {
-        await onError(failure, owner.name === run.handler ? ctx : { ...ctx, plugin: owner.name, log: ownLog });
+        const told = Promise.resolve(onError(failure, owner.name === run.handler ? errorCtx : { ...errorCtx, plugin: owner.name, log: ownLog }));
+        // An error handler is held to the same time limit: one that never returns must not hold the event.
+        if (limitMs === 0) await told;
+        else if (!(await settlesWithin(told, limitMs))) {
+          ownLog.error({ timeoutMs: limitMs }, 'onError handler did not finish within DISPATCH_HANDLER_TIMEOUT_MS; the failure is recorded without waiting for it');
+        }
       } catch (e) {
         ownLog.error({ err: e }, 'onError handler threw');
       }
     }
     return { run, startedAt, finishedAt, ok: false, error: describeError(error), retryAt };
+  }
+
+  /** A timed-out attempt's handlers, left running: what they do afterwards is logged, not recorded. */
+  #abandon(running: Promise<void>, log: Logger, limitMs: number): void {
+    const t0 = performance.now();
+    const after = () => Math.round(limitMs + performance.now() - t0);
+    running.then(
+      () => log.warn({ afterMs: after() }, 'a timed-out handler finished; its attempt was already recorded as failed'),
+      (err: unknown) => log.warn({ err, afterMs: after() }, 'a timed-out handler threw; its attempt was already recorded as failed'),
+    );
   }
 
   async #renew(): Promise<void> {

@@ -47,6 +47,7 @@ export async function dispatcherFromConfig(
     perUserOrder: config.dispatch.perUserOrder,
     leaseMs: config.dispatch.leaseMs,
     pollMs: config.dispatch.pollMs,
+    handlerTimeoutMs: config.dispatch.handlerTimeoutMs,
     x,
     onHandled: onHandled ?? ((handled) => observeHandled(metrics, handled)),
   });

@@ -25,4 +25,5 @@ export type {
 } from '../management/client.js';
 export type { XCredentials } from '../management/credentials.js';
 export { MissingCredentialError, RateLimitedError, XApiError, XUnreachableError } from '../management/errors.js';
+export { HandlerTimeoutError } from '../dispatch/handler-timeout.js';
 export type { XErrorBody, XProblem } from '../management/errors.js';

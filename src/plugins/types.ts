@@ -10,7 +10,11 @@ export interface HandlerContext {
   attempt: number;
   /** The plugin's stable name (completion records key on it): the plugin whose code is running. */
   plugin: string;
-  /** Aborted when the process is shutting down and in-flight work is being released. */
+  /**
+   * Aborted when the process is shutting down and in-flight work is being released, and when the
+   * attempt runs past DISPATCH_HANDLER_TIMEOUT_MS (`reason`: a HandlerTimeoutError; the attempt
+   * has failed and will be retried).
+   */
   signal: AbortSignal;
   /**
    * The X API client (X_API_BASE_URL and the X_* credentials): `ctx.x.sendDirectMessage(from, to,

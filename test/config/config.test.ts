@@ -73,6 +73,15 @@ describe('configuration', () => {
     expect(loadConfig({ PORT: ' 8080 ', RETENTION_DAYS: '0.5' }, cwd)).toMatchObject({ port: 8080 });
   });
 
+  it('limits a handler attempt to a minute by default; DISPATCH_HANDLER_TIMEOUT_MS=0 lifts the limit', () => {
+    expect(loadConfig({}, cwd).dispatch.handlerTimeoutMs).toBe(60_000);
+    expect(loadConfig({ DISPATCH_HANDLER_TIMEOUT_MS: '0' }, cwd).dispatch.handlerTimeoutMs).toBe(0);
+    expect(loadConfig({ DISPATCH_HANDLER_TIMEOUT_MS: '5000' }, cwd).dispatch.handlerTimeoutMs).toBe(5_000);
+    for (const value of ['-1', '2147483648']) {
+      expect(errorOf(() => loadConfig({ DISPATCH_HANDLER_TIMEOUT_MS: value }, cwd))).toMatch(/^DISPATCH_HANDLER_TIMEOUT_MS is invalid: expected milliseconds up to 2147483647/);
+    }
+  });
+
   it('requires X_CONSUMER_SECRET to receive', () => {
     const message = errorOf(() => requireReceiver(loadConfig({ X_CONSUMER_SECRET: '' }, cwd)));
     expect(message).toMatch(/^X_CONSUMER_SECRET is required/);

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AnyXEvent } from '../../src/events/index.js';
 import { Dispatcher } from '../../src/dispatch/index.js';
+import { HandlerTimeoutError } from '../../src/plugins/index.js';
+import { capturingLogger } from '../support/logs.js';
 import { createLogger } from '../../src/log/index.js';
 import { registerPlugin, type RegisteredPlugin } from '../../src/plugins/registry.js';
 import { MissingCredentialError, type Plugin } from '../../src/plugins/index.js';
@@ -29,8 +31,9 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
   async function dispatcher(plugins: Array<[string, Plugin]>, extra: Partial<ConstructorParameters<typeof Dispatcher>[0]> = {}) {
     const registered: RegisteredPlugin[] = [];
     for (const [name, plugin] of plugins) registered.push(await registerPlugin(name, plugin));
-    // random() = 0.5 means no jitter: retries land exactly on the schedule.
-    return new Dispatcher({ db, plugins: registered, logger, retrySchedule: [1_000, 5_000], now: clock, random: () => 0.5, ...extra });
+    // random() = 0.5 means no jitter: retries land exactly on the schedule. A handler time limit
+    // as the server has by default, so that every test here runs with it.
+    return new Dispatcher({ db, plugins: registered, logger, retrySchedule: [1_000, 5_000], now: clock, random: () => 0.5, handlerTimeoutMs: 60_000, ...extra });
   }
 
   /** A dispatcher started on one stored event, whose handler runs until a shutdown aborts it: in flight when this returns. */
@@ -118,6 +121,101 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
     expect(r).toMatchObject({ state: 'done', attempts: 2, completedBy: expect.any(String) });
     expect((await db.prisma.handlerAttempt.findMany()).map((a) => [a.attempt, a.outcome])).toEqual([[1, 'failed']]);
     expect(await db.prisma.deadLetter.count()).toBe(0);
+  });
+
+  describe('a handler past DISPATCH_HANDLER_TIMEOUT_MS', () => {
+    it('fails its attempt, aborts its ctx.signal with the timeout, and retries it on the schedule; the other plugin completes', async () => {
+      const signals: AbortSignal[] = [];
+      const told: Array<{ error: unknown; signalAborted: boolean }> = [];
+      let calls = 0;
+      const d = await dispatcher(
+        [
+          [
+            'hangs-once',
+            (h) => {
+              h.on('follow', (_e, ctx) => {
+                signals.push(ctx.signal);
+                // The first attempt never settles; the retry returns at once.
+                return ++calls === 1 ? new Promise<void>(() => {}) : undefined;
+              });
+              h.onError((failure, ctx) => void told.push({ error: failure.error, signalAborted: ctx.signal.aborted }));
+            },
+          ],
+          ['quick', (h) => h.on('follow', () => {})],
+        ],
+        { handlerTimeoutMs: 100 },
+      );
+      await storeEvents(db, [eventInput()]);
+      expect(await d.runOnce()).toBe(1);
+
+      expect(signals[0]!.aborted).toBe(true);
+      expect(signals[0]!.reason).toBeInstanceOf(HandlerTimeoutError);
+      expect(told).toHaveLength(1);
+      expect(told[0]!.error).toBeInstanceOf(HandlerTimeoutError);
+      expect(told[0]!.signalAborted).toBe(false); // the error handler's own signal: only a shutdown aborts it
+      let runs = await run();
+      expect(runs.map((r) => [r.handler, r.state, r.attempts])).toEqual([['hangs-once', 'pending', 1], ['quick', 'done', 1]]);
+      expect(runs[0]!.lastError).toBe('HandlerTimeoutError: the handlers of plugin "hangs-once" did not finish within 100 ms (DISPATCH_HANDLER_TIMEOUT_MS)');
+      const event = await db.prisma.event.findFirstOrThrow();
+      expect(event.state).toBe('pending');
+      expect(event.availableAt.getTime()).toBe(runs[0]!.nextAttemptAt.getTime());
+
+      now += 1_000;
+      expect(await d.runOnce()).toBe(1);
+      expect(calls).toBe(2);
+      expect(signals[1]!.aborted).toBe(false);
+      runs = await run();
+      expect(runs.map((r) => [r.handler, r.state, r.attempts])).toEqual([['hangs-once', 'done', 2], ['quick', 'done', 1]]);
+      expect((await db.prisma.event.findFirstOrThrow()).state).toBe('done');
+    });
+
+    it('dead-letters it after the last attempt; what it does after its time is logged and changes nothing', async () => {
+      const lines: string[] = [];
+      const settle: Array<() => void> = [];
+      const d = await dispatcher(
+        [['slow', (h) => h.on('follow', () => new Promise<void>((resolve) => settle.push(resolve)))]],
+        { handlerTimeoutMs: 50, retrySchedule: [], logger: capturingLogger(lines), handlerLogger: capturingLogger(lines) },
+      );
+      await storeEvents(db, [eventInput()]);
+      expect(await d.runOnce()).toBe(1);
+      const [r] = await run();
+      expect(r).toMatchObject({ handler: 'slow', state: 'dead', attempts: 1 });
+      expect((await db.prisma.deadLetter.findFirstOrThrow()).error).toMatch(/^HandlerTimeoutError: .* within 50 ms/);
+      expect((await db.prisma.event.findFirstOrThrow()).state).toBe('done');
+
+      settle[0]!();
+      for (let i = 0; i < 100 && !lines.some((l) => l.includes('a timed-out handler finished')); i++) await new Promise((r) => setTimeout(r, 5));
+      expect(lines.some((l) => l.includes('a timed-out handler finished'))).toBe(true);
+      expect(await run()).toEqual([r]);
+      expect(await db.prisma.handlerAttempt.count()).toBe(1);
+    });
+
+    it('records the failure of a handler whose error handler never returns, once the error handler has had its time', async () => {
+      const lines: string[] = [];
+      const d = await dispatcher(
+        [
+          [
+            'fails',
+            (h) => {
+              h.on('follow', () => { throw new Error('downstream is down'); });
+              h.onError(() => new Promise<void>(() => {}));
+            },
+          ],
+        ],
+        { handlerTimeoutMs: 50, handlerLogger: capturingLogger(lines) },
+      );
+      await storeEvents(db, [eventInput()]);
+      expect(await d.runOnce()).toBe(1);
+      expect((await run()).map((r) => [r.state, r.attempts, r.lastError])).toEqual([['pending', 1, 'Error: downstream is down']]);
+      expect(lines.some((l) => l.includes('onError handler did not finish within DISPATCH_HANDLER_TIMEOUT_MS'))).toBe(true);
+    });
+
+    it('is no limit at 0', async () => {
+      const d = await dispatcher([['takes-a-while', (h) => h.on('follow', () => new Promise<void>((resolve) => setTimeout(resolve, 150)))]], { handlerTimeoutMs: 0 });
+      await storeEvents(db, [eventInput()]);
+      await d.runOnce();
+      expect((await run()).map((r) => [r.state, r.attempts])).toEqual([['done', 1]]);
+    });
   });
 
   it('runs two plugins on one event independently', async () => {
