@@ -517,6 +517,10 @@ export class Dispatcher {
         if (limitMs === 0) await told;
         else if (!(await settlesWithin(told, limitMs))) {
           ownLog.error({ timeoutMs: limitMs }, 'onError handler did not finish within DISPATCH_HANDLER_TIMEOUT_MS; the failure is recorded without waiting for it');
+          told.then(
+            () => ownLog.warn('a timed-out onError handler finished'),
+            (e: unknown) => ownLog.error({ err: e }, 'a timed-out onError handler threw'),
+          );
         }
       } catch (e) {
         ownLog.error({ err: e }, 'onError handler threw');

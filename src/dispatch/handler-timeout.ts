@@ -5,7 +5,11 @@
  * not recorded.
  */
 export class HandlerTimeoutError extends Error {
-  override readonly name = 'HandlerTimeoutError';
+  // On the prototype, not a field: a field is set after Error's constructor has taken the stack,
+  // whose first line would then say "Error".
+  static {
+    this.prototype.name = 'HandlerTimeoutError';
+  }
 
   constructor(
     readonly plugin: string,

@@ -128,11 +128,24 @@ function activity(answer: Obj | Obj[]): ActivitySubscription {
  */
 export class XClient {
   readonly transport: XTransport;
+  readonly #options: XClientOptions;
   readonly #userCredentials: XClientOptions['userCredentials'];
+  readonly #signal: AbortSignal | undefined;
 
-  constructor(options: XClientOptions) {
+  constructor(options: XClientOptions, signal?: AbortSignal) {
     this.transport = new XTransport(options);
+    this.#options = options;
     this.#userCredentials = options.userCredentials;
+    this.#signal = signal;
+  }
+
+  /**
+   * The same client whose every call ends when `signal` aborts (a wait for a rate limit or a
+   * backoff included): rejecting with the signal's reason, not sending what it has not sent yet.
+   * Handlers get theirs as ctx.x, bound to ctx.signal.
+   */
+  withSignal(signal: AbortSignal): XClient {
+    return new XClient(this.#options, signal);
   }
 
   get credentials(): XCredentials {
@@ -140,7 +153,7 @@ export class XClient {
   }
 
   async #call<T = unknown>(req: XRequest): Promise<T> {
-    return (await this.transport.request<T>(req)).json;
+    return (await this.transport.request<T>(this.#signal && !req.signal ? { ...req, signal: this.#signal } : req)).json;
   }
 
   // --- webhooks (app bearer token) ---

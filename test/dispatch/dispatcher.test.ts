@@ -150,6 +150,7 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
 
       expect(signals[0]!.aborted).toBe(true);
       expect(signals[0]!.reason).toBeInstanceOf(HandlerTimeoutError);
+      expect((signals[0]!.reason as Error).stack).toMatch(/^HandlerTimeoutError: the handlers of plugin "hangs-once"/);
       expect(told).toHaveLength(1);
       expect(told[0]!.error).toBeInstanceOf(HandlerTimeoutError);
       expect(told[0]!.signalAborted).toBe(false); // the error handler's own signal: only a shutdown aborts it
