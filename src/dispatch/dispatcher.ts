@@ -455,7 +455,7 @@ export class Dispatcher {
     const attempt = run.attempts + 1;
     // With a time limit, each attempt has its own abort: a timeout aborts this plugin's signal
     // only, and a shutdown's abort of the event reaches every attempt's.
-    const limitMs = this.#o.handlerTimeoutMs;
+    const limitMs = plugin.timeoutMs ?? this.#o.handlerTimeoutMs;
     const own = limitMs > 0 ? new LazyAbort() : abort;
     if (own !== abort) abort.onAbort(() => own.abort());
     const ctx = handlerContext({ logger: this.#o.handlerLogger, event: xEvent, plugin: run.handler, attempt, abort: own, x: this.#o.x });
@@ -471,7 +471,7 @@ export class Dispatcher {
     // A shutdown stops waiting for a handler that outlives it (the event is released); a handler
     // past its time limit fails its attempt.
     const stopped = own.whenAborted();
-    const timer = limitMs > 0 ? setTimeout(() => own.abort(new HandlerTimeoutError(run.handler, limitMs)), limitMs) : undefined;
+    const timer = limitMs > 0 ? setTimeout(() => own.abort(new HandlerTimeoutError(run.handler, limitMs, plugin.timeoutMs === undefined ? 'DISPATCH_HANDLER_TIMEOUT_MS' : "the plugin's timeoutMs")), limitMs) : undefined;
     try {
       if ((await Promise.race([running, stopped])) === 'aborted') {
         if (!(own.reason instanceof HandlerTimeoutError)) {

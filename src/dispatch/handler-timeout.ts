@@ -1,5 +1,6 @@
 /**
- * What a handler's attempt fails with when it runs past DISPATCH_HANDLER_TIMEOUT_MS: the attempt
+ * What a handler's attempt fails with when it runs past DISPATCH_HANDLER_TIMEOUT_MS (or its
+ * plugin's own `timeoutMs`): the attempt
  * is recorded as failed and retried on the schedule (or dead-lettered after the last), its
  * `ctx.signal` aborts with this error as its reason, and whatever the handler does afterwards is
  * not recorded.
@@ -14,8 +15,10 @@ export class HandlerTimeoutError extends Error {
   constructor(
     readonly plugin: string,
     readonly timeoutMs: number,
+    /** Where the limit comes from: the setting, or the plugin's own `timeoutMs`. */
+    setBy: 'DISPATCH_HANDLER_TIMEOUT_MS' | 'the plugin\'s timeoutMs' = 'DISPATCH_HANDLER_TIMEOUT_MS',
   ) {
-    super(`the handlers of plugin "${plugin}" did not finish within ${timeoutMs} ms (DISPATCH_HANDLER_TIMEOUT_MS)`);
+    super(`the handlers of plugin "${plugin}" did not finish within ${timeoutMs} ms (${setBy})`);
   }
 }
 

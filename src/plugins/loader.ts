@@ -23,11 +23,16 @@ export interface LoadOptions {
 }
 
 /** What a plugin module's exports come to. */
+/** The longest a Node timer waits (a longer one fires after 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 interface Loaded {
   setup: Plugin;
   /** The definition's name, or the module's exported `name` (undefined: neither). */
   name: unknown;
   parser: OptionsParser<unknown> | undefined;
+  /** The definition's own handler time limit (undefined: DISPATCH_HANDLER_TIMEOUT_MS). */
+  timeoutMs: number | undefined;
 }
 
 /** The file name without extension (and a package scope's @): what unnamed plugins are called. */
@@ -51,8 +56,8 @@ function asWritten(mod: { default?: unknown; name?: unknown }): { default?: unkn
 function shapeOf(specifier: string, imported: { default?: unknown; name?: unknown }): Loaded {
   const mod = asWritten(imported);
   const plugin = mod.default;
-  if (typeof plugin === 'function') return { setup: plugin as Plugin, name: mod.name, parser: undefined };
-  const definition = plugin as { name?: unknown; options?: unknown; setup?: unknown } | null | undefined;
+  if (typeof plugin === 'function') return { setup: plugin as Plugin, name: mod.name, parser: undefined, timeoutMs: undefined };
+  const definition = plugin as { name?: unknown; options?: unknown; setup?: unknown; timeoutMs?: unknown } | null | undefined;
   if (definition && typeof definition === 'object' && typeof definition.setup === 'function') {
     const { options } = definition;
     if (options !== undefined && typeof options !== 'function' && typeof (options as { parse?: unknown } | null)?.parse !== 'function') {
@@ -63,7 +68,16 @@ function shapeOf(specifier: string, imported: { default?: unknown; name?: unknow
         `HANDLERS: "${specifier}" is named "${String(definition.name)}" in definePlugin but exports the name "${String(mod.name)}"; keep one`,
       );
     }
-    return { setup: definition.setup as Plugin, name: definition.name ?? mod.name, parser: options as OptionsParser<unknown> | undefined };
+    const { timeoutMs } = definition;
+    if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && (timeoutMs as number) >= 0 && (timeoutMs as number) <= MAX_TIMER_MS)) {
+      throw new PluginLoadError(`HANDLERS: "${specifier}": \`timeoutMs\` must be a whole number of milliseconds from 0 (no limit) to ${MAX_TIMER_MS}`);
+    }
+    return {
+      setup: definition.setup as Plugin,
+      name: definition.name ?? mod.name,
+      parser: options as OptionsParser<unknown> | undefined,
+      timeoutMs: timeoutMs as number | undefined,
+    };
   }
   throw new PluginLoadError(
     `HANDLERS: "${specifier}" has no plugin as its default export (expected definePlugin({ name, setup(hooks) { hooks.on(...) } }) or (hooks) => { hooks.on(...) })`,
@@ -181,7 +195,9 @@ export async function loadPlugins(specifiers: readonly string[], options: LoadOp
     variables.set(variable, name);
     const pluginOptions = optionsFor(name, loaded.parser, variable, configured[variable]);
     try {
-      plugins.push(await registerPlugin(name, loaded.setup, pluginOptions));
+      const registered = await registerPlugin(name, loaded.setup, pluginOptions);
+      if (loaded.timeoutMs !== undefined) registered.timeoutMs = loaded.timeoutMs;
+      plugins.push(registered);
     } catch (error) {
       throw new PluginLoadError(`HANDLERS: "${specifier}": ${(error as Error).message}`);
     }

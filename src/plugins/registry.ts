@@ -10,6 +10,8 @@ export interface RegisteredPlugin {
   any: AnyHandler[];
   /** Error handlers; `allPlugins`: told about every plugin's failures, not only this one's. */
   errors: Array<{ handler: ErrorHandler; allPlugins: boolean }>;
+  /** The plugin's own limit on an attempt, from definePlugin({ timeoutMs }); absent: the dispatcher's. */
+  timeoutMs?: number;
 }
 
 export class UnknownEventTypeError extends Error {

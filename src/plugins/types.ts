@@ -94,6 +94,12 @@ export interface PluginDefinition<O = unknown> {
   options?: OptionsParser<O>;
   /** Registers the plugin's handlers. */
   setup: Plugin<O>;
+  /**
+   * How long one attempt of this plugin's handlers on an event may run, in ms, instead of
+   * DISPATCH_HANDLER_TIMEOUT_MS (0: no limit): for a plugin whose work takes longer, or must fail
+   * sooner, than the others'. Past it the attempt fails with HandlerTimeoutError and is retried.
+   */
+  timeoutMs?: number;
 }
 
 /**

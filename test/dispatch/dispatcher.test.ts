@@ -28,9 +28,9 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
     await testDb.drop();
   });
 
-  async function dispatcher(plugins: Array<[string, Plugin]>, extra: Partial<ConstructorParameters<typeof Dispatcher>[0]> = {}) {
+  async function dispatcher(plugins: Array<[string, Plugin] | [string, Plugin, { timeoutMs: number }]>, extra: Partial<ConstructorParameters<typeof Dispatcher>[0]> = {}) {
     const registered: RegisteredPlugin[] = [];
-    for (const [name, plugin] of plugins) registered.push(await registerPlugin(name, plugin));
+    for (const [name, plugin, own] of plugins) registered.push({ ...(await registerPlugin(name, plugin)), ...own });
     // random() = 0.5 means no jitter: retries land exactly on the schedule. A handler time limit
     // as the server has by default, so that every test here runs with it.
     return new Dispatcher({ db, plugins: registered, logger, retrySchedule: [1_000, 5_000], now: clock, random: () => 0.5, handlerTimeoutMs: 60_000, ...extra });
@@ -209,6 +209,27 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
       expect(await d.runOnce()).toBe(1);
       expect((await run()).map((r) => [r.state, r.attempts, r.lastError])).toEqual([['pending', 1, 'Error: downstream is down']]);
       expect(lines.some((l) => l.includes('onError handler did not finish within DISPATCH_HANDLER_TIMEOUT_MS'))).toBe(true);
+    });
+
+    it("takes a plugin's own limit (definePlugin({ timeoutMs })) over the dispatcher's, 0 included", async () => {
+      const slow = (h: Parameters<Plugin>[0]) => h.on('follow', () => new Promise<void>((resolve) => setTimeout(resolve, 150)));
+      const d = await dispatcher(
+        [
+          ['strict', slow, { timeoutMs: 50 }],
+          ['unlimited', slow, { timeoutMs: 0 }],
+          ['default', slow],
+        ],
+        { handlerTimeoutMs: 100 },
+      );
+      await storeEvents(db, [eventInput()]);
+      await d.runOnce();
+      expect((await run()).map((r) => [r.handler, r.state, r.lastError?.replace(/ within .*/, '') ?? null])).toEqual([
+        ['default', 'pending', 'HandlerTimeoutError: the handlers of plugin "default" did not finish'],
+        ['strict', 'pending', 'HandlerTimeoutError: the handlers of plugin "strict" did not finish'],
+        ['unlimited', 'done', null],
+      ]);
+      expect((await run()).find((r) => r.handler === 'strict')!.lastError).toContain("within 50 ms (the plugin's timeoutMs)");
+      expect((await run()).find((r) => r.handler === 'default')!.lastError).toContain('within 100 ms (DISPATCH_HANDLER_TIMEOUT_MS)');
     });
 
     it('is no limit at 0', async () => {

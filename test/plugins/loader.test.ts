@@ -75,6 +75,17 @@ describe('plugin loader', () => {
     expect(await failure(load([none]))).toContain('"./none.mjs" has no plugin as its default export');
   });
 
+  it("takes a definition's own handler time limit, and refuses one that is not whole milliseconds a timer can wait", async () => {
+    const slow = plugin('slow.mjs', `export default { name: 'slow', timeoutMs: 300000, setup(hooks) { hooks.onAny(() => {}); } };`);
+    const unlimited = plugin('unlimited.mjs', `export default { name: 'unlimited', timeoutMs: 0, setup() {} };`);
+    const plain = plugin('plain.mjs', `export default { name: 'plain', setup() {} };`);
+    expect((await load([slow, unlimited, plain])).map((p) => [p.name, p.timeoutMs])).toEqual([['slow', 300_000], ['unlimited', 0], ['plain', undefined]]);
+    for (const [file, value] of [['negative.mjs', '-1'], ['fraction.mjs', '1.5'], ['text.mjs', "'5s'"], ['huge.mjs', '2147483648']]) {
+      const bad = plugin(file!, `export default { name: 'bad', timeoutMs: ${value}, setup() {} };`);
+      expect(await failure(load([bad]))).toBe(`HANDLERS: "./${file}": \`timeoutMs\` must be a whole number of milliseconds from 0 (no limit) to 2147483647`);
+    }
+  });
+
   it("hands each plugin the options of its HANDLER_OPTIONS_<NAME>, through the plugin's parser", async () => {
     const definition = plugin(
       'definition.mjs',
