@@ -513,10 +513,13 @@ export class Dispatcher {
           : this.#o.handlerLogger.child({ event: xEvent.id, type: xEvent.type, plugin: owner.name, failedPlugin: run.handler, attempt });
       try {
         const told = Promise.resolve(onError(failure, owner.name === run.handler ? errorCtx : { ...errorCtx, plugin: owner.name, log: ownLog }));
-        // An error handler is held to the same time limit: one that never returns must not hold the event.
-        if (limitMs === 0) await told;
-        else if (!(await settlesWithin(told, limitMs))) {
-          ownLog.error({ timeoutMs: limitMs }, 'onError handler did not finish within DISPATCH_HANDLER_TIMEOUT_MS; the failure is recorded without waiting for it');
+        // An error handler is held to its own plugin's time limit: one that never returns must
+        // not hold the event.
+        const ownLimitMs = owner.timeoutMs ?? this.#o.handlerTimeoutMs;
+        if (ownLimitMs === 0) await told;
+        else if (!(await settlesWithin(told, ownLimitMs))) {
+          const setBy = owner.timeoutMs === undefined ? 'DISPATCH_HANDLER_TIMEOUT_MS' : "its plugin's timeoutMs";
+          ownLog.error({ timeoutMs: ownLimitMs }, `onError handler did not finish within ${ownLimitMs} ms (${setBy}); the failure is recorded without waiting for it`);
           told.then(
             () => ownLog.warn('a timed-out onError handler finished'),
             (e: unknown) => ownLog.error({ err: e }, 'a timed-out onError handler threw'),

@@ -140,12 +140,14 @@ export class XClient {
   }
 
   /**
-   * The same client whose every call ends when `signal` aborts (a wait for a rate limit or a
-   * backoff included): rejecting with the signal's reason, not sending what it has not sent yet.
-   * Handlers get theirs as ctx.x, bound to ctx.signal.
+   * The same client whose every call ends when `signal` aborts (or a signal it was bound to
+   * before): a wait for a rate limit or a backoff ends, rejecting with the signal's reason, and
+   * nothing more is sent; a POST stopped while it was out throws an XUnreachableError with
+   * `outcomeUnknown: true` (X may have carried it out). Handlers get theirs as ctx.x, bound to
+   * ctx.signal.
    */
   withSignal(signal: AbortSignal): XClient {
-    return new XClient(this.#options, signal);
+    return new XClient(this.#options, this.#signal ? AbortSignal.any([this.#signal, signal]) : signal);
   }
 
   get credentials(): XCredentials {
@@ -153,7 +155,8 @@ export class XClient {
   }
 
   async #call<T = unknown>(req: XRequest): Promise<T> {
-    return (await this.transport.request<T>(this.#signal && !req.signal ? { ...req, signal: this.#signal } : req)).json;
+    const signal = this.#signal && req.signal ? AbortSignal.any([this.#signal, req.signal]) : (this.#signal ?? req.signal);
+    return (await this.transport.request<T>(signal === req.signal ? req : { ...req, signal })).json;
   }
 
   // --- webhooks (app bearer token) ---

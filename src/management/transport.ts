@@ -143,6 +143,8 @@ export class XTransport {
       };
       if (payload !== undefined) headers['content-type'] = 'application/json';
       const timeoutMs = Math.max(this.o.timeoutMs, req.minTimeoutMs ?? 0);
+      // Aborted already (the caller's attempt is over): nothing is sent.
+      if (req.signal?.aborted) throw req.signal.reason;
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
       let res: Response;
@@ -151,7 +153,11 @@ export class XTransport {
         res = await this.o.fetch(url, { method: req.method, headers, body: payload, signal, redirect: 'manual' });
         text = await res.text();
       } catch (error) {
-        if (req.signal?.aborted) throw error;
+        if (req.signal?.aborted) {
+          // Stopped by the caller while the request was out: a POST may have been carried out.
+          if (req.method === 'POST') throw new XUnreachableError(req.operation, `stopped by its caller (${describeReason(req.signal.reason)}); ${POST_NOT_REPEATED}`, true);
+          throw error;
+        }
         // fetch names an invalid header by its value: never let a credential into the message.
         const cause = timeout.aborted ? `no answer within ${timeoutMs} ms` : withoutSecret(networkCause(error), headers.authorization);
         if (/invalid header value|header value/i.test(cause)) {
@@ -209,6 +215,11 @@ export class XTransport {
     this.o.onWait?.({ operation: req.operation, reason: 'retry', ms, cause });
     await this.o.sleep(ms, req.signal);
   }
+}
+
+/** An abort's reason in a few words (an Error's name and message, else its text). */
+function describeReason(reason: unknown): string {
+  return reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
 }
 
 /** `text` with `secret` and every part of it longer than 6 characters replaced by [redacted]. */

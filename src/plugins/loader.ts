@@ -22,10 +22,10 @@ export interface LoadOptions {
   handlerOptions?: Record<string, unknown>;
 }
 
-/** What a plugin module's exports come to. */
 /** The longest a Node timer waits (a longer one fires after 1 ms). */
 const MAX_TIMER_MS = 2_147_483_647;
 
+/** What a plugin module's exports come to. */
 interface Loaded {
   setup: Plugin;
   /** The definition's name, or the module's exported `name` (undefined: neither). */

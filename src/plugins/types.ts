@@ -19,7 +19,9 @@ export interface HandlerContext {
   /**
    * The X API client (X_API_BASE_URL and the X_* credentials): `ctx.x.sendDirectMessage(from, to,
    * text)` and the webhook, subscription and replay calls. Always present; a call whose credential
-   * is not configured throws a `MissingCredentialError` naming the variables to set.
+   * is not configured throws a `MissingCredentialError` naming the variables to set. Bound to
+   * `signal`: its calls stop when the attempt ends (a time limit, a shutdown); a POST stopped
+   * while it was out throws an `XUnreachableError` with `outcomeUnknown: true`.
    */
   x: XClient;
 }
@@ -98,6 +100,7 @@ export interface PluginDefinition<O = unknown> {
    * How long one attempt of this plugin's handlers on an event may run, in ms, instead of
    * DISPATCH_HANDLER_TIMEOUT_MS (0: no limit): for a plugin whose work takes longer, or must fail
    * sooner, than the others'. Past it the attempt fails with HandlerTimeoutError and is retried.
+   * Its error handlers have the same limit. (A plugin of the function form has the setting's.)
    */
   timeoutMs?: number;
 }

@@ -208,7 +208,24 @@ describe.each(providersUnderTest())('dispatcher on %s', (provider) => {
       await storeEvents(db, [eventInput()]);
       expect(await d.runOnce()).toBe(1);
       expect((await run()).map((r) => [r.state, r.attempts, r.lastError])).toEqual([['pending', 1, 'Error: downstream is down']]);
-      expect(lines.some((l) => l.includes('onError handler did not finish within DISPATCH_HANDLER_TIMEOUT_MS'))).toBe(true);
+      expect(lines.some((l) => l.includes('onError handler did not finish within 50 ms (DISPATCH_HANDLER_TIMEOUT_MS)'))).toBe(true);
+    });
+
+    it("holds an error handler to its own plugin's limit, not to the failing plugin's", async () => {
+      const lines: string[] = [];
+      const d = await dispatcher(
+        [
+          // No limit of its own, and fails at once.
+          ['unlimited', (h) => h.on('follow', () => { throw new Error('downstream is down'); }), { timeoutMs: 0 }],
+          // Reports every plugin's failures, and hangs doing it.
+          ['reporter', (h) => h.onError(() => new Promise<void>(() => {}), { allPlugins: true }), { timeoutMs: 50 }],
+        ],
+        { handlerTimeoutMs: 60_000, handlerLogger: capturingLogger(lines) },
+      );
+      await storeEvents(db, [eventInput()]);
+      expect(await d.runOnce()).toBe(1);
+      expect((await run()).map((r) => [r.handler, r.state, r.attempts])).toEqual([['unlimited', 'pending', 1]]);
+      expect(lines.some((l) => l.includes("onError handler did not finish within 50 ms (its plugin's timeoutMs)"))).toBe(true);
     });
 
     it("takes a plugin's own limit (definePlugin({ timeoutMs })) over the dispatcher's, 0 included", async () => {
