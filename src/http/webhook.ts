@@ -86,6 +86,7 @@ function isJson(contentType: string | undefined): boolean {
 export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
   const { logger } = deps;
   const refusals = throttledRefusalLog(logger);
+  const crcLines = oncePerSecond();
   const clientAddressOf: ClientAddress = deps.clientAddressOf ?? ((req) => req.socket.remoteAddress);
 
   function crc(req: IncomingMessage, res: ServerResponse, query: string): void {
@@ -114,8 +115,12 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
     const latencyMs = performance.now() - started;
     deps.metrics.crc.observe({ outcome }, latencyMs / 1000);
     deps.onCrc?.({ answeredAt: new Date(), latencyMs, outcome });
-    // CRCs are rare (X sends one every few minutes at most): worth a line at info. Never the token.
-    logger.info({ method: 'GET', path: deps.path, status: res.statusCode, latencyMs }, 'crc answered');
+    // X's CRCs are rare (one every few minutes at most): each is worth a line at info. Anyone can
+    // send one, though, and this route is served before the rate limiter: at most a line a second,
+    // with the count of those not logged. Never the token.
+    crcLines.note((notLogged) =>
+      logger.info({ method: 'GET', path: deps.path, status: res.statusCode, latencyMs, ...(notLogged ? { notLogged } : {}) }, 'crc answered'),
+    );
   }
 
   async function post(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -249,16 +254,26 @@ export function webhookRoute(deps: WebhookRouteDeps): WebhookHandler {
  * count of those not logged: a flood must not become a flood of log lines.
  */
 function throttledRefusalLog(logger: Logger) {
-  let last = 0;
-  let unlogged = 0;
+  const lines = oncePerSecond();
   return {
     note(reason: 'body_budget' | 'client_share' | 'too_slow', client: string): void {
-      const now = Date.now();
+      lines.note((notLogged) => logger.warn({ reason, client, notLogged }, 'webhook delivery refused under load'));
+    },
+  };
+}
+
+/** Log lines of one kind at most once a second; each line is told how many were not logged since the last. */
+function oncePerSecond() {
+  let last = Number.NEGATIVE_INFINITY;
+  let unlogged = 0;
+  return {
+    note(log: (notLogged: number) => void): void {
+      const now = performance.now();
       if (now - last < 1000) {
         unlogged++;
         return;
       }
-      logger.warn({ reason, client, notLogged: unlogged }, 'webhook delivery refused under load');
+      log(unlogged);
       last = now;
       unlogged = 0;
     },

@@ -150,4 +150,31 @@ describe.each(providersUnderTest())('CRC challenge on %s', (provider) => {
     for (const t of VALID_TOKENS) expect(logs).not.toContain(t);
     expect(logs).not.toContain('crc_token');
   });
+
+  it('logs CRCs at info at most once a second, each line counting those it did not log', async () => {
+    // Anyone can send a CRC, and the route comes before the rate limiter: a flood of them must
+    // not become a flood of log lines.
+    await new Promise((r) => setTimeout(r, 1_100));
+    const from = app.logs.length;
+    const started = Date.now();
+    for (let i = 0; i < 30; i++) {
+      const url = i % 2 === 0 ? crcUrl(randomBytes(24).toString('base64url')) : crcUrl('short');
+      expect((await request(app.handler).get(url)).status).toBe(i % 2 === 0 ? 200 : 400);
+    }
+    const elapsed = Date.now() - started;
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect((await request(app.handler).get(crcUrl(randomBytes(24).toString('base64url')))).status).toBe(200);
+    await until(() => app.logs.length > from && app.logs.slice(from).some((l) => l.includes('"notLogged"')));
+    const lines = app.logs
+      .slice(from)
+      .filter((l) => l.includes('crc answered'))
+      .map((l) => JSON.parse(l) as { level: number | string; notLogged?: number; status: number });
+    // The first of the burst, then at most one a second, then the one after the pause.
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(lines.length).toBeLessThanOrEqual(2 + Math.floor(elapsed / 1000));
+    // Every CRC is either a line or counted in the next line (the first line's count is of CRCs
+    // before the burst).
+    expect(lines.slice(1).reduce((n, l) => n + 1 + (l.notLogged ?? 0), 1)).toBe(31);
+    expect(lines.at(-1)!.status).toBe(200);
+  });
 });
