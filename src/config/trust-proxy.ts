@@ -14,6 +14,23 @@ export type TrustProxy = false | number | string[];
 
 const NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 
+/**
+ * Public addresses spread over the whole IPv4 unicast space (one in every /5) and IPv6's global
+ * unicast space (2000::/3, one in every /7): a list that trusts all of them trusts every address
+ * a client could come from, whether one range does it or several together (0.0.0.0/1 and
+ * 128.0.0.0/1). The named private ranges hold none of them.
+ */
+const SPREAD = [
+  ...Array.from({ length: 28 }, (_, i) => `${i * 8 + 1}.${(i * 37) % 256}.${(i * 91) % 256}.1`),
+  '223.255.255.1',
+  ...Array.from({ length: 16 }, (_, i) => `${(0x2000 + i * 0x200 + 0x11).toString(16)}:${(i * 4099).toString(16)}::1`),
+  '3fff:ffff::1',
+];
+
+function trustsAll(trusts: (address: string, hop: number) => boolean, family: 4 | 6): boolean {
+  return SPREAD.filter((a) => a.includes(':') === (family === 6)).every((a) => trusts(a, 0));
+}
+
 /** Parses TRUST_PROXY; throws an Error with the reason (the caller names the variable). */
 export function parseTrustProxy(value: string | undefined): TrustProxy {
   const text = (value ?? '').trim();
@@ -39,14 +56,19 @@ export function parseTrustProxy(value: string | undefined): TrustProxy {
       // The position, not the value: configuration errors never print values.
       throw new Error(`entry ${i + 1} of the list is neither an IP address, a CIDR range (such as 10.0.0.0/8) nor one of ${NAMES.join(', ')}`);
     }
-    // Addresses from both halves of the IPv4 or the IPv6 space: a range holding them is every
-    // address (::ffff:0:0/96, the IPv4-mapped range, holds every IPv4 client; proxy-addr refuses
-    // /0 ranges itself), which is `true` under another name.
-    if ((trusts('1.1.1.1', 0) && trusts('223.255.255.1', 0)) || (trusts('2001:4860::1', 0) && trusts('fc00::1', 0))) {
+    // A range that holds every address (::ffff:0:0/96, the IPv4-mapped range, holds every IPv4
+    // client; proxy-addr refuses /0 ranges itself) is `true` under another name.
+    if (trustsAll(trusts, 4) || trustsAll(trusts, 6)) {
       throw new Error(
         `entry ${i + 1} of the list is every address, which would believe any X-Forwarded-For, as true would; give the proxies' own addresses or ranges`,
       );
     }
   });
+  const list = proxyaddr.compile(entries);
+  if (trustsAll(list, 4) || trustsAll(list, 6)) {
+    throw new Error(
+      "the list's entries together are every address, which would believe any X-Forwarded-For, as true would; give the proxies' own addresses or ranges",
+    );
+  }
   return entries;
 }

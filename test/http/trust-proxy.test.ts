@@ -106,6 +106,9 @@ describe('TRUST_PROXY values', () => {
     expect(parse('10.0.0.1')).toEqual(['10.0.0.1']);
     expect(parse('10.0.0.0/8, fd00::/8,loopback')).toEqual(['10.0.0.0/8', 'fd00::/8', 'loopback']);
     expect(parse('0.0.0.0/1')).toEqual(['0.0.0.0/1']);
+    expect(parse('loopback,linklocal,uniquelocal,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16')).toHaveLength(6);
+    // Cloudflare's published ranges, as a long real list of public ones.
+    expect(parse('173.245.48.0/20,103.21.244.0/22,103.22.200.0/22,103.31.4.0/22,141.101.64.0/18,108.162.192.0/18,190.93.240.0/20,188.114.96.0/20,197.234.240.0/22,198.41.128.0/17,162.158.0.0/15,104.16.0.0/13,104.24.0.0/14,172.64.0.0/13,131.0.72.0/22,2400:cb00::/32,2606:4700::/32,2803:f800::/32,2405:b500::/32,2405:8100::/32,2a06:98c0::/29,2c0f:f248::/32')).toHaveLength(22);
   });
 
   it.each([
@@ -119,6 +122,12 @@ describe('TRUST_PROXY values', () => {
     ['10.0.0.1,0.0.0.0/0', /TRUST_PROXY is invalid: entry 2 of the list/],
     ['::/0', /TRUST_PROXY is invalid: entry 1 of the list/],
     ['::ffff:0:0/96', /TRUST_PROXY is invalid: entry 1 of the list is every address/],
+    ['2000::/3', /TRUST_PROXY is invalid: entry 1 of the list is every address/],
+    // Every address in parts: each entry alone is not, together they are.
+    ['0.0.0.0/1,128.0.0.0/1', /TRUST_PROXY is invalid: the list's entries together are every address/],
+    ['::ffff:0:0/97, ::ffff:8000:0/97', /TRUST_PROXY is invalid: the list's entries together are every address/],
+    ['loopback,0.0.0.0/2,64.0.0.0/2,128.0.0.0/2,192.0.0.0/3', /TRUST_PROXY is invalid: the list's entries together are every address/],
+    ['2000::/4,3000::/4', /TRUST_PROXY is invalid: the list's entries together are every address/],
   ])('refuses %s with a clear error that does not repeat the value', (value, message) => {
     let error: unknown;
     try {
