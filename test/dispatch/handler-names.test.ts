@@ -144,6 +144,37 @@ describe.each(providersUnderTest())('handler names on %s', (provider) => {
     expect(calls).toBe(0);
   });
 
+  it("rename drops the dead letters of a run merged away: none is left outstanding beside a completed run", async () => {
+    const letter = (id: string, eventId: string, handler: string) =>
+      db.prisma.deadLetter.create({ data: { id, eventId, handler, attempts: 2, error: 'down', deadAt: new Date(now) } });
+    // a: the old name dead-lettered, the new name completed (a rolling deploy ran both).
+    const [a] = await eventsOwing('crm-v1', 1);
+    await db.prisma.handlerRun.updateMany({ where: { eventId: a, handler: 'crm-v1' }, data: { state: 'dead', attempts: 2 } });
+    await letter('dl-a-old', a!, 'crm-v1');
+    await ensureRuns(db, [{ eventId: a!, handlers: ['crm'] }], new Date(now));
+    await db.prisma.handlerRun.updateMany({ where: { eventId: a, handler: 'crm' }, data: { state: 'done', attempts: 1 } });
+    // b: the other way round: the old name completed, the new name dead-lettered.
+    const [b] = await eventsOwing('crm-v1', 1);
+    await db.prisma.handlerRun.updateMany({ where: { eventId: b, handler: 'crm-v1' }, data: { state: 'done', attempts: 1 } });
+    await ensureRuns(db, [{ eventId: b!, handlers: ['crm'] }], new Date(now));
+    await db.prisma.handlerRun.updateMany({ where: { eventId: b, handler: 'crm' }, data: { state: 'dead', attempts: 2 } });
+    await letter('dl-b-new', b!, 'crm');
+    // c: both dead-lettered: one run and one letter are kept.
+    const [c] = await eventsOwing('crm-v1', 1);
+    await db.prisma.handlerRun.updateMany({ where: { eventId: c, handler: 'crm-v1' }, data: { state: 'dead', attempts: 2 } });
+    await letter('dl-c-old', c!, 'crm-v1');
+    await ensureRuns(db, [{ eventId: c!, handlers: ['crm'] }], new Date(now));
+    await db.prisma.handlerRun.updateMany({ where: { eventId: c, handler: 'crm' }, data: { state: 'dead', attempts: 2 } });
+    await letter('dl-c-new', c!, 'crm');
+
+    expect(await renameHandlerRuns(db.prisma, 'crm-v1', 'crm', new Date(now))).toMatchObject({ merged: 3, busy: 0 });
+    expect((await runsOf('crm')).map((r) => [r.eventId, r.state]).sort()).toEqual(
+      [[a, 'done'], [b, 'done'], [c, 'dead']].sort(),
+    );
+    const letters = await db.prisma.deadLetter.findMany({ orderBy: { id: 'asc' } });
+    expect(letters.map((l) => [l.id, l.handler])).toEqual([['dl-c-new', 'crm']]);
+  });
+
   it('rename and drop leave the runs of events a dispatcher holds, and say so', async () => {
     const [held, free] = await eventsOwing('crm-v1', 2);
     await db.prisma.event.update({ where: { id: held! }, data: { leaseOwner: 'someone', leaseUntil: new Date(now + 60_000) } });

@@ -146,6 +146,9 @@ export async function renameHandlerRuns(prisma: Db, from: string, to: string, no
       const existing = new Map(theirs.map((r) => [r.eventId, r]));
       const remove: string[] = [];
       const move: typeof rows = [];
+      // The events whose run under the old name, or under the new one, is merged away.
+      const oldRemoved: string[] = [];
+      const newRemoved: string[] = [];
       for (const r of rows) {
         const other = existing.get(r.eventId);
         if (!other) move.push(r);
@@ -154,12 +157,20 @@ export async function renameHandlerRuns(prisma: Db, from: string, to: string, no
           // Keep the completion: the old run when only it completed, else the new name's.
           if (r.state === 'done' && other.state !== 'done') {
             remove.push(other.id);
+            newRemoved.push(r.eventId);
             move.push(r);
-          } else remove.push(r.id);
+          } else {
+            remove.push(r.id);
+            oldRemoved.push(r.eventId);
+          }
         }
       }
-      // Attempts go with their runs (ON DELETE CASCADE).
+      // Attempts go with their runs (ON DELETE CASCADE), and so do dead letters: a letter of the
+      // run merged away would otherwise stay outstanding beside a completed run (counted,
+      // listed, and keeping its event from retention) or double the kept run's own.
       if (remove.length) await tx.handlerRun.deleteMany({ where: { id: { in: remove } } });
+      if (oldRemoved.length) await tx.deadLetter.deleteMany({ where: { handler: from, eventId: { in: oldRemoved } } });
+      if (newRemoved.length) await tx.deadLetter.deleteMany({ where: { handler: to, eventId: { in: newRemoved } } });
       if (move.length) {
         await tx.handlerRun.updateMany({ where: { id: { in: move.map((r) => r.id) } }, data: { handler: to } });
         const pending = move.filter((r) => r.state === 'pending');
