@@ -74,3 +74,31 @@ describe('the SQLite writer thread dying under an in-server dispatcher', () => {
     thread = undefined;
   }, 20_000);
 });
+
+describe('a crashed SQLite writer thread', () => {
+  it("fails only its own writes: its late 'exit' leaves the writes sent to the thread started since", async () => {
+    const { testDb, db } = await openMigratedDatabase('sqlite');
+    const inbox = openInbox(db);
+    try {
+      const writer = inbox.writer!;
+      await writer.write([raw(10)]);
+      const crashed = writer.thread!;
+      // As Node reports a thread's uncaught error: 'error' first, its 'exit' a turn or more later.
+      crashed.emit('error', new Error('crashed'));
+      // A write in between starts the next thread...
+      expect(await writer.write([raw(11)])).toHaveLength(1);
+      expect(writer.thread).not.toBe(crashed);
+      const pending = writer.write([raw(12)]);
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      // ...and the crashed thread's exit comes while a write to the new one awaits its commit.
+      crashed.emit('exit', 1);
+      const [recorded] = await pending;
+      expect(recorded!.newEventIds).toHaveLength(1);
+      expect(await db.prisma.delivery.count()).toBe(3);
+      await crashed.terminate();
+    } finally {
+      await inbox.close();
+      await closeAndDrop(db, testDb);
+    }
+  });
+});

@@ -36,7 +36,8 @@ export class SqliteWriter {
   #closed = false;
   #restart: NodeJS.Timeout | undefined;
   #restartDelayMs: number = RESTART_DELAYS_MS.first;
-  readonly #pending = new Map<number, { resolve: (r: RecordedDelivery[]) => void; reject: (e: Error) => void }>();
+  /** Writes awaiting their commit, each with the thread it was sent to. */
+  readonly #pending = new Map<number, { resolve: (r: RecordedDelivery[]) => void; reject: (e: Error) => void; worker: Worker }>();
 
   constructor(private readonly settings: ThreadSettings) {}
 
@@ -74,8 +75,13 @@ export class SqliteWriter {
           this.#scheduleRestart();
         }
         reject(error);
-        for (const [, waiter] of this.#pending) waiter.reject(new StoreWriteError(`writer thread stopped: ${error.message}`));
-        this.#pending.clear();
+        // Only the writes this thread had: its 'exit' comes after its 'error', and a write in
+        // between has gone to the thread started since.
+        for (const [id, waiter] of this.#pending) {
+          if (waiter.worker !== worker) continue;
+          this.#pending.delete(id);
+          waiter.reject(new StoreWriteError(`writer thread stopped: ${error.message}`));
+        }
       };
       worker.on('message', (message: FromThread) => {
         if ('ready' in message) {
@@ -121,14 +127,15 @@ export class SqliteWriter {
   async write(raws: RawDelivery[]): Promise<RecordedDelivery[]> {
     await this.#start();
     const id = this.#nextId++;
+    const worker = this.#worker!;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      this.#pending.set(id, { resolve, reject, worker });
       // Each body gets its own exact-size copy (a Buffer sliced from a larger pool would otherwise
       // clone the whole pool into the message), which moves to the writer rather than being copied
       // again: the caller keeps its own buffer.
       const bodies = raws.map((r) => new Uint8Array(r.body));
       const message: ToThread = { id, raws: raws.map((r, i) => ({ ...r, body: bodies[i]! })) };
-      this.#worker!.postMessage(message, bodies.map((b) => b.buffer));
+      worker.postMessage(message, bodies.map((b) => b.buffer));
     });
   }
 
