@@ -12,7 +12,10 @@ export const BACKFILL_MARGIN_MS = 15_000;
 export interface BackfillPlan {
   /** What to ask X for: 0 when nothing was ever received (the first connection). */
   backfillMinutes: number;
-  /** Time since the last thing received (an event stored, or a keep-alive); null: never received. */
+  /**
+   * Time since the last thing received (an event stored, or a keep-alive); null: never received.
+   * Negative when the saved time is ahead of this clock.
+   */
   gapMs: number | null;
   /** The part of the gap no backfill reaches: events of it may be missing. */
   uncovered: { from: Date; to: Date; seconds: number } | null;
@@ -21,11 +24,17 @@ export interface BackfillPlan {
 /**
  * The backfill a (re)connection asks for: the minutes since the last thing received, rounded up
  * (with a margin), at most X's 5. A longer gap is covered from `now - 5 minutes` only; what lies
- * before is reported as uncovered.
+ * before is reported as uncovered. A last-seen time ahead of `now` (the clock stepped back) asks
+ * for the 5 minutes.
  */
 export function planBackfill(lastSeen: Date | null, now: Date): BackfillPlan {
   if (!lastSeen) return { backfillMinutes: 0, gapMs: null, uncovered: null };
-  const gapMs = Math.max(0, now.getTime() - lastSeen.getTime());
+  const sinceMs = now.getTime() - lastSeen.getTime();
+  // The saved time is ahead of this clock by more than the margin: the clock was stepped back (or
+  // another host with a clock ahead saved it). How long the gap is cannot be told, so the
+  // connection asks for all X gives rather than for a minute.
+  if (sinceMs < -BACKFILL_MARGIN_MS) return { backfillMinutes: MAX_BACKFILL_MINUTES, gapMs: sinceMs, uncovered: null };
+  const gapMs = Math.max(0, sinceMs);
   const wanted = Math.ceil((gapMs + BACKFILL_MARGIN_MS) / 60_000);
   const backfillMinutes = Math.min(MAX_BACKFILL_MINUTES, Math.max(1, wanted));
   // Reported only past the window itself: the margin makes the request generous, not the report.

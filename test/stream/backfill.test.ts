@@ -22,6 +22,13 @@ describe('planBackfill', () => {
     expect(planBackfill(null, NOW)).toEqual({ backfillMinutes: 0, gapMs: null, uncovered: null });
   });
 
+  it('asks for all X gives when the saved time is ahead of the clock (stepped back): the gap cannot be told', () => {
+    const ahead = new Date(NOW.getTime() + 10 * 60_000);
+    expect(planBackfill(ahead, NOW)).toEqual({ backfillMinutes: 5, gapMs: -10 * 60_000, uncovered: null });
+    // Within the margin, a clock a little behind the one that saved is a gap of 0.
+    expect(planBackfill(new Date(NOW.getTime() + 5_000), NOW)).toEqual({ backfillMinutes: 1, gapMs: 0, uncovered: null });
+  });
+
   it('asks the minutes since the last thing received, rounded up with a margin, at least 1', () => {
     expect(planBackfill(ago(200), NOW).backfillMinutes).toBe(1);
     expect(planBackfill(ago(56_000), NOW).backfillMinutes).toBe(2);
