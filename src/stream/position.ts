@@ -19,6 +19,10 @@ export class PositionKeeper {
   #seen: Date | null = null;
   #saved: Date | null = null;
   #checkpoint: NodeJS.Timeout | undefined;
+  /** The last save asked for (saves run one at a time): a stop's save waits for a checkpoint's. */
+  #saving: Promise<void> = Promise.resolve();
+  /** A save waiting for the one under way: later calls share it (it reads the position when it starts). */
+  #queued: Promise<void> | undefined;
 
   constructor(store: StreamPosition, logger: Logger) {
     this.#store = store;
@@ -41,8 +45,22 @@ export class PositionKeeper {
     this.#saved = this.#seen;
   }
 
-  /** Saves the position when it moved since the last save; a failure is logged (the next save tries again). */
-  async save(): Promise<void> {
+  /**
+   * Saves the position when it moved since the last save; a failure is logged (the next save tries
+   * again). Saves run one after the other: this resolves once no save is under way.
+   */
+  save(): Promise<void> {
+    if (this.#queued) return this.#queued;
+    const next = this.#saving.then(() => {
+      this.#queued = undefined;
+      return this.#saveNow();
+    });
+    this.#queued = next;
+    this.#saving = next;
+    return next;
+  }
+
+  async #saveNow(): Promise<void> {
     const seen = this.#seen;
     if (!seen || (this.#saved && this.#saved.getTime() >= seen.getTime())) return;
     try {
