@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { userIdOfAccessToken } from '../management/index.js';
 import { jsonAction, table } from './context.js';
 
 const WEBHOOK = ['--webhook <id>', 'webhook id (default X_WEBHOOK_ID, or the only webhook)'] as const;
@@ -16,7 +15,7 @@ export function subscriptionsCommand(): Command {
       const m = await ctx.management();
       const webhookId = await ctx.webhookId(opts.webhook);
       const r = await m.subscribe(webhookId);
-      const user = r.userId ?? userIdOfAccessToken(ctx.config.x.accessToken) ?? 'the token user';
+      const user = r.userId ?? 'the user of X_OAUTH2_USER_TOKEN';
       ctx.print({ webhookId, ...r }, () =>
         r.alreadySubscribed ? `${user} was already subscribed to webhook ${webhookId}: nothing to do` : `subscribed ${user} to webhook ${webhookId}`,
       );

@@ -1,5 +1,5 @@
 import { checkFilter, checkTag, parseEventType, subscriptionCredential, canonicalEventType } from './activity-rules.js';
-import { oauth2TokenFor, userIdOfAccessToken, type XCredentials } from './credentials.js';
+import { oauth2TokenFor, userContextUserId, type XCredentials } from './credentials.js';
 import { toXDate } from './dates.js';
 import { MissingCredentialError, XApiError } from './errors.js';
 import {
@@ -232,7 +232,7 @@ export class XClient {
       operation: 'subscribe user (POST /2/account_activity/webhooks/:id/subscriptions/all)',
     });
     const c = credentials ?? this.credentials;
-    return { subscribed: data(json).subscribed !== false, userId: userIdOfAccessToken(c.accessToken) ?? null };
+    return { subscribed: data(json).subscribed !== false, userId: userContextUserId(c) ?? null };
   }
 
   /** Whether the user of the user context is subscribed. */
@@ -533,7 +533,7 @@ export class XClient {
     const own = credentials ? undefined : oauth2TokenFor(fromUserId, this.credentials, false);
     if (own) credentials = { oauth2UserToken: own.token };
     if (!credentials) {
-      const own = userIdOfAccessToken(this.credentials.accessToken);
+      const own = userContextUserId(this.credentials);
       if (own && own !== fromUserId) {
         throw new Error(
           `send DM: the configured user context (X_ACCESS_TOKEN) belongs to user ${own}, not ${fromUserId}; pass userCredentials to the client to send as other users`,

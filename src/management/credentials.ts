@@ -90,6 +90,15 @@ export function userIdOfAccessToken(token: string | undefined): string | undefin
 }
 
 /**
+ * The user a user-context call acts as, where it can be told: the user of X_ACCESS_TOKEN when
+ * OAuth 1.0a is what the call uses (all four of its variables set). With one of them missing the
+ * call goes with X_OAUTH2_USER_TOKEN, whose user cannot be read from it: undefined.
+ */
+export function userContextUserId(c: XCredentials): string | undefined {
+  return missingOAuth1(c).length === 0 ? userIdOfAccessToken(c.accessToken) : undefined;
+}
+
+/**
  * The OAuth 2.0 user token to act as `userId`: X_OAUTH2_USER_TOKEN_<userId>, else (`fallback`)
  * X_OAUTH2_USER_TOKEN, which then must belong to that user (X refuses it otherwise). X's tokens
  * are opaque: which user one belongs to cannot be read from it.

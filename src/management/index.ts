@@ -6,7 +6,7 @@ export { XTransport, queryString } from './transport.js';
 export type { RateLimit, TransportOptions, WaitNotice, XRequest, XResponse } from './transport.js';
 export { MissingCredentialError, RateLimitedError, XApiError, XUnreachableError, describeXErrorBody, formatWait, isDuplicateSubscription, parseXErrorBody } from './errors.js';
 export type { XErrorBody, XProblem } from './errors.js';
-export { credentialsFromConfig, describeMissing, missingFor, oauth2TokenFor, resolveAuth, userIdOfAccessToken } from './credentials.js';
+export { credentialsFromConfig, describeMissing, missingFor, oauth2TokenFor, resolveAuth, userContextUserId, userIdOfAccessToken } from './credentials.js';
 export {
   ActivitySubscriptionInputError,
   canonicalEventType,

@@ -14,7 +14,7 @@ import {
   type ReplayJobRecord,
 } from '../store/index.js';
 import type { ActivitySubscription, ActivitySubscriptionInput, XClient, XWebhook } from './client.js';
-import { userIdOfAccessToken } from './credentials.js';
+import { userContextUserId } from './credentials.js';
 import { isDuplicateSubscription, XApiError } from './errors.js';
 
 /**
@@ -101,7 +101,7 @@ export class Management {
       if (!result.subscribed) throw notDone(`subscribe to webhook ${webhookId}`, '"subscribed": false');
     } catch (error) {
       if (!isDuplicateSubscription(error)) throw error;
-      result = { subscribed: true, userId: userIdOfAccessToken(this.client.credentials.accessToken) ?? null, alreadySubscribed: true };
+      result = { subscribed: true, userId: userContextUserId(this.client.credentials) ?? null, alreadySubscribed: true };
     }
     if (this.db) {
       if (this.client.credentials.bearerToken) await this.listSubscriptions(webhookId);

@@ -283,6 +283,22 @@ describe('the X client against the X stand-in', () => {
     await expect(client().sendDirectMessage('999', '777', 'x')).rejects.toThrow(/belongs to user 42, not 999/);
   });
 
+  // OAuth 1.0a with a variable missing: user calls go with X_OAUTH2_USER_TOKEN (here user 43's),
+  // and X_ACCESS_TOKEN, which names user 42, is not who they acted as.
+  it('with OAuth 1.0a half set, the user is not read from the X_ACCESS_TOKEN that was not sent', async () => {
+    const other = { id: '43', accessToken: '43-other-token', accessTokenSecret: 'other-token-secret', oauth2Token: 'other-oauth2' };
+    await start({ users: [USER, other] });
+    const w = await client().createWebhook(receiverUrl);
+    const { accessTokenSecret: _unset, ...half } = client().credentials;
+    const mixed = client({ credentials: { ...half, oauth2UserToken: other.oauth2Token } });
+    // X subscribed the token's user (43): the answer does not claim 42.
+    expect(await mixed.subscribeUser(w.id)).toEqual({ subscribed: true, userId: null });
+    expect(await client().listSubscriptions(w.id)).toMatchObject({ userIds: [other.id] });
+    // The guard names OAuth 1.0a's user only when OAuth 1.0a is what sends.
+    await expect(client().sendDirectMessage('43', '777', 'x')).rejects.toThrow(/belongs to user 42, not 43/);
+    expect(standin.sentMessages).toEqual([]);
+  });
+
   // With a token of its own for the sender, a DM goes out as that user, not as the configured user
   // context's account (user 42's OAuth 1.0a or X_OAUTH2_USER_TOKEN): it used to go out as 42.
   it("sendDirectMessage sends as the sender's own X_OAUTH2_USER_TOKEN_<id> when there is one", async () => {

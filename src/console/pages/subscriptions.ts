@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { XAA_EVENT_TYPES } from '../../events/index.js';
-import { userIdOfAccessToken } from '../../management/index.js';
+import { credentialsFromConfig, userContextUserId } from '../../management/index.js';
 import { listSubscriptionRecords, type SubscriptionRecord, type WebhookRecord } from '../../store/index.js';
 import type { ConsoleDeps } from '../context.js';
 import { field, FormError, problem, sessionOf } from '../context.js';
@@ -52,7 +52,7 @@ async function render(deps: ConsoleDeps, res: Response, o: { status?: number; er
   const csrf = sessionOf(res).csrf;
   const aaa = view.value.filter((s) => s.kind === 'aaa');
   const xaa = view.value.filter((s) => s.kind === 'xaa');
-  const userContext = userIdOfAccessToken(deps.config.x.accessToken);
+  const userContext = userContextUserId(credentialsFromConfig(deps.config.x, deps.config.consumerSecret));
   const chosen = deps.config.x.webhookId;
   const body = html`${view.source === 'local'
     ? html`<p class="warning" role="status">Local view: ${view.why}. Shown: the receiver's last copy of X's subscriptions.</p>`
