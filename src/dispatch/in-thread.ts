@@ -49,7 +49,11 @@ export async function startDispatchThread(
         resolve({ plugins: message.plugins });
       }
       else if ('noPlugins' in message) resolve(undefined);
-      else if ('failed' in message) reject(new Error(message.failed));
+      else if ('failed' in message) {
+        // What the plugins loaded so far started (a timer, a pool) would keep the thread alive.
+        void worker.terminate();
+        reject(new Error(message.failed));
+      }
       else if ('handled' in message) {
         for (const handled of message.handled) {
           observeHandled(metrics, handled);
@@ -82,11 +86,14 @@ export async function startDispatchThread(
       stopping = true;
       const done = new Promise<void>((resolve) => (stopped = resolve));
       post({ stop: true, timeoutMs });
-      // The thread answers once its work is finished or released; exit follows.
+      // The thread answers once its work is finished or released; exit follows, unless something
+      // a plugin started (a timer, a pool, a request: plugins have no teardown) keeps it alive:
+      // then it is ended, so that no old thread keeps working beside its successor.
       await Promise.race([done, exited]);
       let wait: NodeJS.Timeout | undefined;
       await Promise.race([exited, new Promise((r) => (wait = setTimeout(r, 1_000)))]);
       clearTimeout(wait);
+      await worker.terminate();
     },
   };
 }
