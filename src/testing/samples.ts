@@ -147,8 +147,16 @@ export function snowflake(at = Date.now()): string {
   return (((BigInt(at) - TWITTER_EPOCH) << 22n) | BigInt(sequence)).toString();
 }
 
+/** The time of the last app.revoke sample without a time given (X writes its time to the second). */
+let lastRevokeMs = 0;
+
 export function newActivity(type: SampleType, forUserId: string, o: ActivityOptions = {}): Activity {
-  const at = o.at ?? new Date();
+  let at = o.at ?? new Date();
+  // A revoke is told apart by its time, to the second: two samples in one second would be one event.
+  if (type === 'app.revoke' && !o.at) {
+    at = new Date(Math.max(at.getTime(), Math.floor(lastRevokeMs / 1000) * 1000 + 1000));
+    lastRevokeMs = at.getTime();
+  }
   const variants = SAMPLE_VARIANTS[type];
   if (o.variant !== undefined && !variants?.includes(o.variant)) {
     throw new Error(`${type} has ${variants ? `the variants ${variants.join(', ')}` : 'no variants'}, not "${o.variant}"`);
@@ -263,6 +271,58 @@ function v1User(id: string) {
 
 function v2User(id: string) {
   return { id, name: `User ${id}`, username: `user${id}`, protected: false, verified: false };
+}
+
+/**
+ * A number that differs from one sample to the next (from its fresh id). Payloads that X sends
+ * without an id or a time (XAA follows, mutes and blocks, profile updates) are told apart by their
+ * content: each sample varies what X's own would (a user's counts, the new value), so that a
+ * second sample is a new event, not a duplicate of the first.
+ */
+function variety(a: Activity): number {
+  return Number(BigInt.asUintN(64, BigInt(a.id.replace(/\D/g, '') || '0')) % 1_000_000_007n);
+}
+
+/** A v2 user as X's follow samples describe one, with counts of the moment. */
+function v2UserNow(id: string, n: number) {
+  const count = (k: number) => (n >> k) % 10_000;
+  const metric = (name: string, k: number) => ({ [name]: count(k), [`${name}_str`]: String(count(k)) });
+  return {
+    ...v2User(id),
+    public_metrics: { ...metric('followers_count', 0), ...metric('following_count', 3), ...metric('tweet_count', 6), ...metric('listed_count', 9) },
+  };
+}
+
+const BADGES = ['none', 'blue', 'business', 'government'];
+
+/** A profile change, different from one sample to the next (X's pairs, with the new value varied). */
+function profileChange(variant: string, n: number): [string, string] {
+  const tag = n.toString(36);
+  switch (variant) {
+    case 'bio':
+      return ['Building with the X API', `Building with the X API and XAA #${tag}`];
+    case 'profile_picture':
+      return ['https://pbs.twimg.com/profile_images/1/old_normal.jpg', `https://pbs.twimg.com/profile_images/${n}/new_normal.jpg`];
+    case 'banner_picture':
+      return ['https://pbs.twimg.com/profile_banners/1/1500000000', `https://pbs.twimg.com/profile_banners/1/${1_600_000_000 + n}`];
+    case 'screenname':
+      return ['Example User', `Example ${tag}`];
+    case 'handle':
+      return ['example_old', `example_${tag}`];
+    case 'geo':
+      return ['New York, NY', `San Francisco, CA ${tag}`];
+    case 'url':
+      return ['https://t.co/oldlinkxx', `https://t.co/${tag.padStart(10, 'x')}`];
+    case 'verified_badge': {
+      // An enumeration: twelve distinct changes, then they repeat.
+      const from = n % 4;
+      return [BADGES[from]!, BADGES[(from + 1 + (Math.floor(n / 4) % 3)) % 4]!];
+    }
+    case 'affiliate_badge':
+      return ['', `https://pbs.twimg.com/semantic_core_img/${n}/badge.png`];
+    default:
+      return ['before', `after ${tag}`];
+  }
 }
 
 const v1Date = (d: Date) => d.toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) (\S+) GMT$/, '$1 $3 $2 $5 +0000 $4');
@@ -514,17 +574,6 @@ function broadcastPayload(a: Activity): Record<string, unknown> {
   };
 }
 
-const PROFILE_VALUES: Record<string, [string, string]> = {
-  bio: ['Building with the X API', 'Building with the X API and XAA'],
-  profile_picture: ['https://pbs.twimg.com/profile_images/1/old_normal.jpg', 'https://pbs.twimg.com/profile_images/1/new_normal.jpg'],
-  banner_picture: ['https://pbs.twimg.com/profile_banners/1/1500000000', 'https://pbs.twimg.com/profile_banners/1/1600000000'],
-  screenname: ['Example User', 'Example'],
-  handle: ['example_old', 'example_new'],
-  geo: ['New York, NY', 'San Francisco, CA'],
-  url: ['https://t.co/oldlinkxx', 'https://t.co/newlinkxx'],
-  verified_badge: ['none', 'blue'],
-  affiliate_badge: ['', 'https://pbs.twimg.com/semantic_core_img/1/badge.png'],
-};
 
 /** A fresh event_uuid: X's are signed 64-bit numbers as strings, new for every delivery. */
 export function newEventUuid(): string {
@@ -572,7 +621,8 @@ export function xaaBody(
     case 'unmute': {
       // X's follow sample; mutes and blocks have no sample ("a source / target pair similar to follow events").
       const { source, target } = relationshipParties(a);
-      payload = { source: { data: v2User(source) }, target: { data: v2User(target) } };
+      const n = variety(a);
+      payload = { source: { data: v2UserNow(source, n) }, target: { data: v2UserNow(target, n >> 7) } };
       break;
     }
     case 'dm.message':
@@ -609,7 +659,7 @@ export function xaaBody(
       payload = { date_time: revokeTime(a.at), user_id: a.forUserId, app_id: SAMPLE_APP_ID };
       break;
     case 'profile.update': {
-      const [before, after] = PROFILE_VALUES[a.variant ?? 'bio'] ?? ['before', 'after'];
+      const [before, after] = profileChange(a.variant ?? 'bio', variety(a));
       payload = { before, after };
       break;
     }

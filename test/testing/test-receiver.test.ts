@@ -71,6 +71,27 @@ describe('startTestReceiver', () => {
     expect(stored).toMatchObject({ format: 'filtered_stream', forUserId: null, dedupeKey: `-:post.match:${d.activity.id}` });
   });
 
+  // X gives XAA follows, mutes and blocks, profile updates and revokes no id, and revokes a time to
+  // the second only: the receiver tells them apart by content. Samples delivered back to back
+  // must still be new events each, as the helpers promise.
+  it.each([
+    ['follow', { format: 'xaa' }],
+    ['mute', { format: 'xaa' }],
+    ['block', { format: 'xaa' }],
+    ['profile.update', {}],
+    ['profile.update', { variant: 'verified_badge' }],
+    ['app.revoke', {}],
+    ['app.revoke', { format: 'aaa' }],
+  ] as const)('two %s samples %j delivered back to back are two events', async (type, options) => {
+    const before = (await receiver.events()).length;
+    const first = await receiver.deliver(type, options);
+    const second = await receiver.deliver(type, options);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    const added = (await receiver.events()).slice(before);
+    expect(added.map((e) => e.type)).toEqual([added[0]!.type, added[0]!.type]);
+    expect(new Set(added.map((e) => e.dedupeKey)).size).toBe(2);
+  });
+
   // `cwd` is where relative handler paths start: every path the loader takes as one, not only
   // those starting with a dot (src/handlers/x.ts, as a monorepo's test run from its root names it).
   it('resolves a handler path without a leading dot against cwd', async () => {
