@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -150,10 +151,19 @@ describe('the packed package, installed into another project', () => {
     };
     expect(manifest.name).toBe('mentions-bot');
     expect(manifest.dependencies['x-activity-receiver']).toMatch(/x-activity-receiver-.*\.tgz$/);
-    expect(Object.keys(manifest.devDependencies)).toEqual(expect.arrayContaining(['tsx', 'typescript']));
+    expect(Object.keys(manifest.devDependencies)).toEqual(expect.arrayContaining(['tsx', 'typescript', 'pino-pretty']));
     expect(fs.statSync(path.join(project, '.env')).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(path.join(project, '.env'), 'utf8')).toMatch(/^# .*\n[\s\S]*^HANDLERS=\.\/src\/handlers\/mentions\.ts$/m);
     expect(fs.existsSync(path.join(project, '.gitignore'))).toBe(true);
+  });
+
+  // `xaa dev` prints the handlers' logs one readable line each through pino-pretty, which the
+  // package has as a development dependency only (the image leaves it out): the project brings it,
+  // found from the installed package as the logger looks for it.
+  it("the project's pino-pretty is the one the installed package's logger finds", () => {
+    const logger = path.join(project, 'node_modules', 'x-activity-receiver', 'dist', 'src', 'log', 'logger.js');
+    expect(fs.existsSync(logger)).toBe(true);
+    expect(createRequire(logger).resolve('pino-pretty')).toBe(createRequire(path.join(project, 'package.json')).resolve('pino-pretty'));
   });
 
   it('type-checks against the installed types (and they are real types: a wrong one fails)', async () => {
