@@ -2,6 +2,7 @@
 // retention has pruned its event, the same signed body must still never be dispatched as new:
 // older than the dedupe window it is acknowledged and kept as stale; without a time of its own its
 // dedupe key outlives its event and raw body.
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyXEvent } from '../../src/events/index.js';
 import { Dispatcher } from '../../src/dispatch/index.js';
@@ -97,6 +98,39 @@ describe.each(providersUnderTest())('a delivery posted again after pruning, on %
     expect(replayed.body).toEqual({ status: 'duplicate', events: 0, duplicates: 1 });
     await dispatchAll();
     expect(handled.filter((k) => k === key)).toHaveLength(1);
+  });
+
+  // PostgreSQL runs a repost and a prune at once: the repost's look-up of kept keys can come
+  // before the prune commits, and its insert after (no conflict left by then).
+  it.runIf(provider === 'postgresql')('absorbs a repost that races the prune of its event', async () => {
+    const jobId = String(1915510368169844736n + BigInt(serial++));
+    const body = Buffer.from(`{"replay_job_status":{"webhook_id":"1190023344556677889","job_id":"${jobId}","job_state":"Complete"}}`);
+    await deliveredLongAgo(body, 10);
+    const key = handled.find((k) => k.includes(jobId))!;
+    expect(key).toBeDefined();
+
+    // The prune's transaction, as retention.ts writes it, held open.
+    const prune = new pg.Client({ connectionString: app.testDb.url });
+    await prune.connect();
+    try {
+      await prune.query('BEGIN');
+      await prune.query(`INSERT INTO dedupe_keys (key, pruned_at, expires_at) VALUES ($1, now(), now() + interval '365 days')`, [key]);
+      await prune.query('DELETE FROM events WHERE dedupe_key = $1', [key]);
+      // The repost reads no kept key (the prune has not committed), then waits on the event's row...
+      // (then(): supertest sends only once the request is awaited.)
+      const reposted = postDelivery(app.handler, body).then((r) => r);
+      await new Promise((r) => setTimeout(r, 500));
+      // ...which the prune's commit deletes.
+      await prune.query('COMMIT');
+      const replayed = await reposted;
+      expect(replayed.status).toBe(200);
+      expect(replayed.body).toEqual({ status: 'duplicate', events: 0, duplicates: 1 });
+    } finally {
+      await prune.end();
+    }
+    await dispatchAll();
+    expect(handled.filter((k) => k === key)).toHaveLength(1);
+    expect(await app.db.prisma.event.count({ where: { dedupeKey: key } })).toBe(0);
   });
 
   it('absorbs as a duplicate a recent activity whose delivery is past retention: its event is kept', async () => {

@@ -93,6 +93,21 @@ export async function recordDeliveries(prisma: Db, deliveries: DeliveryInput[], 
         RETURNING id`);
       for (const row of rows) inserted.add(row.id);
     }
+    // A prune that committed while this transaction ran (PostgreSQL: each statement sees what was
+    // committed before it) may have moved one of these keys to dedupe_keys and deleted its event
+    // after the look-up above: the insert then found no conflict. Looked up again now, such an
+    // event is a repost of a pruned one: removed again, a duplicate, never dispatched as new.
+    const insertedUntimed = ordered.filter(([f, i]) => inserted.has(eventIds[i]!) && !eventOf(f).occurredAt);
+    if (insertedUntimed.length > 0) {
+      const keys = insertedUntimed.map(([f]) => eventOf(f).dedupeKey);
+      const late = new Set<string>();
+      for (const part of chunks(keys, ROWS_PER_STATEMENT)) for (const r of await tx.$queryRaw<Array<{ key: string }>>(keptKeys(part))) late.add(r.key);
+      const gone = insertedUntimed.filter(([f]) => late.has(eventOf(f).dedupeKey)).map(([, i]) => eventIds[i]!);
+      if (gone.length > 0) {
+        await tx.$executeRaw(sql`DELETE FROM events WHERE id IN (${join(gone)})`);
+        for (const id of gone) inserted.delete(id);
+      }
+    }
     // Repeats within this batch: counted on the row that was stored (or already existed).
     for (const [key, count] of [...plan.repeats].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       await tx.$executeRaw(sql`UPDATE events SET duplicate_count = duplicate_count + ${count} WHERE dedupe_key = ${key}`);
