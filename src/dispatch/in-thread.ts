@@ -6,6 +6,9 @@ import { trackThread } from '../runtime/thread-cpu.js';
 import type { HandledRun } from './dispatcher.js';
 import type { DispatchThreadData, FromDispatchThread, ToDispatchThread } from './thread-protocol.js';
 
+/** How long past its stop's limit a dispatch thread may take to answer before it is ended. */
+export const STOP_ANSWER_MARGIN_MS = 5_000;
+
 export interface DispatchThreadOptions extends DispatchThreadData {
   /** Told about every handled run, with its event and error (sets describeRuns). */
   onHandled?: (handled: HandledRun) => void;
@@ -86,12 +89,17 @@ export async function startDispatchThread(
       stopping = true;
       const done = new Promise<void>((resolve) => (stopped = resolve));
       post({ stop: true, timeoutMs });
-      // The thread answers once its work is finished or released; exit follows, unless something
-      // a plugin started (a timer, a pool, a request: plugins have no teardown) keeps it alive:
-      // then it is ended, so that no old thread keeps working beside its successor.
-      await Promise.race([done, exited]);
+      // The thread answers once its work is finished or released (within timeoutMs); exit
+      // follows, unless something a plugin started (a timer, a pool, a request: plugins have no
+      // teardown) keeps it alive: then it is ended, so that no old thread keeps working beside its
+      // successor. A thread that does not answer at all (a handler stuck in a synchronous loop
+      // holds its event loop) is ended too, STOP_ANSWER_MARGIN_MS past the limit: what it held
+      // is taken up again when its leases run out.
       let wait: NodeJS.Timeout | undefined;
-      await Promise.race([exited, new Promise((r) => (wait = setTimeout(r, 1_000)))]);
+      const after = (ms: number) => new Promise((r) => (wait = setTimeout(r, ms)));
+      await Promise.race([done, exited, after(timeoutMs + STOP_ANSWER_MARGIN_MS)]);
+      clearTimeout(wait);
+      await Promise.race([exited, after(1_000)]);
       clearTimeout(wait);
       await worker.terminate();
     },

@@ -5,10 +5,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { STOP_ANSWER_MARGIN_MS } from '../../src/dispatch/in-thread.js';
 import { startReceiver } from '../../src/embed/receiver.js';
 import { TEST_SECRET } from '../support/app.js';
 import { migratedDatabase, repoRoot, type TestDatabase } from '../support/databases.js';
 import { until } from '../support/process.js';
+import { followDelivery } from '../support/events.js';
+import { postDelivery } from '../receiver/helpers.js';
 
 describe('the dispatch thread of a plugin with background work', () => {
   let testDb: TestDatabase;
@@ -57,6 +60,24 @@ describe('the dispatch thread of a plugin with background work', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect((await tickingWithin(300)).size).toBe(0);
   });
+
+  it('a stop ends a thread whose handler never gives its event loop back, past the limit', async () => {
+    const receiver = await startReceiver(env({ TICKER_SPIN: '1', SHUTDOWN_TIMEOUT_MS: '200' }));
+    let stopped = false;
+    try {
+      await until(() => fs.existsSync(ticks));
+      expect((await postDelivery(receiver.handler, followDelivery(1))).status).toBe(200);
+      // The handler spins: the thread's own timer stops ticking.
+      await until(async () => (await tickingWithin(200)).size === 0, 10_000);
+      const started = Date.now();
+      await receiver.stop();
+      stopped = true;
+      // Within the limit and the margin, not for ever.
+      expect(Date.now() - started).toBeLessThan(200 + STOP_ANSWER_MARGIN_MS + 5_000);
+    } finally {
+      if (!stopped) await receiver.stop();
+    }
+  }, 30_000);
 
   it('a plugin that fails to load leaves no thread behind', async () => {
     await expect(startReceiver(env({ TICKER_FAIL: '1' }))).rejects.toThrow(/planned failure in setup/);
