@@ -294,6 +294,7 @@ function v2UserNow(id: string, n: number) {
 }
 
 const BADGES = ['none', 'blue', 'business', 'government'];
+let lastBadgePair = -1;
 
 /** A profile change, different from one sample to the next (X's pairs, with the new value varied). */
 function profileChange(variant: string, n: number): [string, string] {
@@ -314,9 +315,13 @@ function profileChange(variant: string, n: number): [string, string] {
     case 'url':
       return ['https://t.co/oldlinkxx', `https://t.co/${tag.padStart(10, 'x')}`];
     case 'verified_badge': {
-      // An enumeration: twelve distinct changes, then they repeat.
-      const from = n % 4;
-      return [BADGES[from]!, BADGES[(from + 1 + (Math.floor(n / 4) % 3)) % 4]!];
+      // An enumeration: twelve possible changes. One sample never repeats the one before it in
+      // this process; from one process to the next (`xaa trigger`), one in twelve does.
+      let pair = n % 12;
+      if (pair === lastBadgePair) pair = (pair + 1) % 12;
+      lastBadgePair = pair;
+      const from = pair % 4;
+      return [BADGES[from]!, BADGES[(from + 1 + Math.floor(pair / 4)) % 4]!];
     }
     case 'affiliate_badge':
       return ['', `https://pbs.twimg.com/semantic_core_img/${n}/badge.png`];

@@ -197,3 +197,16 @@ describe('startTestReceiver in a project with a .env', () => {
     }
   }, 90_000);
 });
+
+// A verified badge has four values: of the twelve changes, one sample never repeats the one before
+// it, however far apart they are made (a snowflake's low digits alone would, one time in twelve).
+describe('profile.update verified_badge samples', () => {
+  it('differ from one to the next, spaced in time', async () => {
+    const { newActivity, xaaBody } = await import('../../src/testing/samples.js');
+    const changes = Array.from({ length: 300 }, (_, i) => {
+      const a = newActivity('profile.update', '2244994945', { variant: 'verified_badge', at: new Date(Date.UTC(2026, 10, 1) + i * 1_000 + Math.floor(Math.random() * 1_000)) });
+      return JSON.stringify((JSON.parse(xaaBody(a)) as { data: { payload: unknown } }).data.payload);
+    });
+    for (let i = 1; i < changes.length; i++) expect(changes[i]).not.toBe(changes[i - 1]);
+  });
+});
