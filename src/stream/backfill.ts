@@ -12,10 +12,7 @@ export const BACKFILL_MARGIN_MS = 15_000;
 export interface BackfillPlan {
   /** What to ask X for: 0 when nothing was ever received (the first connection). */
   backfillMinutes: number;
-  /**
-   * Time since the last thing received (an event stored, or a keep-alive); null: never received.
-   * Negative when the saved time is ahead of this clock.
-   */
+  /** Time since the last thing received (an event stored, or a keep-alive); null: never received. */
   gapMs: number | null;
   /** The part of the gap no backfill reaches: events of it may be missing. */
   uncovered: { from: Date; to: Date; seconds: number } | null;
@@ -33,7 +30,7 @@ export function planBackfill(lastSeen: Date | null, now: Date): BackfillPlan {
   // The saved time is ahead of this clock by more than the margin: the clock was stepped back (or
   // another host with a clock ahead saved it). How long the gap is cannot be told, so the
   // connection asks for all X gives rather than for a minute.
-  if (sinceMs < -BACKFILL_MARGIN_MS) return { backfillMinutes: MAX_BACKFILL_MINUTES, gapMs: sinceMs, uncovered: null };
+  if (sinceMs < -BACKFILL_MARGIN_MS) return { backfillMinutes: MAX_BACKFILL_MINUTES, gapMs: 0, uncovered: null };
   const gapMs = Math.max(0, sinceMs);
   const wanted = Math.ceil((gapMs + BACKFILL_MARGIN_MS) / 60_000);
   const backfillMinutes = Math.min(MAX_BACKFILL_MINUTES, Math.max(1, wanted));
