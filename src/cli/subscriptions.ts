@@ -15,7 +15,7 @@ export function subscriptionsCommand(): Command {
       const m = await ctx.management();
       const webhookId = await ctx.webhookId(opts.webhook);
       const r = await m.subscribe(webhookId);
-      const user = r.userId ?? 'the user of X_OAUTH2_USER_TOKEN';
+      const user = r.userId ?? 'the user of the user context';
       ctx.print({ webhookId, ...r }, () =>
         r.alreadySubscribed ? `${user} was already subscribed to webhook ${webhookId}: nothing to do` : `subscribed ${user} to webhook ${webhookId}`,
       );
