@@ -149,6 +149,8 @@ export function snowflake(at = Date.now()): string {
 
 /** The time of the last app.revoke sample without a time given (X writes its time to the second). */
 let lastRevokeMs = 0;
+/** The change of the last verified-badge sample (of twelve), which the next one does not repeat. */
+let lastBadgePair = -1;
 
 export function newActivity(type: SampleType, forUserId: string, o: ActivityOptions = {}): Activity {
   let at = o.at ?? new Date();
@@ -174,6 +176,12 @@ export function newActivity(type: SampleType, forUserId: string, o: ActivityOpti
   if (o.webhookId) a.webhookId = o.webhookId;
   if (o.jobState) a.jobState = o.jobState;
   if (variants) a.variant = o.variant ?? variants[0]!;
+  // The payload is a function of the activity (a redelivery is the same bytes): the id is what
+  // picks the change, so a new id is drawn until it picks another one than the last sample's.
+  if (type === 'profile.update' && a.variant === 'verified_badge' && !o.id) {
+    while (badgePair(variety(a)) === lastBadgePair) a.id = snowflake(at.getTime());
+    lastBadgePair = badgePair(variety(a));
+  }
   if (type === 'post.create' && a.variant !== 'mentioned' && a.variant !== 'author') {
     a.referencedPostId = o.referencedPostId ?? snowflake(at.getTime() - 60_000);
   }
@@ -294,7 +302,7 @@ function v2UserNow(id: string, n: number) {
 }
 
 const BADGES = ['none', 'blue', 'business', 'government'];
-let lastBadgePair = -1;
+const badgePair = (n: number) => n % 12;
 
 /** A profile change, different from one sample to the next (X's pairs, with the new value varied). */
 function profileChange(variant: string, n: number): [string, string] {
@@ -315,11 +323,9 @@ function profileChange(variant: string, n: number): [string, string] {
     case 'url':
       return ['https://t.co/oldlinkxx', `https://t.co/${tag.padStart(10, 'x')}`];
     case 'verified_badge': {
-      // An enumeration: twelve possible changes. One sample never repeats the one before it in
-      // this process; from one process to the next (`xaa trigger`), one in twelve does.
-      let pair = n % 12;
-      if (pair === lastBadgePair) pair = (pair + 1) % 12;
-      lastBadgePair = pair;
+      // An enumeration: twelve possible changes (newActivity picks ids so that one sample never
+      // repeats the one before it in this process; from one process to the next, one in twelve does).
+      const pair = badgePair(n);
       const from = pair % 4;
       return [BADGES[from]!, BADGES[(from + 1 + Math.floor(pair / 4)) % 4]!];
     }
